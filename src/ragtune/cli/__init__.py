@@ -1,0 +1,1 @@
+"""Command line: one module per noun; errors become one line at this edge."""

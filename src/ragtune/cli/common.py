@@ -1,0 +1,28 @@
+"""Helpers shared by the commands: opening the project, console, JSON output."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+
+from ragtune.project import Project
+
+
+def open_project(ctx: click.Context) -> Project:
+    return Project.open(ctx.obj["project_dir"])
+
+
+def console(err: bool = False) -> Console:
+    return Console(stderr=err, highlight=False, soft_wrap=False)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def split_csv(values: tuple[str, ...]) -> list[str]:
+    """``("hr,eng", "ops")`` -> ``["hr", "eng", "ops"]`` for repeatable comma options."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]

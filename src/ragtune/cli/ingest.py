@@ -1,0 +1,94 @@
+"""``ragtune ingest``"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ragtune.cli.common import console, open_project, print_json, split_csv
+from ragtune.errors import UsageError
+from ragtune.types import IngestReport
+
+
+def _parse_meta(values: tuple[str, ...]) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--meta expects KEY=VALUE, got {item!r}")
+        meta[key.strip()] = value.strip()
+    return meta
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--include", multiple=True, metavar="GLOB", help="Only files matching (repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files/folders matching.")
+@click.option("--meta", multiple=True, metavar="K=V", help="Metadata for files that lack K.")
+@click.option("--groups", multiple=True, metavar="G1,G2", help="Access groups for files without their own.")
+@click.option("--sync", is_flag=True, help="Also remove stored documents not found under PATHS.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    meta: tuple[str, ...],
+    groups: tuple[str, ...],
+    sync: bool,
+    as_json: bool,
+) -> None:
+    """Add or update documents from files and folders (.md .txt .html .pdf, recursively).
+
+    \b
+    Incremental: unchanged files are skipped by content hash; a changed file replaces its
+    old version atomically. A document's id is its path relative to the PATH argument, so
+    `ingest docs-v2/ --sync` updates the documents first ingested from `docs/`.
+    Metadata comes from YAML front matter (.md/.txt), <meta> tags (.html) and PDF info;
+    `groups:` limits who may retrieve a document (empty = everyone).
+    Files that fail (corrupt, binary, too large, unreadable) are listed with the reason and
+    skipped; everything else is ingested. Exit code 3 when some files failed.
+    """
+    project = open_project(ctx)
+    options: dict[str, Any] = {
+        "meta": _parse_meta(meta),
+        "groups": split_csv(groups),
+        "include": list(include) or None,
+        "exclude": list(exclude) or None,
+        "sync": sync,
+    }
+    err = console(err=True)
+    if err.is_terminal and not as_json:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("Ingesting", total=None)
+
+            def tick(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"Ingesting {name[:40]}")
+
+            report = project.ingest(paths, progress=tick, **options)
+    else:
+        report = project.ingest(paths, **options)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+    if report.by_status("failed"):
+        sys.exit(3)
+
+
+def _print_report(report: IngestReport) -> None:
+    out = console()
+    counts = report.counts()
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n or k in ("added", "updated"))
+    out.print(f"{summary}; {report.n_chunks} chunks written in {report.seconds:.1f}s")
+    for outcome in report.by_status("failed"):
+        out.print(f"  [red]failed[/] {outcome.path}: {outcome.reason}")
+    for outcome in report.by_status("removed"):
+        out.print(f"  [yellow]removed[/] {outcome.doc_id}")

@@ -1,0 +1,70 @@
+"""``ragtune`` entry point. Heavy imports happen inside commands, so ``--help`` is fast."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ragtune.errors import RagtuneError
+
+
+class _Group(click.Group):
+    """Translates RagtuneError into one line on stderr (no traceback) and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagtuneError as exc:
+            click.secho(f"Error: {exc}", err=True, fg="red")
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.secho("Interrupted; everything committed so far is kept.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "--project",
+    "project_dir",
+    default=".",
+    envvar="RAGTUNE_PROJECT",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Project folder (or any folder below it). Env: RAGTUNE_PROJECT.",
+)
+@click.version_option(package_name="ragtune")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: str) -> None:
+    """ragtune: RAG, fine-tuning, or both? Decide from measurements on your own documents.
+
+    \b
+    Typical flow:
+      ragtune init                 create ragtune.toml and .ragtune/ here
+      ragtune ingest docs/         add or update documents (incremental)
+      ragtune search "question"    hybrid BM25 + dense search
+      ragtune docs list            what is stored
+    """
+    ctx.obj = {"project_dir": project_dir}
+
+
+def _register() -> None:
+    from ragtune.cli import docs, ingest, init, search
+
+    cli.add_command(init.init)
+    cli.add_command(ingest.ingest)
+    cli.add_command(search.search)
+    cli.add_command(docs.docs)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="ragtune")
+
+
+if __name__ == "__main__":
+    main()

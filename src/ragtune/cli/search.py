@@ -1,0 +1,58 @@
+"""``ragtune search``"""
+
+from __future__ import annotations
+
+import click
+
+from ragtune.cli.common import console, open_project, print_json, split_csv
+
+
+@click.command()
+@click.argument("query")
+@click.option("--mode", type=str, default=None, help="bm25 | dense | hybrid (default: config).")
+@click.option("-k", "--k", "k", type=int, default=None, help="Number of results (default 5).")
+@click.option("--filter", "filters", multiple=True, metavar="EXPR", help="Metadata filter.")
+@click.option("--as-group", "as_group", multiple=True, metavar="G", help="Search as a member of G.")
+@click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: str,
+    mode: str | None,
+    k: int | None,
+    filters: tuple[str, ...],
+    as_group: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Search the ingested documents.
+
+    \b
+    Modes: bm25 (SQLite FTS5), dense (all-MiniLM-L6-v2, packaged), hybrid (both, fused;
+    the default, with the fusion measured best on the sample: bench/retrieval_sample.py).
+    Reranking: none by default, since no cross-encoder ships offline; set rerank.name =
+    "cross-encoder" and rerank.model_path in ragtune.toml to use a local one.
+    Filters and --as-group are applied inside the query, so k allowed hits come back
+    whenever k exist. Without --as-group you search as the local owner (everything).
+
+    \b
+    Filter syntax (repeat --filter or join clauses with 'and'):
+      department = hr        department in (hr, finance)     doc_type != faq
+      effective_date >= 2025-06-01     exists(owner)         not exists(owner)
+    """
+    project = open_project(ctx)
+    groups = split_csv(as_group) if as_group else None
+    hits = project.search(query, mode=mode, k=k, filters=list(filters) or None, groups=groups)
+    if as_json:
+        print_json([h.to_dict() for h in hits])
+        return
+    out = console()
+    if not hits:
+        out.print("No results.")
+    for rank, hit in enumerate(hits, start=1):
+        c = hit.chunk
+        snippet = " ".join(c.text.split())[:240]
+        out.print(f"[bold]{rank}. {hit.title}[/]  [dim]{c.doc_id} · {c.section} · "
+                  f"chars {c.start}-{c.end} · score {hit.score:.3f}[/]")  # fmt: skip
+        out.print(f"   {snippet}", markup=False)
+
+

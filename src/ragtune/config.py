@@ -1,0 +1,155 @@
+"""Settings: ``ragtune.toml`` in the project root, overridden by ``RAGTUNE_*`` env vars.
+
+Nested fields use ``__`` in env names, e.g. ``RAGTUNE_RETRIEVAL__MODE=bm25``.
+There is no import-time instance: call :meth:`Settings.load` and pass the object on.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ragtune.errors import ConfigError
+
+CONFIG_FILE = "ragtune.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EmbedderSettings(_Section):
+    name: str = Field("minilm", description="Embedder backend: minilm (packaged) or hash (tests).")
+    model_path: str = Field("", description="Local sentence-transformers folder; empty = packaged.")
+    batch_size: int = Field(32, ge=1, le=1024, description="Chunks embedded per batch.")
+
+
+class ChunkingSettings(_Section):
+    size: int = Field(192, ge=16, le=8192, description="Target chunk size in embedder tokens.")
+    overlap: int = Field(32, ge=0, description="Tokens repeated from the previous chunk.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.overlap >= self.size:
+            raise ValueError(f"chunking.overlap ({self.overlap}) must be < size ({self.size})")
+        return self
+
+
+class RetrievalSettings(_Section):
+    mode: Literal["bm25", "dense", "hybrid"] = Field("hybrid", description="Default search mode.")
+    k: int = Field(5, ge=1, le=1000, description="Results returned by default.")
+    fusion: Literal["rrf", "convex"] = Field(
+        "convex", description="Hybrid fusion; convex won on the sample (bench/retrieval_sample.py)."
+    )
+    rrf_k: int = Field(60, ge=1, description="RRF constant: score = sum 1/(rrf_k + rank).")
+    alpha: float = Field(
+        0.5, ge=0.0, le=1.0, description="Convex fusion weight of dense (1-alpha goes to BM25)."
+    )
+    candidates: int = Field(50, ge=1, le=10000, description="Hits per retriever before fusion.")
+
+
+class RerankSettings(_Section):
+    name: str = Field("none", description="Reranker: none, or cross-encoder (needs model_path).")
+    model_path: str = Field("", description="Local CrossEncoder folder (none ships offline).")
+    top_n: int = Field(20, ge=1, description="Hits passed to the reranker.")
+
+
+class IngestSettings(_Section):
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
+    include: list[str] = Field(
+        default_factory=lambda: ["*.md", "*.markdown", "*.txt", "*.html", "*.htm", "*.pdf"],
+        description="Glob patterns of files to ingest.",
+    )
+    exclude: list[str] = Field(
+        default_factory=lambda: [".*", "_*", "node_modules"],
+        description="Glob patterns skipped (matched against names and relative paths).",
+    )
+
+
+class Settings(BaseSettings):
+    """All of ragtune's settings, one typed object passed to every component."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAGTUNE_", env_nested_delimiter="__", extra="forbid", toml_file=None
+    )
+
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)  # type: ignore[arg-type]
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)  # type: ignore[arg-type]
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
+    rerank: RerankSettings = Field(default_factory=RerankSettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Priority: explicit arguments > environment > ragtune.toml > defaults.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _warn_on_legal_but_ignored(self) -> Settings:
+        if self.chunking.size > 256 and self.embedder.name == "minilm":
+            warnings.warn(
+                "chunking.size > 256: all-MiniLM-L6-v2 only embeds the first 256 tokens",
+                stacklevel=2,
+            )
+        if self.rerank.name == "cross-encoder" and not self.rerank.model_path:
+            raise ValueError("rerank.name = 'cross-encoder' needs rerank.model_path")
+        return self
+
+    @classmethod
+    def load(cls, root: Path | None = None, **overrides: Any) -> Settings:
+        """Read ``root/ragtune.toml`` (if present) and the environment."""
+        toml_path = (root / CONFIG_FILE) if root is not None else None
+        model_config = {**cls.model_config, "toml_file": toml_path}
+        bound = type("ProjectSettings", (cls,), {"model_config": model_config})
+        try:
+            return bound(**overrides)
+        except ValidationError as exc:
+            where = str(toml_path) if toml_path and toml_path.exists() else "RAGTUNE_* env"
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"invalid settings in {where}: {problems}") from None
+        except Exception as exc:  # e.g. a TOML syntax error
+            raise ConfigError(f"cannot read {toml_path}: {exc}") from None
+
+
+def default_toml() -> str:
+    """The commented ``ragtune.toml`` that ``ragtune init`` writes."""
+    lines = ["# ragtune settings. Every key is optional; env vars RAGTUNE_SECTION__KEY win.", ""]
+    for section_name, section in Settings.model_fields.items():
+        model = section.default_factory() if section.default_factory else None  # type: ignore[call-arg]
+        if model is None:
+            continue
+        lines.append(f"[{section_name}]")
+        for name, info in type(model).model_fields.items():
+            value = getattr(model, name)
+            lines.append(f"# {info.description}")
+            lines.append(f"# {name} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)

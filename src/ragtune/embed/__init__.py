@@ -1,0 +1,1 @@
+"""Embedding backends, chosen by name from :data:`ragtune.registry.embedders`."""

@@ -1,0 +1,1 @@
+"""Ingestion: loaders by suffix, token-aware chunking, the incremental pipeline."""

@@ -1,0 +1,199 @@
+"""File loaders, chosen by suffix: bytes in, text + title + metadata out.
+
+Every failure raises :class:`LoadError` with a message a user can act on; the pipeline
+records it for that one file and carries on with the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ragtune.errors import LoadError
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_DROP_HTML_TAGS = ["script", "style", "noscript", "nav", "footer", "template", "svg", "iframe"]
+_BLOCK_TAGS = ["p", "div", "section", "article", "main", "ul", "ol", "table", "pre",
+               "blockquote", "dl", "dd", "dt", "header", "br", "hr"]  # fmt: skip
+_IGNORED_META = {"viewport", "generator", "robots", "charset", "referrer", "theme-color"}
+# PDF info keys that describe the file, not the document's subject matter.
+_PDF_STANDARD_KEYS = {"/Author", "/Creator", "/Producer", "/CreationDate", "/ModDate",
+                      "/Trapped", "/Title", "/Subject", "/Keywords"}  # fmt: skip
+
+
+@dataclass
+class Loaded:
+    text: str
+    title: str
+    format: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[str, ...] = ()
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM) or BOM-marked UTF-16; anything else is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:8192]:
+        raise LoadError("binary data (NUL bytes), not text", "is the suffix wrong?")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            "re-save the file as UTF-8",
+        ) from None
+
+
+def _plain(value: Any) -> Any:
+    """YAML values -> JSON-safe scalars (dates become ISO strings)."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+def parse_groups(value: Any) -> tuple[str, ...]:
+    """``"hr, eng"`` or ``["hr", "eng"]`` -> ``("eng", "hr")``; empty means public."""
+    if value is None or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    return tuple(sorted({i.strip() for i in items if i.strip()}))
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """YAML front matter between ``---`` lines -> (metadata, body). A broken block is an
+    error, not ignored: it may hold access groups, and dropping them would leak the file."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise LoadError(f"invalid YAML front matter: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise LoadError("YAML front matter must be a mapping of key: value lines")
+    # Blank the block out instead of cutting it, so character offsets still match the file.
+    body = re.sub(r"[^\n]", " ", text[: match.end()]) + text[match.end() :]
+    return {str(k): _plain(v) for k, v in data.items()}, body
+
+
+def _finish(text: str, title: str, fmt: str, meta: dict[str, Any]) -> Loaded:
+    if not text.strip():
+        raise LoadError("no text content (empty file?)")
+    meta = dict(meta)
+    title = str(meta.pop("title", "") or title).strip()
+    groups = parse_groups(meta.pop("groups", None))
+    return Loaded(text=text, title=title, format=fmt, metadata=meta, groups=groups)
+
+
+def load_markdown(data: bytes, path: Path) -> Loaded:
+    meta, body = split_front_matter(decode_text(data))
+    heading = re.search(r"^#\s+(.+)$", body, re.M)
+    return _finish(body, heading.group(1) if heading else _title_from(path), "md", meta)
+
+
+def load_text(data: bytes, path: Path) -> Loaded:
+    meta, body = split_front_matter(decode_text(data))
+    return _finish(body, _title_from(path), "txt", meta)
+
+
+def load_html(data: bytes, path: Path) -> Loaded:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")  # detects the encoding from bytes / meta
+    meta: dict[str, Any] = {}
+    for tag in soup.find_all("meta"):
+        name, content = tag.get("name"), tag.get("content")
+        if isinstance(name, str) and isinstance(content, str) and name not in _IGNORED_META:
+            meta[name.strip().lower()] = content.strip()
+    title_tag = soup.find("title")
+    title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    for tag in soup.find_all(_DROP_HTML_TAGS):
+        tag.decompose()
+    if soup.head:
+        soup.head.decompose()
+    _mark_structure(soup)
+    text = _tidy(soup.get_text())
+    return _finish(text, title or _title_from(path), "html", meta)
+
+
+def _mark_structure(soup: Any) -> None:
+    """Turn headings, list items and table rows into Markdown-like text so the chunker can
+    follow sections the same way for every format."""
+    for tag in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
+        tag.replace_with(f"\n\n{'#' * int(tag.name[1])} {tag.get_text(' ', strip=True)}\n\n")
+    for tag in soup.find_all("tr"):
+        cells = [c.get_text(" ", strip=True) for c in tag.find_all(["td", "th"])]
+        tag.replace_with("\n" + " | ".join(cells) + "\n")
+    for tag in soup.find_all("li"):
+        tag.insert_before("\n- ")
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_after("\n\n")
+
+
+def _tidy(text: str) -> str:
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def load_pdf(data: bytes, path: Path) -> Loaded:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError("the PDF is password-protected", "remove the password first")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+    except LoadError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise LoadError(f"corrupt or unreadable PDF: {exc}") from None
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text.strip():
+        raise LoadError("no extractable text in the PDF", "scanned pages need OCR first")
+    meta = {
+        str(k).lstrip("/").lower(): str(v) for k, v in info.items() if k not in _PDF_STANDARD_KEYS
+    }
+    title = str(info.get("/Title") or "") or _title_from(path)
+    return _finish(_tidy(text), title, "pdf", meta)
+
+
+def _title_from(path: Path) -> str:
+    return path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
+
+
+LOADERS: dict[str, Callable[[bytes, Path], Loaded]] = {
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".txt": load_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".pdf": load_pdf,
+}
+
+
+def load_bytes(data: bytes, path: Path) -> Loaded:
+    """Dispatch on the suffix; an unsupported suffix is a :class:`LoadError`."""
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise LoadError(
+            f"unsupported file type {path.suffix or '(none)'}",
+            f"supported: {', '.join(sorted(LOADERS))}",
+        )
+    if not data:
+        raise LoadError("empty file")
+    return loader(data, path)

@@ -1,0 +1,227 @@
+"""The incremental ingestion pipeline.
+
+discover files -> skip unchanged (fingerprint) -> load -> chunk -> embed (batched across
+documents) -> write each document in its own transaction. A bad file is reported and
+skipped; nothing already stored is touched unless its file changed or ``sync`` removes it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragtune.config import Settings
+from ragtune.embed.base import Embedder
+from ragtune.errors import LoadError, UsageError
+from ragtune.ingest.chunking import chunk_text
+from ragtune.ingest.loaders import load_bytes
+from ragtune.store.sqlite import SQLiteStore
+from ragtune.types import Chunk, Document, FileOutcome, IngestReport, content_hash
+
+Progress = Callable[[int, int, str], None]
+_EMBED_BATCH_CHUNKS = 128  # embed across documents: per-call overhead dominates tiny docs
+
+
+@dataclass
+class Candidate:
+    path: Path
+    doc_id: str
+
+
+@dataclass
+class _Pending:
+    candidate: Candidate
+    fingerprint: str
+    doc: Document
+    chunks: list[Chunk]
+    existed: bool
+
+
+@dataclass
+class Discovery:
+    files: list[Candidate] = field(default_factory=list)
+    failures: list[FileOutcome] = field(default_factory=list)
+
+
+def _matches(rel: str, patterns: Iterable[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+
+
+def discover(paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> Discovery:
+    """Files under ``paths`` (recursively, following symlinks without looping).
+
+    A document's id is its path relative to the argument it was found under, so
+    ``docs/hr/leave.md`` and ``docs-v2/hr/leave.md`` are versions of one document ``hr/leave.md``.
+    """
+    found = Discovery()
+    for root in paths:
+        if not root.exists() and not root.is_symlink():
+            raise UsageError(f"path not found: {root}")
+        if root.is_file():
+            found.files.append(Candidate(root, root.name))
+            continue
+        seen_dirs: set[tuple[int, int]] = set()
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+            st = os.stat(dirpath)
+            if (st.st_dev, st.st_ino) in seen_dirs:  # a directory symlink loop
+                dirnames[:] = []
+                continue
+            seen_dirs.add((st.st_dev, st.st_ino))
+            rel_dir = Path(dirpath).relative_to(root).as_posix()
+            dirnames[:] = sorted(d for d in dirnames if not _matches(_join(rel_dir, d), exclude))
+            for name in sorted(filenames):
+                rel = _join(rel_dir, name)
+                if _matches(rel, exclude) or not _matches(rel, include):
+                    continue
+                found.files.append(Candidate(Path(dirpath) / name, rel))
+    return found
+
+
+def _join(rel_dir: str, name: str) -> str:
+    return name if rel_dir in ("", ".") else f"{rel_dir}/{name}"
+
+
+class Ingestor:
+    """Runs one ingestion; see :meth:`run`."""
+
+    def __init__(self, store: SQLiteStore, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+
+    def run(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        meta: dict[str, Any] | None = None,
+        groups: Sequence[str] | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+        sync: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest ``paths``. ``meta`` fills metadata keys a file does not set itself;
+        ``groups`` applies to files that declare no groups of their own. With ``sync``,
+        stored documents not found under ``paths`` are removed."""
+        started = time.perf_counter()
+        report = IngestReport()
+        include = list(include or self.settings.ingest.include)
+        exclude = list(exclude or self.settings.ingest.exclude)
+        found = discover([Path(p) for p in paths], include, exclude)
+        for failure in found.failures:
+            report.add(failure)
+        pending: list[_Pending] = []
+        total = len(found.files)
+        for done, cand in enumerate(found.files, start=1):
+            outcome_or_pending = self._prepare(cand, meta or {}, tuple(groups or ()))
+            if isinstance(outcome_or_pending, FileOutcome):
+                report.add(outcome_or_pending)
+            else:
+                pending.append(outcome_or_pending)
+                if sum(len(p.chunks) for p in pending) >= _EMBED_BATCH_CHUNKS:
+                    self._flush(pending, report)
+            if progress:
+                progress(done, total, cand.doc_id)
+        self._flush(pending, report)
+        if sync:
+            keep = {c.doc_id for c in found.files}
+            for doc_id in self.store.document_ids():
+                if doc_id not in keep and self.store.delete_document(doc_id):
+                    report.add(FileOutcome(path="", status="removed", doc_id=doc_id))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def fingerprint(self, data: bytes, meta: dict[str, Any], groups: tuple[str, ...]) -> str:
+        """Changes when the file, the flags, or the chunking/embedding settings change."""
+        cfg = self.settings
+        extra = json.dumps(
+            [meta, groups, cfg.chunking.size, cfg.chunking.overlap, self.embedder.name],
+            sort_keys=True,
+            default=str,
+        )
+        return content_hash(data + b"\x00" + extra.encode())
+
+    def _prepare(
+        self, cand: Candidate, meta: dict[str, Any], groups: tuple[str, ...]
+    ) -> FileOutcome | _Pending:
+        path = str(cand.path)
+        try:
+            data = self._read(cand.path)
+            fingerprint = self.fingerprint(data, meta, groups)
+            stored = self.store.get_fingerprint(cand.doc_id)
+            if stored == fingerprint:
+                return FileOutcome(path, "unchanged", cand.doc_id)
+            loaded = load_bytes(data, cand.path)
+            doc = Document(
+                id=cand.doc_id, title=loaded.title, text=loaded.text,
+                content_hash=content_hash(loaded.text), source_path=path, format=loaded.format,
+                metadata={**meta, **loaded.metadata}, groups=loaded.groups or groups,
+            )  # fmt: skip
+            chunks = chunk_text(
+                doc.id, doc.text, self.embedder.count_tokens,
+                self.settings.chunking.size, self.settings.chunking.overlap,
+            )  # fmt: skip
+        except LoadError as exc:
+            return FileOutcome(path, "failed", cand.doc_id, str(exc))
+        except Exception as exc:  # one broken file must never abort the run
+            return FileOutcome(path, "failed", cand.doc_id, f"{type(exc).__name__}: {exc}")
+        return _Pending(cand, fingerprint, doc, chunks, stored is not None)
+
+    def _read(self, path: Path) -> bytes:
+        limit = self.settings.ingest.max_file_mb
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise LoadError(_os_reason(exc, path)) from None
+        if size > limit * 1024 * 1024:
+            raise LoadError(
+                f"file is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB limit",
+                "raise ingest.max_file_mb in ragtune.toml to accept it",
+            )
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise LoadError(_os_reason(exc, path)) from None
+
+    def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
+        if not pending:
+            return
+        texts = [_embedding_text(p.doc, c) for p in pending for c in p.chunks]
+        vectors = self.embedder.embed(texts)
+        offset = 0
+        for item in pending:
+            n = len(item.chunks)
+            self.store.upsert_document(
+                item.doc, item.fingerprint, item.chunks, vectors[offset : offset + n]
+            )
+            offset += n
+            status = "updated" if item.existed else "added"
+            report.add(FileOutcome(str(item.candidate.path), status, item.doc.id, "", n))
+        pending.clear()
+
+
+def _embedding_text(doc: Document, chunk: Chunk) -> str:
+    """Embed the chunk with its title and heading path: a bare paragraph often lacks the
+    words ('leave policy') that a question uses."""
+    section = chunk.section
+    head = section if section.startswith(doc.title) else f"{doc.title} > {section}".rstrip(" >")
+    return f"{head}\n{chunk.text}"
+
+
+def _os_reason(exc: OSError, path: Path) -> str:
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if exc.errno == errno.EACCES:
+        return "permission denied"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return "broken symlink"
+    return exc.strerror or str(exc)

@@ -1,0 +1,144 @@
+"""Project: a folder with ``ragtune.toml`` and ``.ragtune/`` state; the one object passed around.
+
+Example::
+
+    from ragtune import Project
+    project = Project.init("handbook")          # or Project.open("handbook")
+    project.ingest(["handbook/docs"])
+    for hit in project.search("parental leave", k=3, filters="department = hr"):
+        print(hit.score, hit.title, hit.chunk.section)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ragtune.config import CONFIG_FILE, Settings, default_toml
+from ragtune.errors import ProjectNotFoundError
+from ragtune.types import Document, IngestReport, ScoredChunk
+
+STATE_DIR = ".ragtune"
+
+
+def _load_builtins() -> None:
+    """Import the modules whose backends register themselves (cheap: no torch here)."""
+    import ragtune.embed.base  # noqa: F401
+    import ragtune.embed.sentence_transformers  # noqa: F401
+    import ragtune.retrieval.rerank  # noqa: F401
+    import ragtune.store.sqlite  # noqa: F401
+
+
+class Project:
+    def __init__(self, root: Path | str, settings: Settings | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.settings = settings if settings is not None else Settings.load(self.root)
+        _load_builtins()
+
+    # -- locating ----------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: Path | str = ".", settings: Settings | None = None) -> Project:
+        """Create ``ragtune.toml`` (if missing) and ``.ragtune/`` in ``root``."""
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        config = root / CONFIG_FILE
+        if not config.exists():
+            config.write_text(default_toml())
+        (root / STATE_DIR).mkdir(exist_ok=True)
+        return cls(root, settings)
+
+    @classmethod
+    def find_root(cls, start: Path | str = ".") -> Path:
+        here = Path(start).resolve()
+        for folder in (here, *here.parents):
+            if (folder / CONFIG_FILE).is_file() or (folder / STATE_DIR).is_dir():
+                return folder
+        raise ProjectNotFoundError(
+            f"no ragtune project in {here} or its parents", "run `ragtune init` there first"
+        )
+
+    @classmethod
+    def open(cls, path: Path | str = ".", settings: Settings | None = None) -> Project:
+        """Open the project at ``path`` or the nearest parent folder that holds one."""
+        return cls(cls.find_root(path), settings)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "ragtune.db"
+
+    # -- components (built lazily, once) -----------------------------------------------
+    @cached_property
+    def store(self) -> Any:
+        from ragtune.registry import stores
+
+        return stores.create("sqlite", self.db_path)
+
+    @cached_property
+    def embedder(self) -> Any:
+        from ragtune.registry import embedders
+
+        return embedders.create(self.settings.embedder.name, self.settings)
+
+    @cached_property
+    def retriever(self) -> Any:
+        from ragtune.registry import rerankers
+        from ragtune.retrieval.hybrid import Retriever
+        from ragtune.store.vectors import DenseIndex
+
+        index = DenseIndex(self.store, self.state_dir / "index")
+        reranker = rerankers.create(self.settings.rerank.name, self.settings)
+        return Retriever(
+            self.store, index, self.embedder, self.settings.retrieval, reranker,
+            rerank_top_n=self.settings.rerank.top_n,
+        )  # fmt: skip
+
+    # -- operations --------------------------------------------------------------------
+    def ingest(self, paths: Sequence[Path | str], **options: Any) -> IngestReport:
+        """See :meth:`ragtune.ingest.pipeline.Ingestor.run` for the options."""
+        from ragtune.ingest.pipeline import Ingestor
+
+        self.store.check_embedder(self.embedder.name, self.embedder.dim)
+        return Ingestor(self.store, self.embedder, self.settings).run(paths, **options)
+
+    def search(
+        self,
+        query: str,
+        *,
+        mode: str | None = None,
+        k: int | None = None,
+        filters: str | Iterable[str] | None = None,
+        groups: Iterable[str] | None = None,
+    ) -> list[ScoredChunk]:
+        """Top-``k`` chunks for ``query``; ``groups`` limits results to what they may read."""
+        results: list[ScoredChunk] = self.retriever.search(
+            query, mode=mode, k=k, filters=filters, groups=groups
+        )
+        return results
+
+    def documents(self) -> list[Document]:
+        docs: list[Document] = self.store.list_documents()
+        return docs
+
+    def document(self, doc_id: str) -> Document:
+        doc: Document = self.store.get_document(doc_id)
+        return doc
+
+    def remove(self, doc_id: str) -> bool:
+        removed: bool = self.store.delete_document(doc_id)
+        return removed
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

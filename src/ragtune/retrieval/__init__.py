@@ -1,0 +1,1 @@
+"""Retrieval: BM25, dense, hybrid fusion, reranking, filters and ACL."""

@@ -1,0 +1,118 @@
+"""The retriever: BM25 (SQLite FTS5), dense (exact cosine), and their fusion.
+
+Filters and ACL are applied inside each retriever's query, never on its output, so a
+filtered search still returns ``k`` hits whenever ``k`` allowed chunks match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ragtune.config import RetrievalSettings
+from ragtune.embed.base import Embedder
+from ragtune.errors import UsageError
+from ragtune.retrieval.filters import Where, acl_where, compile_filter, parse_filter
+from ragtune.retrieval.fusion import Ranked, convex, rrf
+from ragtune.retrieval.rerank import NoopReranker, Reranker
+from ragtune.store.sqlite import SQLiteStore
+from ragtune.store.vectors import DenseIndex
+from ragtune.types import ScoredChunk
+
+MODES = ("bm25", "dense", "hybrid")
+FUSIONS = ("rrf", "convex")
+
+
+class Retriever:
+    """``search(query, mode=..., k=..., filters=..., groups=...) -> list[ScoredChunk]``."""
+
+    def __init__(
+        self,
+        store: SQLiteStore,
+        index: DenseIndex,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 20,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.reranker = reranker or NoopReranker()
+        self.rerank_top_n = rerank_top_n
+
+    def where_for(self, filters: str | Iterable[str] | None, groups: Iterable[str] | None) -> Where | None:
+        """Compile filter expressions and the caller's groups into one SQL condition."""
+        conditions = parse_filter(filters)
+        where = compile_filter(conditions, self.store.metadata_keys()) if conditions else None
+        acl = acl_where(groups)
+        if where is None:
+            return acl
+        return where.and_(acl)
+
+    def bm25(self, query: str, k: int, where: Where | None = None) -> Ranked:
+        return self.store.bm25_search(query, k, where)
+
+    def dense(self, query: str, k: int, where: Where | None = None) -> Ranked:
+        allowed = self.store.allowed_rowids(where) if where is not None else None
+        return self.index.search(self.embedder.embed_query(query), k, allowed)
+
+    def search(
+        self,
+        query: str,
+        *,
+        mode: str | None = None,
+        k: int | None = None,
+        filters: str | Iterable[str] | None = None,
+        groups: Iterable[str] | None = None,
+        fusion: str | None = None,
+    ) -> list[ScoredChunk]:
+        mode = mode or self.settings.mode
+        fusion = fusion or self.settings.fusion
+        k = self.settings.k if k is None else k
+        if mode not in MODES:
+            raise UsageError(f"unknown search mode {mode!r}", f"choose one of: {', '.join(MODES)}")
+        if fusion not in FUSIONS:
+            raise UsageError(f"unknown fusion {fusion!r}", f"choose one of: {', '.join(FUSIONS)}")
+        if k < 1:
+            raise UsageError(f"k must be at least 1, got {k}")
+        if not query.strip():
+            raise UsageError("the query is empty")
+        where = self.where_for(filters, groups)
+        depth = max(k, self.settings.candidates, self._rerank_depth()) if mode == "hybrid" else max(k, self._rerank_depth())
+        if mode == "bm25":
+            fused = [(r, s, {"bm25": s}) for r, s in self.bm25(query, depth, where)]
+        elif mode == "dense":
+            fused = [(r, s, {"dense": s}) for r, s in self.dense(query, depth, where)]
+        else:
+            lists = {"bm25": self.bm25(query, depth, where), "dense": self.dense(query, depth, where)}
+            if fusion == "rrf":
+                fused = rrf(lists, self.settings.rrf_k)
+            else:
+                alpha = self.settings.alpha
+                fused = convex(lists, {"dense": alpha, "bm25": 1.0 - alpha})
+        hits = self._hydrate(fused[: max(k, self._rerank_depth())])
+        if self._reranks():
+            hits = self.reranker.rerank(query, hits)
+        return hits[:k]
+
+    def _reranks(self) -> bool:
+        return not isinstance(self.reranker, NoopReranker)
+
+    def _rerank_depth(self) -> int:
+        return self.rerank_top_n if self._reranks() else 0
+
+    def _hydrate(self, fused: list[tuple[int, float, dict[str, float]]]) -> list[ScoredChunk]:
+        found = self.store.chunks_by_rowid([r for r, _, _ in fused])
+        hits = []
+        for rowid, score, per_mode in fused:
+            if rowid not in found:  # deleted between the two queries
+                continue
+            chunk, doc = found[rowid]
+            hits.append(
+                ScoredChunk(
+                    chunk=chunk, score=score, title=doc.title, scores=per_mode,
+                    metadata={**doc.metadata, "groups": list(doc.groups), "format": doc.format},
+                )  # fmt: skip
+            )
+        return hits

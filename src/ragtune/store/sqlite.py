@@ -1,0 +1,328 @@
+"""SQLite (WAL) store: documents, version history, chunks, vectors, FTS5 BM25 index.
+
+Everything about one document changes in one transaction, so a crash (even SIGKILL) leaves
+each document either fully present in its old state or fully in its new one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragtune.errors import NotFoundError, RagtuneError
+from ragtune.registry import stores
+from ragtune.store.base import WhereLike as Where
+from ragtune.store.migrations import migrate
+from ragtune.types import Chunk, Document
+
+# Words that carry no retrieval signal but make FTS5 OR-queries touch most rows.
+_STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from how i in is it of on or our the this to "
+    "we what when where which who why will with you your".split()
+)
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+# Column weights for bm25(): title, section, text.
+_BM25_WEIGHTS = "2.0, 1.0, 1.0"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 OR-query of the content words of ``text`` ('' when none)."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    if not words:
+        words = _TOKEN.findall(text.lower())
+    unique = list(dict.fromkeys(words))
+    return " OR ".join(f'"{w}"' for w in unique)
+
+
+class SQLiteStore:
+    """The system of record. One connection per instance; not shared across threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            raise RagtuneError(
+                f"cannot open the store {self.path}: {exc}",
+                "restore it from a backup or delete .ragtune/ and ingest again",
+            ) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- state -------------------------------------------------------------------------
+    def get_state(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_state(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO state(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    def generation(self) -> int:
+        """Bumped on every change to chunks, so derived indexes know when they are stale."""
+        return int(self.get_state("generation") or 0)
+
+    def _bump_generation(self) -> None:
+        self._set_state("generation", str(self.generation() + 1))
+
+    def check_embedder(self, name: str, dim: int) -> None:
+        """Refuse to mix vectors of two embedders in one store."""
+        stored = self.get_state("embedder")
+        wanted = f"{name}:{dim}"
+        if stored is None:
+            with self.transaction():
+                self._set_state("embedder", wanted)
+        elif stored != wanted:
+            raise RagtuneError(
+                f"this store was embedded with {stored}, but the embedder is now {wanted}",
+                "set embedder.name back, or delete .ragtune/ and ingest again",
+            )
+
+    # -- writes ------------------------------------------------------------------------
+    def upsert_document(
+        self, doc: Document, fingerprint: str, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> int:
+        """Replace ``doc`` and its chunks atomically; returns the new version number."""
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM document_versions WHERE doc_id=?",
+                (doc.id,),
+            ).fetchone()
+            version = int(row[0]) + 1
+            self._delete_rows(doc.id)
+            stamp = now_iso()
+            conn.execute(
+                "INSERT INTO documents(id, title, text, content_hash, fingerprint, source_path,"
+                " format, metadata, groups, version, ingested_at)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc.id, doc.title, doc.text, doc.content_hash, fingerprint, doc.source_path,
+                    doc.format, json.dumps(doc.metadata, sort_keys=True, default=str),
+                    json.dumps(sorted(doc.groups)), version, stamp,
+                ),
+            )  # fmt: skip
+            conn.execute(
+                "INSERT INTO document_versions(doc_id, version, content_hash, fingerprint,"
+                " ingested_at, n_chunks) VALUES(?,?,?,?,?,?)",
+                (doc.id, version, doc.content_hash, fingerprint, stamp, len(chunks)),
+            )
+            self._insert_meta(doc)
+            self._insert_chunks(doc, chunks, vectors)
+            self._bump_generation()
+        return version
+
+    def _insert_meta(self, doc: Document) -> None:
+        rows = []
+        for key, value in doc.metadata.items():
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if item is None:
+                    continue
+                text = str(item)
+                num = float(item) if isinstance(item, int | float) else _as_number(text)
+                rows.append((doc.id, key, text, num))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO doc_meta(doc_id, key, value, num) VALUES(?,?,?,?)", rows
+        )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO doc_groups(doc_id, grp) VALUES(?,?)",
+            [(doc.id, g) for g in doc.groups],
+        )
+
+    def _insert_chunks(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            cur = self.conn.execute(
+                "INSERT INTO chunks(id, doc_id, ordinal, start, end, section, text, n_tokens,"
+                " embedding) VALUES(?,?,?,?,?,?,?,?,?)",
+                (
+                    chunk.id, chunk.doc_id, chunk.ordinal, chunk.start, chunk.end,
+                    chunk.section, chunk.text, chunk.n_tokens, vector.tobytes(),
+                ),
+            )  # fmt: skip
+            self.conn.execute(
+                "INSERT INTO chunks_fts(rowid, title, section, text) VALUES(?,?,?,?)",
+                (cur.lastrowid, doc.title, chunk.section, chunk.text),
+            )
+
+    def _delete_rows(self, doc_id: str) -> bool:
+        conn = self.conn
+        conn.execute(
+            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id=?)",
+            (doc_id,),
+        )
+        conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        conn.execute("DELETE FROM doc_meta WHERE doc_id=?", (doc_id,))
+        conn.execute("DELETE FROM doc_groups WHERE doc_id=?", (doc_id,))
+        return conn.execute("DELETE FROM documents WHERE id=?", (doc_id,)).rowcount > 0
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove a document and its chunks; its version history records the removal."""
+        with self.transaction() as conn:
+            existed = self._delete_rows(doc_id)
+            if existed:
+                conn.execute(
+                    "UPDATE document_versions SET removed_at=? WHERE doc_id=? AND version="
+                    "(SELECT MAX(version) FROM document_versions WHERE doc_id=?)",
+                    (now_iso(), doc_id, doc_id),
+                )
+                self._bump_generation()
+        return existed
+
+    # -- reads -------------------------------------------------------------------------
+    def get_fingerprint(self, doc_id: str) -> str | None:
+        row = self.conn.execute("SELECT fingerprint FROM documents WHERE id=?", (doc_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def document_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
+
+    def get_document(self, doc_id: str) -> Document:
+        row = self.conn.execute("SELECT * FROM documents WHERE id=?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no document with id {doc_id!r}", "see `ragtune docs list`")
+        return _doc_from_row(row)
+
+    def list_documents(self) -> list[Document]:
+        rows = self.conn.execute("SELECT * FROM documents ORDER BY id").fetchall()
+        return [_doc_from_row(r) for r in rows]
+
+    def versions(self, doc_id: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT version, content_hash, ingested_at, removed_at, n_chunks"
+            " FROM document_versions WHERE doc_id=? ORDER BY version",
+            (doc_id,),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        rows = self.conn.execute(
+            "SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)
+        ).fetchall()
+        return [_chunk_from_row(r) for r in rows]
+
+    def count_chunks(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def metadata_keys(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT key FROM doc_meta ORDER BY key")]
+
+    def chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, tuple[Chunk, Document]]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self.conn.execute(
+            f"SELECT c.rowid AS rid, c.*, d.title AS d_title, d.metadata AS d_metadata,"
+            f" d.groups AS d_groups, d.format AS d_format, d.source_path AS d_source,"
+            f" d.version AS d_version FROM chunks c JOIN documents d ON d.id = c.doc_id"
+            f" WHERE c.rowid IN ({marks})",
+            list(rowids),
+        ).fetchall()
+        out = {}
+        for r in rows:
+            doc = Document(
+                id=r["doc_id"], title=r["d_title"], text="", content_hash="",
+                source_path=r["d_source"], format=r["d_format"],
+                metadata=json.loads(r["d_metadata"]), groups=tuple(json.loads(r["d_groups"])),
+                version=r["d_version"],
+            )  # fmt: skip
+            out[int(r["rid"])] = (_chunk_from_row(r), doc)
+        return out
+
+    def iter_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """All (rowids, vectors) in rowid order; the dense index caches this."""
+        rows = self.conn.execute("SELECT rowid, embedding FROM chunks ORDER BY rowid").fetchall()
+        rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return rowids, np.zeros((0, 0), dtype=np.float32)
+        matrix = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return rowids, matrix
+
+    # -- search primitives -------------------------------------------------------------
+    def bm25_search(self, query: str, k: int, where: Where | None) -> list[tuple[int, float]]:
+        """(rowid, score) best first; ``where`` is applied inside the query."""
+        match = fts_query(query)
+        if not match:
+            return []
+        sql = (
+            f"SELECT c.rowid, -bm25(chunks_fts, {_BM25_WEIGHTS}) AS s FROM chunks_fts"
+            " JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ?"
+        )
+        params: list[object] = [match]
+        if where is not None:
+            sql += f" AND c.doc_id IN (SELECT d.id FROM documents d WHERE {where.sql})"
+            params += where.params
+        sql += f" ORDER BY bm25(chunks_fts, {_BM25_WEIGHTS}) LIMIT ?"
+        params.append(k)
+        return [(int(r[0]), float(r[1])) for r in self.conn.execute(sql, params)]
+
+    def allowed_rowids(self, where: Where) -> np.ndarray:
+        rows = self.conn.execute(
+            "SELECT c.rowid FROM chunks c WHERE c.doc_id IN"
+            f" (SELECT d.id FROM documents d WHERE {where.sql})",
+            where.params,
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def integrity_check(self) -> str:
+        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _doc_from_row(row: sqlite3.Row) -> Document:
+    return Document(
+        id=row["id"], title=row["title"], text=row["text"], content_hash=row["content_hash"],
+        source_path=row["source_path"] or "", format=row["format"] or "",
+        metadata=json.loads(row["metadata"]), groups=tuple(json.loads(row["groups"])),
+        version=row["version"], ingested_at=row["ingested_at"],
+    )  # fmt: skip
+
+
+def _chunk_from_row(row: sqlite3.Row) -> Chunk:
+    return Chunk(
+        id=row["id"], doc_id=row["doc_id"], text=row["text"], start=row["start"],
+        end=row["end"], ordinal=row["ordinal"], section=row["section"] or "",
+        n_tokens=row["n_tokens"] or 0,
+    )  # fmt: skip
+
+
+stores.register("sqlite")(SQLiteStore)

@@ -1,0 +1,150 @@
+"""THE data model. Every component speaks these types; nobody passes ad-hoc dicts.
+
+Ids are content-derived: a chunk id hashes its document id, offset and text, so
+re-ingesting the same text yields the same ids (idempotent), and a changed document gets
+new ids for the parts that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+def content_hash(data: bytes | str) -> str:
+    """Hex SHA-256 of bytes or UTF-8 text."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def chunk_id_for(doc_id: str, start: int, text: str) -> str:
+    return content_hash(f"{doc_id}\x00{start}\x00{text}")[:24]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source document as stored: extracted text plus metadata and access groups.
+
+    ``groups`` empty means everybody may read it; otherwise only callers in one of them.
+    """
+
+    id: str
+    title: str
+    text: str
+    content_hash: str
+    source_path: str = ""
+    format: str = "txt"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[str, ...] = ()
+    version: int = 1
+    ingested_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["groups"] = list(self.groups)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(**{**data, "groups": tuple(data.get("groups", ()))})
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document: ``text == document.text[start:end]`` exactly."""
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    ordinal: int = 0
+    section: str = ""
+    n_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A retrieval hit. ``score`` is the ranking score of the mode that produced it;
+    ``scores`` keeps the per-retriever scores behind a fused result."""
+
+    chunk: Chunk
+    score: float
+    title: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        return self.chunk.doc_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunk": self.chunk.to_dict(),
+            "score": self.score,
+            "title": self.title,
+            "scores": dict(self.scores),
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoredChunk:
+        return cls(
+            chunk=Chunk.from_dict(data["chunk"]),
+            score=float(data["score"]),
+            title=data.get("title", ""),
+            scores=dict(data.get("scores", {})),
+            metadata=dict(data.get("metadata", {})),
+        )
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file during ingestion."""
+
+    path: str
+    status: str  # added | updated | unchanged | removed | failed | skipped
+    doc_id: str = ""
+    reason: str = ""
+    n_chunks: int = 0
+
+
+@dataclass
+class IngestReport:
+    """The result of one ``ingest`` run, one outcome per file or removed document."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, outcome: FileOutcome) -> None:
+        self.outcomes.append(outcome)
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    def counts(self) -> dict[str, int]:
+        keys = ("added", "updated", "unchanged", "removed", "failed", "skipped")
+        return {k: len(self.by_status(k)) for k in keys}
+
+    @property
+    def n_chunks(self) -> int:
+        return sum(o.n_chunks for o in self.outcomes if o.status in ("added", "updated"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts(),
+            "chunks_written": self.n_chunks,
+            "seconds": round(self.seconds, 3),
+            "files": [asdict(o) for o in self.outcomes],
+        }
