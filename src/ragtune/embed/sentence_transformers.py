@@ -52,6 +52,8 @@ class SentenceTransformerEmbedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # "Loading weights" bars are noise on our stderr
+            # count_tokens() measures over-long paragraphs on purpose (to split them).
+            hf_logging.set_verbosity_error()
 
             self._model = SentenceTransformer(str(self.model_path), device="cpu")
         return self._model

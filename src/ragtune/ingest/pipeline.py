@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         include = list(include or self.settings.ingest.include)
-        exclude = list(exclude or self.settings.ingest.exclude)
+        exclude = [*self.settings.ingest.exclude, *(exclude or ())]  # added to the defaults
         found = discover([Path(p) for p in paths], include, exclude)
         for failure in found.failures:
             report.add(failure)
@@ -177,9 +178,12 @@ class Ingestor:
     def _read(self, path: Path) -> bytes:
         limit = self.settings.ingest.max_file_mb
         try:
-            size = path.stat().st_size
+            st = path.stat()
         except OSError as exc:
             raise LoadError(_os_reason(exc, path)) from None
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+            raise LoadError("not a regular file (FIFO, socket or device)")
+        size = st.st_size
         if size > limit * 1024 * 1024:
             raise LoadError(
                 f"file is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB limit",

@@ -1,0 +1,86 @@
+import io
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+from pypdf import PdfReader, PdfWriter
+
+from ragtune.errors import LoadError
+from ragtune.ingest.loaders import load_bytes, parse_groups
+
+
+def make_pdf(text: str, meta: dict[str, str] | None = None) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 11)
+    pdf.multi_cell(0, 6, text)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bytes(pdf.output()))))
+    if meta:
+        writer.add_metadata(meta)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_markdown_front_matter_and_offsets() -> None:
+    raw = "---\ntitle: Leave\ngroups: [hr, managers]\neffective_date: 2026-01-01\n---\n# Leave\n\nBody.\n"
+    doc = load_bytes(raw.encode(), Path("x.md"))
+    assert doc.title == "Leave" and doc.groups == ("hr", "managers")
+    assert doc.metadata == {"effective_date": "2026-01-01"}
+    # Front matter is blanked, not cut: offsets in the stored text match the file.
+    assert doc.text.index("Body.") == raw.index("Body.")
+
+
+def test_txt_title_from_filename() -> None:
+    doc = load_bytes(b"Plain words here.\n", Path("on-call_rota.txt"))
+    assert doc.title == "On call rota" and doc.format == "txt"
+
+
+def test_html_meta_structure_and_boilerplate() -> None:
+    html = b"""<html><head><title>Payroll</title><meta name="department" content="finance">
+    <meta name="groups" content="finance, hr"><script>var x = 'tracking';</script></head>
+    <body><nav>Home | About</nav><h1>Payroll</h1><p>Paid on the 25th.</p>
+    <h2>Table</h2><table><tr><th>Month</th><th>Day</th></tr><tr><td>Jan</td><td>24</td></tr></table>
+    <ul><li>one</li><li>two</li></ul><footer>(c) footer</footer></body></html>"""
+    doc = load_bytes(html, Path("p.html"))
+    assert doc.title == "Payroll" and doc.metadata["department"] == "finance"
+    assert doc.groups == ("finance", "hr")
+    assert "# Payroll" in doc.text and "## Table" in doc.text and "Jan | 24" in doc.text
+    assert "- one" in doc.text
+    assert "tracking" not in doc.text and "footer" not in doc.text and "Home" not in doc.text
+
+
+def test_pdf_text_and_info_metadata() -> None:
+    data = make_pdf("Refunds take 14 days.", {"/Title": "Refunds", "/department": "support",
+                                              "/groups": "support"})  # fmt: skip
+    doc = load_bytes(data, Path("r.pdf"))
+    assert "14 days" in doc.text and doc.title == "Refunds"
+    assert doc.metadata == {"department": "support"} and doc.groups == ("support",)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("bin.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        ("empty.md", b"", "empty"),
+        ("blank.md", b"   \n\n", "no text"),
+        ("latin1.txt", "Caf\xe9 cr\xe8me".encode("latin-1"), "not valid UTF-8"),
+        ("bad.pdf", b"%PDF-1.4\n garbage garbage", "PDF"),
+        ("trunc.pdf", make_pdf("hello")[:200], "PDF"),
+        ("fm.md", b"---\ntitle: [unclosed\n---\nBody\n", "front matter"),
+        ("x.docx", b"PK\x03\x04", "unsupported file type"),
+    ],
+)
+def test_bad_files_raise_clear_errors(name: str, data: bytes, message: str) -> None:
+    with pytest.raises(LoadError, match=message):
+        load_bytes(data, Path(name))
+
+
+def test_utf16_with_bom_is_accepted() -> None:
+    doc = load_bytes("Hello wörld".encode("utf-16"), Path("u.txt"))
+    assert "wörld" in doc.text
+
+
+def test_parse_groups() -> None:
+    assert parse_groups("b, a,,a") == ("a", "b")
+    assert parse_groups(None) == () and parse_groups([]) == ()
