@@ -16,7 +16,7 @@ def open_project(ctx: click.Context) -> Project:
 
 
 def console(err: bool = False) -> Console:
-    return Console(stderr=err, highlight=False, soft_wrap=False)
+    return Console(stderr=err, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -1,0 +1,74 @@
+"""Search through the real SQLite store and FTS5 (hash embedder keeps it fast)."""
+
+from pathlib import Path
+
+import pytest
+
+from ragtune.errors import UsageError
+from ragtune.project import Project
+from tests.conftest import write
+
+
+@pytest.fixture
+def corpus(hash_project: Project, tmp_path: Path) -> Project:
+    docs = tmp_path / "docs"
+    # 30 HR documents that mention "laptop" many times: they outrank everything for bm25.
+    for i in range(30):
+        fm = f"---\ndepartment: hr\nyear: {2000 + i}\ngroups: [hr]\n---\n"
+        write(docs / f"hr{i:02d}.md", fm + f"Laptop laptop laptop policy number {i}.\n")
+    for i in range(6):
+        fm = f"---\ndepartment: it\nyear: {2010 + i}\n---\n"
+        write(docs / f"it{i}.md", fm + f"The laptop refresh happens every {i + 3} years.\n")
+    hash_project.ingest([docs])
+    return hash_project
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_filter_applies_inside_the_query(corpus: Project, mode: str) -> None:
+    hits = corpus.search("laptop laptop policy", mode=mode, k=5, filters="department = it")
+    assert len(hits) == 5 and {h.metadata["department"] for h in hits} == {"it"}
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_acl_applies_inside_the_query(corpus: Project, mode: str) -> None:
+    hits = corpus.search("laptop", mode=mode, k=6, groups=["eng"])
+    assert len(hits) == 6 and all(h.doc_id.startswith("it") for h in hits)
+    assert len(corpus.search("laptop", mode=mode, k=40, groups=["hr"])) == 36
+    assert len(corpus.search("laptop", mode=mode, k=40)) == 36
+
+
+def test_ranges_in_and_exists(corpus: Project) -> None:
+    hits = corpus.search("laptop", mode="bm25", k=50, filters="year >= 2013 and year < 2020")
+    expected = [*range(2013, 2020), *range(2013, 2016)]  # hr years 2000-29, it 2010-15
+    assert sorted(int(h.metadata["year"]) for h in hits) == sorted(expected)
+    hits = corpus.search("laptop", mode="bm25", k=50, filters="id in (it1.md, it2.md)")
+    assert sorted(h.doc_id for h in hits) == ["it1.md", "it2.md"]
+    assert corpus.search("laptop", mode="dense", k=50, filters="not exists(year)") == []
+
+
+def test_bad_arguments(corpus: Project) -> None:
+    with pytest.raises(UsageError, match="bm25, dense, hybrid"):
+        corpus.search("x", mode="semantic")
+    with pytest.raises(UsageError, match="k must be"):
+        corpus.search("x", k=0)
+    with pytest.raises(UsageError, match="empty"):
+        corpus.search("   ")
+
+
+def test_removed_document_disappears_from_every_mode(corpus: Project) -> None:
+    assert corpus.remove("it0.md")
+    for mode in ("bm25", "dense", "hybrid"):
+        assert "it0.md" not in {h.doc_id for h in corpus.search("laptop", mode=mode, k=50)}
+
+
+def test_dense_cache_rebuilds_when_stale(corpus: Project, tmp_path: Path) -> None:
+    before = corpus.search("refresh years", mode="dense", k=3)
+    # A second project object on the same folder shares the cache files.
+    again = Project.open(corpus.root, corpus.settings)
+    assert [h.chunk.id for h in again.search("refresh years", mode="dense", k=3)] == [
+        h.chunk.id for h in before
+    ]
+    write(tmp_path / "more" / "it9.md", "The laptop refresh years policy.\n")
+    again.ingest([tmp_path / "more"])
+    assert "it9.md" in {h.doc_id for h in corpus.search("refresh years", mode="dense", k=3)}
+    again.close()
