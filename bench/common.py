@@ -28,7 +28,9 @@ def rank_of_first_relevant(doc_ids: list[str], relevant: set[str]) -> int | None
     return None
 
 
-def retrieval_metrics(ranked: list[list[str]], relevant: list[set[str]], k: int = 10) -> dict[str, float]:
+def retrieval_metrics(
+    ranked: list[list[str]], relevant: list[set[str]], k: int = 10
+) -> dict[str, float]:
     """recall@5, recall@k, MRR@k and nDCG@k at document level (duplicates collapsed)."""
     r5, rk, mrr, ndcg = [], [], [], []
     for docs, rel in zip(ranked, relevant, strict=True):

@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, load_jsonl, retrieval_metrics, save  # noqa: E402
-
-from ragtune.project import Project  # noqa: E402
+from common import REPO, load_jsonl, retrieval_metrics, save
+from ragtune.project import Project
 
 ALPHAS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 

@@ -11,9 +11,9 @@ numbered ("2. Eligibility"), as in a typical policy PDF. Output is deterministic
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -55,7 +55,9 @@ def render(source: Path, target: Path) -> None:
                 item = line.lstrip()[2:].strip()
                 pdf.multi_cell(0, 5.5, f"- {item}", new_x="LMARGIN", new_y="NEXT")
         else:
-            pdf.multi_cell(0, 5.5, " ".join(s.strip() for s in lines), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0, 5.5, " ".join(s.strip() for s in lines), new_x="LMARGIN", new_y="NEXT"
+            )
         pdf.ln(2.5)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bytes(pdf.output()))))
     info = {"/Title": str(meta.get("title", source.stem))}

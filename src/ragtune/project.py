@@ -25,9 +25,9 @@ STATE_DIR = ".ragtune"
 
 def _load_builtins() -> None:
     """Import the modules whose backends register themselves (cheap: no torch here)."""
-    import ragtune.embed.base  # noqa: F401
-    import ragtune.embed.sentence_transformers  # noqa: F401
-    import ragtune.retrieval.rerank  # noqa: F401
+    import ragtune.embed.base
+    import ragtune.embed.sentence_transformers
+    import ragtune.retrieval.rerank
     import ragtune.store.sqlite  # noqa: F401
 
 

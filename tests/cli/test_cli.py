@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.conftest import write
 
 from ragtune.cli.main import cli
-from tests.conftest import write
 
 
 @pytest.fixture
@@ -16,8 +16,13 @@ def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "p"
     result = CliRunner().invoke(cli, ["-C", str(root), "init"])
     assert result.exit_code == 0, result.output
-    write(root / "docs" / "hr" / "leave.md", "---\ndepartment: hr\ngroups: [hr]\n---\n# Leave\n\nNew hires get 25 days.\n")
-    write(root / "docs" / "it.txt", "---\ndepartment: it\n---\nLaptops are replaced every 3 years.\n")
+    write(
+        root / "docs" / "hr" / "leave.md",
+        "---\ndepartment: hr\ngroups: [hr]\n---\n# Leave\n\nNew hires get 25 days.\n",
+    )
+    write(
+        root / "docs" / "it.txt", "---\ndepartment: it\n---\nLaptops are replaced every 3 years.\n"
+    )
     return root
 
 

@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from ragtune.project import Project
 from tests.conftest import write
+
+from ragtune.project import Project
 
 N_DOCS = 600
 
@@ -30,7 +31,9 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
     Project.init(root).close()
     docs = tmp_path / "docs"
     for i in range(N_DOCS):
-        body = "\n\n".join(f"Paragraph {j} of document {i} about topic {i % 17}." for j in range(40))
+        body = "\n\n".join(
+            f"Paragraph {j} of document {i} about topic {i % 17}." for j in range(40)
+        )
         write(docs / f"d{i:04d}.md", f"# Doc {i}\n\n{body}\n")
     env = {**os.environ, "RAGTUNE_EMBEDDER__NAME": "hash", "RAGTUNE_EMBEDDER__BATCH_SIZE": "8"}
     cmd = [sys.executable, "-m", "ragtune.cli.main", "-C", str(root), "ingest", str(docs)]
@@ -54,9 +57,10 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
         " FROM documents d JOIN document_versions v ON v.doc_id = d.id AND v.version = d.version"
     ).fetchall()
     assert rows and all(expected == actual > 0 for _, expected, actual in rows)
-    assert conn.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0] == conn.execute(
-        "SELECT COUNT(*) FROM chunks"
-    ).fetchone()[0]
+    assert (
+        conn.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
+        == conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    )
     conn.close()
 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)

@@ -5,9 +5,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import EXAMPLES
 
 from ragtune.project import Project
-from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ def test_toml_then_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_unknown_key_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "ragtune.toml").write_text("[retrieval]\nmood = 1\n")
-    with pytest.raises(ConfigError, match="retrieval.mood"):
+    with pytest.raises(ConfigError, match=r"retrieval\.mood"):
         Settings.load(tmp_path)
 
 
@@ -40,7 +40,7 @@ def test_broken_toml(tmp_path: Path) -> None:
 
 def test_default_toml_is_valid_and_commented(tmp_path: Path) -> None:
     text = default_toml()
-    assert "# mode = \"hybrid\"" in text
+    assert '# mode = "hybrid"' in text
     (tmp_path / "ragtune.toml").write_text(text)
     assert Settings.load(tmp_path).model_dump() == Settings.load(None).model_dump()
 

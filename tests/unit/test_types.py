@@ -1,4 +1,4 @@
-from ragtune.types import Chunk, Document, IngestReport, FileOutcome, ScoredChunk, chunk_id_for
+from ragtune.types import Chunk, Document, FileOutcome, IngestReport, ScoredChunk, chunk_id_for
 
 
 def test_chunk_ids_are_content_hashes() -> None:

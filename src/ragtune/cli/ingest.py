@@ -26,9 +26,16 @@ def _parse_meta(values: tuple[str, ...]) -> dict[str, Any]:
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files matching (repeatable).")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Also skip files/folders matching (hidden and _-prefixed ones always are).")
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Also skip files/folders matching (hidden and _-prefixed ones always are).",
+)
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata for files that lack K.")
-@click.option("--groups", multiple=True, metavar="G1,G2", help="Access groups for files without their own.")
+@click.option(
+    "--groups", multiple=True, metavar="G1,G2", help="Access groups for files without their own."
+)
 @click.option("--sync", is_flag=True, help="Also remove stored documents not found under PATHS.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context

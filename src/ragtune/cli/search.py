@@ -54,5 +54,3 @@ def search(
         out.print(f"[bold]{rank}. {hit.title}[/]  [dim]{c.doc_id} · {c.section} · "
                   f"chars {c.start}-{c.end} · score {hit.score:.3f}[/]")  # fmt: skip
         out.print(f"   {snippet}", markup=False)
-
-

@@ -15,7 +15,7 @@ from ragtune.types import Chunk, chunk_id_for
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_UNDERLINE = re.compile(r"^(=+|-+)\s*$")
+_UNDERLINE = re.compile(r"^([=\-~^*+#\"'`])\1{2,}\s*$")  # Markdown setext and reST
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+([A-Z][^.!?;]{1,70})$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 
@@ -34,8 +34,9 @@ def _heading_level(line: str, next_line: str) -> tuple[int, str] | None:
     stripped = line.strip()
     if m := _MD_HEADING.match(stripped):
         return len(m.group(1)), m.group(2)
-    if stripped and _UNDERLINE.match(next_line.strip()) and len(next_line.strip()) >= 3:
-        return (1 if next_line.strip()[0] == "=" else 2), stripped
+    under = next_line.strip()
+    if stripped and _UNDERLINE.match(under) and not _UNDERLINE.match(stripped):
+        return {"=": 1, "-": 2}.get(under[0], 3), stripped
     words = stripped.split()
     if 0 < len(words) <= 8 and stripped.isupper() and any(c.isalpha() for c in stripped):
         return 2, stripped.title()
@@ -146,9 +147,15 @@ def chunk_text(
         section = next((u.section for u in group if not u.is_heading), group[0].section)
         chunks.append(
             Chunk(
-                id=chunk_id_for(doc_id, start, body), doc_id=doc_id, text=body, start=start,
-                end=end, ordinal=ordinal, section=section, n_tokens=sum(u.tokens for u in group),
-            )  # fmt: skip
+                id=chunk_id_for(doc_id, start, body),
+                doc_id=doc_id,
+                text=body,
+                start=start,
+                end=end,
+                ordinal=ordinal,
+                section=section,
+                n_tokens=sum(u.tokens for u in group),
+            )
         )
     return chunks
 

@@ -157,7 +157,7 @@ def load_pdf(data: bytes, path: Path) -> Loaded:
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError("the PDF is password-protected", "remove the password first")
         pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
+        info: dict[str, Any] = dict(reader.metadata or {})
     except LoadError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:

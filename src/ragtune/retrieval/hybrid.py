@@ -41,7 +41,9 @@ class Retriever:
         self.reranker = reranker or NoopReranker()
         self.rerank_top_n = rerank_top_n
 
-    def where_for(self, filters: str | Iterable[str] | None, groups: Iterable[str] | None) -> Where | None:
+    def where_for(
+        self, filters: str | Iterable[str] | None, groups: Iterable[str] | None
+    ) -> Where | None:
         """Compile filter expressions and the caller's groups into one SQL condition."""
         conditions = parse_filter(filters)
         where = compile_filter(conditions, self.store.metadata_keys()) if conditions else None
@@ -79,13 +81,20 @@ class Retriever:
         if not query.strip():
             raise UsageError("the query is empty")
         where = self.where_for(filters, groups)
-        depth = max(k, self.settings.candidates, self._rerank_depth()) if mode == "hybrid" else max(k, self._rerank_depth())
+        depth = (
+            max(k, self.settings.candidates, self._rerank_depth())
+            if mode == "hybrid"
+            else max(k, self._rerank_depth())
+        )
         if mode == "bm25":
             fused = [(r, s, {"bm25": s}) for r, s in self.bm25(query, depth, where)]
         elif mode == "dense":
             fused = [(r, s, {"dense": s}) for r, s in self.dense(query, depth, where)]
         else:
-            lists = {"bm25": self.bm25(query, depth, where), "dense": self.dense(query, depth, where)}
+            lists = {
+                "bm25": self.bm25(query, depth, where),
+                "dense": self.dense(query, depth, where),
+            }
             if fusion == "rrf":
                 fused = rrf(lists, self.settings.rrf_k)
             else:
@@ -111,8 +120,11 @@ class Retriever:
             chunk, doc = found[rowid]
             hits.append(
                 ScoredChunk(
-                    chunk=chunk, score=score, title=doc.title, scores=per_mode,
+                    chunk=chunk,
+                    score=score,
+                    title=doc.title,
+                    scores=per_mode,
                     metadata={**doc.metadata, "groups": list(doc.groups), "format": doc.format},
-                )  # fmt: skip
+                )
             )
         return hits

@@ -40,8 +40,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if current > len(MIGRATIONS):
         raise RagtuneError(
-            f"the store has schema version {current}, newer than this ragtune "
-            f"({len(MIGRATIONS)})",
+            f"the store has schema version {current}, newer than this ragtune ({len(MIGRATIONS)})",
             "upgrade ragtune",
         )
     for number in range(current + 1, len(MIGRATIONS) + 1):

@@ -25,8 +25,44 @@ from ragtune.types import Chunk, Document
 
 # Words that carry no retrieval signal but make FTS5 OR-queries touch most rows.
 _STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from how i in is it of on or our the this to "
-    "we what when where which who why will with you your".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "this",
+        "to",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+    ]
 )
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Column weights for bm25(): title, section, text.
@@ -204,7 +240,9 @@ class SQLiteStore:
 
     # -- reads -------------------------------------------------------------------------
     def get_fingerprint(self, doc_id: str) -> str | None:
-        row = self.conn.execute("SELECT fingerprint FROM documents WHERE id=?", (doc_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT fingerprint FROM documents WHERE id=?", (doc_id,)
+        ).fetchone()
         return None if row is None else str(row[0])
 
     def document_ids(self) -> list[str]:

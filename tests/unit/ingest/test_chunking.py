@@ -79,7 +79,9 @@ def test_any_text_chunks_to_exact_slices_covering_all_words(parts: list[str]) ->
     # Every non-space character (except setext underlines) lands in some chunk.
     for i, ch in enumerate(text):
         if not ch.isspace():
-            line = text[text.rfind("\n", 0, i) + 1 : text.find("\n", i) if "\n" in text[i:] else len(text)]
+            line = text[
+                text.rfind("\n", 0, i) + 1 : text.find("\n", i) if "\n" in text[i:] else len(text)
+            ]
             if set(line.strip()) <= {"-", "="}:
                 continue
             assert i in covered, (i, text)

@@ -23,7 +23,10 @@ def make_pdf(text: str, meta: dict[str, str] | None = None) -> bytes:
 
 
 def test_markdown_front_matter_and_offsets() -> None:
-    raw = "---\ntitle: Leave\ngroups: [hr, managers]\neffective_date: 2026-01-01\n---\n# Leave\n\nBody.\n"
+    raw = (
+        "---\ntitle: Leave\ngroups: [hr, managers]\neffective_date: 2026-01-01\n---\n"
+        "# Leave\n\nBody.\n"
+    )
     doc = load_bytes(raw.encode(), Path("x.md"))
     assert doc.title == "Leave" and doc.groups == ("hr", "managers")
     assert doc.metadata == {"effective_date": "2026-01-01"}

@@ -4,10 +4,10 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.conftest import write
 
 from ragtune.errors import UsageError
 from ragtune.project import Project
-from tests.conftest import write
 
 
 def leave_doc(days: int) -> str:
@@ -89,7 +89,9 @@ def test_bad_files_reported_everything_else_kept(hash_project: Project, tmp_path
     assert hash_project.store.integrity_check() == "ok"
 
 
-def test_unreadable_file(hash_project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file(
+    hash_project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     docs = tmp_path / "docs"
     write(docs / "ok.md", "Readable.\n")
     secret = write(docs / "secret.md", "Unreadable.\n")

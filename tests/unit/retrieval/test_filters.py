@@ -42,7 +42,7 @@ def test_acl_where() -> None:
 
 def test_rrf_and_convex() -> None:
     lists = {"bm25": [(1, 9.0), (2, 8.0), (4, 1.0)], "dense": [(2, 0.9), (3, 0.8)]}
-    assert [r for r, _, _ in rrf(lists)][0] == 2  # in both lists
+    assert next(r for r, _, _ in rrf(lists)) == 2  # in both lists
     fused = convex(lists, {"bm25": 0.5, "dense": 0.5})
     assert fused[0][0] == 2 and fused[0][2] == {"bm25": 8.0, "dense": 0.9}
     assert [r for r, _, _ in convex(lists, {"bm25": 1.0, "dense": 0.0})][:2] == [1, 2]

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
+from tests.conftest import write
 
 from ragtune.errors import UsageError
 from ragtune.project import Project
-from tests.conftest import write
 
 
 @pytest.fixture
