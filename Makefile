@@ -31,6 +31,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/retrieval_sample.py
 	$(BIN)/python bench/ingest_speed.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) .ragtune demo

@@ -14,11 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragtune.config import CONFIG_FILE, Settings, default_toml
 from ragtune.errors import ProjectNotFoundError
 from ragtune.types import Document, IngestReport, ScoredChunk
+
+if TYPE_CHECKING:  # heavy or circular at import time; only the type checker needs them
+    from ragtune.embed.base import Embedder
+    from ragtune.retrieval.hybrid import Retriever
+    from ragtune.store.sqlite import SQLiteStore
 
 STATE_DIR = ".ragtune"
 
@@ -74,19 +79,21 @@ class Project:
 
     # -- components (built lazily, once) -----------------------------------------------
     @cached_property
-    def store(self) -> Any:
+    def store(self) -> SQLiteStore:
         from ragtune.registry import stores
 
-        return stores.create("sqlite", self.db_path)
+        store: SQLiteStore = stores.create("sqlite", self.db_path)
+        return store
 
     @cached_property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
         from ragtune.registry import embedders
 
-        return embedders.create(self.settings.embedder.name, self.settings)
+        embedder: Embedder = embedders.create(self.settings.embedder.name, self.settings)
+        return embedder
 
     @cached_property
-    def retriever(self) -> Any:
+    def retriever(self) -> Retriever:
         from ragtune.registry import rerankers
         from ragtune.retrieval.hybrid import Retriever
         from ragtune.store.vectors import DenseIndex
@@ -116,22 +123,18 @@ class Project:
         groups: Iterable[str] | None = None,
     ) -> list[ScoredChunk]:
         """Top-``k`` chunks for ``query``; ``groups`` limits results to what they may read."""
-        results: list[ScoredChunk] = self.retriever.search(
-            query, mode=mode, k=k, filters=filters, groups=groups
-        )
-        return results
+        return self.retriever.search(query, mode=mode, k=k, filters=filters, groups=groups)
 
     def documents(self) -> list[Document]:
-        docs: list[Document] = self.store.list_documents()
-        return docs
+        return self.store.list_documents()
 
     def document(self, doc_id: str) -> Document:
-        doc: Document = self.store.get_document(doc_id)
-        return doc
+        """One stored document; :class:`NotFoundError` when there is none."""
+        return self.store.get_document(doc_id)
 
     def remove(self, doc_id: str) -> bool:
-        removed: bool = self.store.delete_document(doc_id)
-        return removed
+        """Remove a document; False when it was not stored."""
+        return self.store.delete_document(doc_id)
 
     def close(self) -> None:
         if "store" in self.__dict__:
