@@ -14,7 +14,7 @@ step "Ingest the sample knowledge base (v1): .md, .txt, .html and .pdf"
 $RAGTUNE -C "$DEMO" ingest examples/docs
 
 step "Hybrid search (BM25 + packaged MiniLM, fused with RRF)"
-$RAGTUNE -C "$DEMO" search "How many vacation days do employees get?" -k 3
+$RAGTUNE -C "$DEMO" search "How many days of paid annual leave does a full-time employee get?" -k 2
 
 step "Metadata filter, applied inside the query"
 $RAGTUNE -C "$DEMO" search "approval limit" -k 3 --filter "department = finance"
@@ -27,8 +27,8 @@ step "Apply the v2 update: changed files replaced, new ones added, removed ones 
 $RAGTUNE -C "$DEMO" ingest examples/v2 --sync
 
 step "The same question now finds the new fact"
-$RAGTUNE -C "$DEMO" search "How many vacation days do employees get?" -k 1
-$RAGTUNE -C "$DEMO" docs show hr/annual-leave.md | head -8
+$RAGTUNE -C "$DEMO" search "How many days of paid annual leave does a full-time employee get?" -k 1
+$RAGTUNE -C "$DEMO" docs show hr/annual-leave.md
 
 step "Retrieval quality on the sample's evaluation set"
 .venv/bin/python bench/retrieval_sample.py
