@@ -65,6 +65,51 @@ class RerankSettings(_Section):
     top_n: int = Field(20, ge=1, description="Hits passed to the reranker.")
 
 
+class GeneratorSettings(_Section):
+    backend: str = Field(
+        "transformers", description="Generator backend: transformers, llamacpp or openai."
+    )
+    model: str = Field(
+        "",
+        description="Model: a local HF folder or a .gguf file; empty = packaged SmolLM2-135M "
+        "(transformers, llamacpp). For openai: the served model name.",
+    )
+    max_new_tokens: int = Field(128, ge=1, le=8192, description="Answer length cap in tokens.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy (reproducible).")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling (temperature > 0).")
+    repetition_penalty: float = Field(
+        1.1, ge=1.0, le=2.0, description="> 1 discourages loops (small models repeat)."
+    )
+    stop: list[str] = Field(default_factory=list, description="Extra stop sequences.")
+    seed: int = Field(0, description="Sampling seed (temperature > 0).")
+    batch_size: int = Field(8, ge=1, le=256, description="Prompts generated together.")
+    threads: int = Field(0, ge=0, description="CPU threads; 0 = all cores.")
+    context_window: int = Field(0, ge=0, description="Override the model's context; 0 = model's.")
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8000/v1", description="OpenAI-compatible server URL (openai backend)."
+    )
+    openai_api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Name of the env var holding the key (never the key)."
+    )
+    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout (openai backend).")
+
+
+class PromptSettings(_Section):
+    system: str = Field(
+        "You answer questions using only the numbered context passages. Cite the passage you "
+        "used like [1]. If the passages do not contain the answer, reply exactly: "
+        "I cannot answer from the documents.",
+        description="System prompt for rag (replaces the model's built-in one).",
+    )
+    base_system: str = Field(
+        "You are a concise assistant. Answer the question in one or two sentences.",
+        description="System prompt for the base strategy (no retrieval).",
+    )
+    context_tokens: int = Field(
+        1024, ge=32, description="Token budget for context passages (long prompts are slow)."
+    )
+
+
 class IngestSettings(_Section):
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
     include: list[str] = Field(
@@ -89,6 +134,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
     rerank: RerankSettings = Field(default_factory=RerankSettings)  # type: ignore[arg-type]
     ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)  # type: ignore[arg-type]
+    prompt: PromptSettings = Field(default_factory=PromptSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(

@@ -44,3 +44,7 @@ class LoadError(RagtuneError):
 
 class ModelUnavailableError(RagtuneError):
     """A packaged model is missing; the hint says which package provides it."""
+
+
+class GenerationError(RagtuneError):
+    """A generator backend failed (server unreachable, model rejected the request, ...)."""

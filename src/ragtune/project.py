@@ -11,17 +11,19 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.config import CONFIG_FILE, Settings, default_toml
 from ragtune.errors import ProjectNotFoundError
-from ragtune.types import Document, IngestReport, ScoredChunk
+from ragtune.types import Answer, Document, IngestReport, ScoredChunk
 
 if TYPE_CHECKING:  # heavy or circular at import time; only the type checker needs them
     from ragtune.embed.base import Embedder
+    from ragtune.generate.base import Generator
+    from ragtune.strategies import AnswerSystem
     from ragtune.retrieval.hybrid import Retriever
     from ragtune.store.sqlite import SQLiteStore
 
@@ -33,7 +35,11 @@ def _load_builtins() -> None:
     import ragtune.embed.base
     import ragtune.embed.sentence_transformers
     import ragtune.retrieval.rerank
+    import ragtune.generate.llamacpp  # noqa: F401
+    import ragtune.generate.openai_compat  # noqa: F401
+    import ragtune.generate.transformers_local  # noqa: F401
     import ragtune.store.sqlite  # noqa: F401
+    import ragtune.strategies  # noqa: F401
 
 
 class Project:
@@ -105,6 +111,29 @@ class Project:
             rerank_top_n=self.settings.rerank.top_n,
         )  # fmt: skip
 
+    def generator(self, backend: str | None = None, model: str | None = None) -> Generator:
+        """The generator for ``backend``/``model`` (config defaults), built once and reused."""
+        from ragtune.registry import generators
+
+        g = self.settings.generator
+        backend, model = backend or g.backend, g.model if model is None else model
+        cache: dict[tuple[str, str], Generator] = self.__dict__.setdefault("_generators", {})
+        if (backend, model) not in cache:
+            settings = self.settings.model_copy(
+                update={"generator": g.model_copy(update={"backend": backend, "model": model})}
+            )
+            cache[(backend, model)] = generators.create(backend, settings)
+        return cache[(backend, model)]
+
+    def answer_system(
+        self, strategy: str = "rag", backend: str | None = None, model: str | None = None
+    ) -> AnswerSystem:
+        """The AnswerSystem for a strategy name (see ``ragtune.registry.strategies``)."""
+        from ragtune.registry import strategies
+
+        system: AnswerSystem = strategies.create(strategy, self, self.generator(backend, model))
+        return system
+
     # -- operations --------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path | str], **options: Any) -> IngestReport:
         """See :meth:`ragtune.ingest.pipeline.Ingestor.run` for the options."""
@@ -124,6 +153,23 @@ class Project:
     ) -> list[ScoredChunk]:
         """Top-``k`` chunks for ``query``; ``groups`` limits results to what they may read."""
         return self.retriever.search(query, mode=mode, k=k, filters=filters, groups=groups)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        strategy: str = "rag",
+        k: int | None = None,
+        filters: str | Iterable[str] | None = None,
+        groups: Iterable[str] | None = None,
+        backend: str | None = None,
+        model: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer ``question`` with a strategy (``rag`` cites the documents, ``base`` does
+        not retrieve). ``on_token`` receives the answer as it streams."""
+        system = self.answer_system(strategy, backend, model)
+        return system.answer(question, k=k, filters=filters, groups=groups, on_token=on_token)
 
     def documents(self) -> list[Document]:
         return self.store.list_documents()

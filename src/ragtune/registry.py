@@ -54,3 +54,5 @@ class Registry(Generic[T]):
 embedders: Registry[Any] = Registry("embedder")
 rerankers: Registry[Any] = Registry("reranker")
 stores: Registry[Any] = Registry("store")
+generators: Registry[Any] = Registry("generator backend")
+strategies: Registry[Any] = Registry("strategy")

@@ -148,3 +148,60 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "files": [asdict(o) for o in self.outcomes],
         }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source behind an answer: ``quote == document.text[start:end]`` exactly.
+
+    ``marker`` is the [n] the model wrote; ``inferred`` is True when the model cited nothing
+    and ragtune matched the answer to a passage by word overlap instead.
+    """
+
+    marker: int | None
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    start: int
+    end: int
+    quote: str
+    inferred: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Citation:
+        return cls(**data)
+
+
+@dataclass
+class Answer:
+    """One answer from an :class:`~ragtune.strategies.AnswerSystem`."""
+
+    question: str
+    text: str
+    strategy: str
+    model: str = ""
+    adapter: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    contexts: list[ScoredChunk] = field(default_factory=list)
+    invalid_markers: list[int] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    finish_reason: str = ""
+    id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["contexts"] = [c.to_dict() for c in self.contexts]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        data = dict(data)
+        data["citations"] = [Citation.from_dict(c) for c in data.get("citations", [])]
+        data["contexts"] = [ScoredChunk.from_dict(c) for c in data.get("contexts", [])]
+        return cls(**data)

@@ -45,17 +45,19 @@ def cli(ctx: click.Context, project_dir: str) -> None:
       ragtune init                 create ragtune.toml and .ragtune/ here
       ragtune ingest docs/         add or update documents (incremental)
       ragtune search "question"    hybrid BM25 + dense search
+      ragtune ask "question"       a grounded answer with numbered sources
       ragtune docs list            what is stored
     """
     ctx.obj = {"project_dir": project_dir}
 
 
 def _register() -> None:
-    from ragtune.cli import docs, ingest, init, search
+    from ragtune.cli import ask, docs, ingest, init, search
 
     cli.add_command(init.init)
     cli.add_command(ingest.ingest)
     cli.add_command(search.search)
+    cli.add_command(ask.ask)
     cli.add_command(docs.docs)
 
 

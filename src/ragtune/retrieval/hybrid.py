@@ -68,7 +68,10 @@ class Retriever:
         filters: str | Iterable[str] | None = None,
         groups: Iterable[str] | None = None,
         fusion: str | None = None,
+        rerank: bool = True,
     ) -> list[ScoredChunk]:
+        """Top-``k`` hits. With ``rerank=False`` the reranker's candidates come back unranked
+        by it (so a caller can time that stage itself)."""
         mode = mode or self.settings.mode
         fusion = fusion or self.settings.fusion
         k = self.settings.k if k is None else k
@@ -101,6 +104,8 @@ class Retriever:
                 alpha = self.settings.alpha
                 fused = convex(lists, {"dense": alpha, "bm25": 1.0 - alpha})
         hits = self._hydrate(fused[: max(k, self._rerank_depth())])
+        if not rerank:
+            return hits
         if self._reranks():
             hits = self.reranker.rerank(query, hits)
         return hits[:k]

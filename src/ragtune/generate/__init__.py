@@ -1,0 +1,1 @@
+"""Generation: backends (transformers, llama.cpp, OpenAI-compatible), prompts, citations."""

@@ -1,0 +1,182 @@
+"""transformers backend: any local causal LM folder or GGUF file (default: packaged SmolLM2).
+
+Batched generation pads on the left, so every prompt's last token sits in the same column
+and one forward pass per step serves the whole batch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ragtune.config import Settings
+from ragtune.errors import GenerationError
+from ragtune.generate.base import Generation, GenerationOptions, Message, cut_at_stop
+from ragtune.registry import generators
+
+
+class TransformersGenerator:
+    name = "transformers"
+
+    def __init__(
+        self, model: str = "", batch_size: int = 8, threads: int = 0, context_window: int = 0
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        from ragtune.models import resolve_model
+
+        self.spec = model
+        self.path = resolve_model(model)  # fail fast on a missing or invalid model
+        self.model_name = self.path.stem if self.path.is_file() else self.path.name
+        self.batch_size = batch_size
+        self.threads = threads
+        self._context_override = context_window
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()  # one generate() at a time per loaded model
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        from ragtune.models import hf_folder
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        folder: Path = hf_folder(self.spec)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+        model.eval()
+        self._tokenizer, self._model = tokenizer, model
+
+    @property
+    def tokenizer(self) -> Any:
+        self._load()
+        return self._tokenizer
+
+    @property
+    def context_window(self) -> int:
+        if self._context_override:
+            return self._context_override
+        self._load()
+        return int(getattr(self._model.config, "max_position_embeddings", 2048))
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def render(self, prompt: list[Message]) -> str:
+        """The chat template applied; a model without one gets plain 'role: text' turns."""
+        tok = self.tokenizer
+        if tok.chat_template:
+            return str(tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False))
+        turns = [f"{m['role'].capitalize()}: {m['content']}" for m in prompt]
+        return "\n\n".join([*turns, "Assistant:"])
+
+    def _generate_kwargs(self, options: GenerationOptions) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": options.max_new_tokens,
+            "repetition_penalty": options.repetition_penalty,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "do_sample": not options.greedy,
+        }
+        if options.greedy:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        else:
+            kwargs.update(temperature=options.temperature, top_p=options.top_p)
+        if options.stop:
+            kwargs.update(stop_strings=list(options.stop), tokenizer=self.tokenizer)
+        return kwargs
+
+    def generate(
+        self, prompts: Sequence[list[Message]], options: GenerationOptions
+    ) -> list[Generation]:
+        """Generate for all prompts, ``batch_size`` at a time (longest prompts together)."""
+        import torch
+
+        self._load()
+        texts = [self.render(p) for p in prompts]
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        results: list[Generation | None] = [None] * len(texts)
+        with self._lock, torch.inference_mode():
+            if not options.greedy:
+                torch.manual_seed(options.seed)
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                for i, gen in zip(idx, self._batch([texts[i] for i in idx], options), strict=True):
+                    results[i] = gen
+        return [r for r in results if r is not None]
+
+    def _batch(self, texts: list[str], options: GenerationOptions) -> list[Generation]:
+        tok = self._tokenizer
+        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        started = time.perf_counter()
+        try:
+            out = self._model.generate(**enc, **self._generate_kwargs(options))
+        except RuntimeError as exc:  # e.g. out of memory on a huge batch
+            raise GenerationError(f"generation failed: {exc}", "lower generator.batch_size") from None
+        seconds = time.perf_counter() - started
+        width = enc["input_ids"].shape[1]
+        eos = {tok.eos_token_id, tok.pad_token_id}
+        generations = []
+        for row, mask in zip(out, enc["attention_mask"], strict=True):
+            new = row[width:].tolist()
+            n_out = next((i + 1 for i, t in enumerate(new) if t in eos), len(new))
+            text = tok.decode(new[:n_out], skip_special_tokens=True)
+            text, stopped = cut_at_stop(text, options.stop)
+            finished = stopped or (n_out < len(new) or (new and new[-1] in eos))
+            generations.append(
+                Generation(text.strip(), int(mask.sum()), n_out, seconds,
+                           "stop" if finished else "length")
+            )  # fmt: skip
+        return generations
+
+    def stream(self, prompt: list[Message], options: GenerationOptions) -> Iterator[str]:
+        """Yield text pieces as they are decoded (one prompt)."""
+        from transformers import TextIteratorStreamer
+
+        self._load()
+        enc = self._tokenizer(self.render(prompt), return_tensors="pt", add_special_tokens=False)
+        streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+        kwargs = {**enc, **self._generate_kwargs(options), "streamer": streamer}
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    self._model.generate(**kwargs)
+            except BaseException as exc:  # surfaced in the caller's thread below
+                errors.append(exc)
+                streamer.end()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        emitted = ""
+        for piece in streamer:
+            candidate, stopped = cut_at_stop(emitted + piece, options.stop)
+            if len(candidate) > len(emitted):
+                yield candidate[len(emitted) :]
+                emitted = candidate
+            if stopped:
+                break
+        thread.join()
+        if errors:
+            raise GenerationError(f"generation failed: {errors[0]}")
+
+
+@generators.register("transformers")
+def _make(settings: Settings) -> TransformersGenerator:
+    g = settings.generator
+    return TransformersGenerator(g.model, g.batch_size, g.threads, g.context_window)
