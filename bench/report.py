@@ -1,6 +1,6 @@
 """Regenerate bench/RESULTS.md from the JSON files in bench/results/.
 
-    .venv/bin/python bench/report.py
+.venv/bin/python bench/report.py
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH, RESULTS_DIR  # noqa: E402
+from common import BENCH, RESULTS_DIR
 
 
 def load(name: str) -> dict[str, Any] | None:
@@ -85,7 +85,9 @@ def main() -> None:
         data = load(name)
         if data:
             lines += render(data)
-            lines.append(f"_{name}: commit {data['env']['commit']}, Python {data['env']['python']}_")
+            lines.append(
+                f"_{name}: commit {data['env']['commit']}, Python {data['env']['python']}_"
+            )
             lines.append("")
     notes = BENCH / "NOTES.md"
     if notes.exists():

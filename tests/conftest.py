@@ -17,12 +17,19 @@ EXAMPLES = REPO / "examples"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One converted-model cache per test session (the GGUF -> HF conversion takes ~30 s)."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> None:
     for key in list(os.environ):
         if key.startswith("RAGTUNE_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RAGTUNE_CACHE", str(model_cache))
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -52,3 +59,12 @@ def sample_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project
     assert not report.by_status("failed"), report.by_status("failed")
     yield project
     project.close()
+
+
+@pytest.fixture(scope="session")
+def smollm2(model_cache: Path) -> Iterator[object]:
+    """The real packaged SmolLM2 through the transformers backend, loaded once."""
+    os.environ["RAGTUNE_CACHE"] = str(model_cache)
+    from ragtune.generate.transformers_local import TransformersGenerator
+
+    yield TransformersGenerator(batch_size=8)

@@ -23,9 +23,9 @@ from ragtune.types import Answer, Document, IngestReport, ScoredChunk
 if TYPE_CHECKING:  # heavy or circular at import time; only the type checker needs them
     from ragtune.embed.base import Embedder
     from ragtune.generate.base import Generator
-    from ragtune.strategies import AnswerSystem
     from ragtune.retrieval.hybrid import Retriever
     from ragtune.store.sqlite import SQLiteStore
+    from ragtune.strategies import AnswerSystem
 
 STATE_DIR = ".ragtune"
 
@@ -34,11 +34,11 @@ def _load_builtins() -> None:
     """Import the modules whose backends register themselves (cheap: no torch here)."""
     import ragtune.embed.base
     import ragtune.embed.sentence_transformers
+    import ragtune.generate.llamacpp
+    import ragtune.generate.openai_compat
+    import ragtune.generate.transformers_local
     import ragtune.retrieval.rerank
-    import ragtune.generate.llamacpp  # noqa: F401
-    import ragtune.generate.openai_compat  # noqa: F401
-    import ragtune.generate.transformers_local  # noqa: F401
-    import ragtune.store.sqlite  # noqa: F401
+    import ragtune.store.sqlite
     import ragtune.strategies  # noqa: F401
 
 

@@ -126,7 +126,9 @@ class TransformersGenerator:
         try:
             out = self._model.generate(**enc, **self._generate_kwargs(options))
         except RuntimeError as exc:  # e.g. out of memory on a huge batch
-            raise GenerationError(f"generation failed: {exc}", "lower generator.batch_size") from None
+            raise GenerationError(
+                f"generation failed: {exc}", "lower generator.batch_size"
+            ) from None
         seconds = time.perf_counter() - started
         width = enc["input_ids"].shape[1]
         eos = {tok.eos_token_id, tok.pad_token_id}

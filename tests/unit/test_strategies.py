@@ -1,0 +1,81 @@
+"""AnswerSystem composition with the real store and retriever, and a queued fake generator."""
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import write
+from tests.helpers.fakes import QueuedGenerator
+
+from ragtune.generate.base import GenerationOptions
+from ragtune.generate.prompts import PromptBuilder
+from ragtune.project import Project
+from ragtune.strategies import AnswerSystem
+
+
+@pytest.fixture
+def project(hash_project: Project, tmp_path: Path) -> Project:
+    write(tmp_path / "d" / "leave.md", "# Leave\n\nNew hires get 25 days of annual leave.\n")
+    write(tmp_path / "d" / "vpn.md", "---\ngroups: [it]\n---\n# VPN\n\nThe VPN uses port 443.\n")
+    hash_project.ingest([tmp_path / "d"])
+    return hash_project
+
+
+def system(project: Project, replies: list[str], strategy: str = "rag") -> AnswerSystem:
+    gen = QueuedGenerator(replies)
+    builder = PromptBuilder(gen.count_tokens, 4096, 64, "SYS", "BASE", 500)
+    retriever = project.retriever if strategy == "rag" else None
+    return AnswerSystem(strategy, gen, builder, GenerationOptions(), retriever, k=2)
+
+
+def test_rag_answer_has_citations_to_stored_chunks(project: Project) -> None:
+    answer = system(project, ["New hires get 25 days [1]."]).answer("annual leave days new hires")
+    assert answer.strategy == "rag" and answer.model == "queued-model"
+    assert answer.citations and answer.citations[0].doc_id == "leave.md"
+    c = answer.citations[0]
+    assert project.document(c.doc_id).text[c.start : c.end] == c.quote
+    assert {"retrieve", "rerank", "prompt", "generate"} <= set(answer.timings)
+    assert answer.tokens_in > 0 and answer.tokens_out == 6  # words, for the fake
+
+
+def test_acl_reaches_the_prompt(project: Project) -> None:
+    s = system(project, ["x", "y"])
+    s.answer("VPN port", groups=["hr"])
+    s.answer("VPN port", groups=["it"])
+    gen = s.generator
+    assert isinstance(gen, QueuedGenerator)
+    assert "443" not in gen.prompts[0][1]["content"] and "443" in gen.prompts[1][1]["content"]
+
+
+def test_no_marker_gets_inferred_citation_but_abstention_does_not(project: Project) -> None:
+    s = system(project, ["The VPN uses port 443.", "I cannot answer from the documents."])
+    inferred = s.answer("VPN port")
+    assert inferred.citations and all(c.inferred for c in inferred.citations)
+    abstained = s.answer("VPN port")
+    assert abstained.citations == []
+
+
+def test_invalid_markers_flagged(project: Project) -> None:
+    answer = system(project, ["25 days [1] [9]."]).answer("leave")
+    assert answer.invalid_markers == [9] and [c.marker for c in answer.citations] == [1]
+
+
+def test_base_has_no_retrieval_and_streaming_works(project: Project) -> None:
+    s = system(project, ["Paris is the capital."], strategy="base")
+    pieces: list[str] = []
+    answer = s.answer("Capital of France?", on_token=pieces.append)
+    assert answer.text == "Paris is the capital." and "".join(pieces).strip() == answer.text
+    assert answer.contexts == [] and answer.citations == [] and "retrieve" not in answer.timings
+
+
+def test_answer_many_batches(project: Project) -> None:
+    s = system(project, ["a [1]", "b [1]", "c"])
+    answers = s.answer_many(["leave", "vpn", "days"])
+    assert [a.text for a in answers] == ["a [1]", "b [1]", "c"]
+    assert len(s.generator.prompts) == 3  # type: ignore[attr-defined]
+
+
+def test_answer_round_trips(project: Project) -> None:
+    from ragtune.types import Answer
+
+    answer = system(project, ["25 days [1]."]).answer("leave")
+    assert Answer.from_dict(answer.to_dict()) == answer
