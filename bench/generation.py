@@ -1,0 +1,126 @@
+"""Generation speed and answer accuracy on the bundled sample.
+
+    .venv/bin/python bench/generation.py [--questions N] [--skip-accuracy]
+
+1. Decode throughput on the same RAG prompts (top-3 passages, greedy, 48 new tokens):
+   transformers sequential (batch 1) vs transformers batched (batch 8) vs llama.cpp (when
+   ``ragtune[llamacpp]`` is installed), as ratios to the sequential run in the same process.
+2. Answer accuracy of the ``base`` and ``rag`` strategies on the answerable sample questions:
+   token F1 and contains-gold (the gold answer's normalised text appears in the answer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import REPO, load_jsonl, save
+from ragtune.generate.base import GenerationOptions
+from ragtune.project import Project
+
+_WORD = re.compile(r"\w+")
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def token_f1(pred: str, gold: str) -> float:
+    p, g = tokens(pred), tokens(gold)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g or not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains(pred: str, gold: str) -> bool:
+    return " ".join(tokens(gold)) in " ".join(tokens(pred))
+
+
+def throughput(generator: Any, prompts: list[Any], options: GenerationOptions) -> dict[str, float]:
+    started = time.perf_counter()
+    gens = generator.generate(prompts, options)
+    seconds = time.perf_counter() - started
+    out_tokens = sum(g.tokens_out for g in gens)
+    return {"seconds": seconds, "tokens_out": out_tokens, "tok_per_s": out_tokens / seconds}
+
+
+def speed(project: Project, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    system = project.answer_system("rag")
+    prompts = []
+    for q in questions[:8]:
+        hits = project.search(q["question"], k=3)
+        prompts.append(system.builder.rag(q["question"], hits).messages)
+    options = GenerationOptions(max_new_tokens=48)
+    gen = project.generator()
+    gen.generate(prompts[:1], GenerationOptions(max_new_tokens=2))  # load + warm up
+    results: dict[str, Any] = {}
+    gen.batch_size = 1  # type: ignore[attr-defined]
+    results["transformers_sequential"] = throughput(gen, prompts, options)
+    gen.batch_size = 8  # type: ignore[attr-defined]
+    results["transformers_batched_8"] = throughput(gen, prompts, options)
+    if importlib.util.find_spec("llama_cpp") is not None:
+        llama = project.generator("llamacpp")
+        llama.generate(prompts[:1], GenerationOptions(max_new_tokens=2))
+        results["llamacpp"] = throughput(llama, prompts, options)
+    base = results["transformers_sequential"]["tok_per_s"]
+    for r in results.values():
+        r["ratio_vs_sequential"] = r["tok_per_s"] / base
+    return results
+
+
+def accuracy(project: Project, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for strategy in ("base", "rag"):
+        system = project.answer_system(strategy)
+        started = time.perf_counter()
+        answers = system.answer_many([q["question"] for q in questions])
+        f1 = [token_f1(a.text, q["answer"]) for a, q in zip(answers, questions, strict=True)]
+        hit = [contains(a.text, q["answer"]) for a, q in zip(answers, questions, strict=True)]
+        cited = [bool(a.citations) for a in answers]
+        out[strategy] = {
+            "token_f1": sum(f1) / len(f1),
+            "contains_gold": sum(hit) / len(hit),
+            "with_citation": sum(cited) / len(cited),
+            "model_cited": sum(any(not c.inferred for c in a.citations) for a in answers)
+            / len(answers),
+            "seconds": time.perf_counter() - started,
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--questions", type=int, default=0, help="limit (0 = all answerable)")
+    parser.add_argument("--skip-accuracy", action="store_true")
+    args = parser.parse_args()
+    questions = [q for q in load_jsonl(REPO / "examples" / "eval.jsonl") if not q["unanswerable"]]
+    if args.questions:
+        questions = questions[: args.questions]
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.init(Path(tmp))
+        project.ingest([REPO / "examples" / "docs"])
+        result: dict[str, Any] = {"speed": speed(project, questions)}
+        for name, r in result["speed"].items():
+            print(f"{name:26s} {r['tok_per_s']:7.1f} tok/s  x{r['ratio_vs_sequential']:.2f}")
+        if not args.skip_accuracy:
+            result["accuracy"] = accuracy(project, questions)
+            result["n_questions"] = len(questions)
+            for name, r in result["accuracy"].items():
+                print(f"{name:6s} F1 {r['token_f1']:.3f}  contains-gold {r['contains_gold']:.3f}  "
+                      f"cited {r['with_citation']:.2f} (model {r['model_cited']:.2f})")  # fmt: skip
+    print(f"wrote {save('generation', result)}")
+
+
+if __name__ == "__main__":
+    main()
