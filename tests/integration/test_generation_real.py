@@ -1,6 +1,7 @@
 """Generation through the real packaged SmolLM2 (transformers backend) on the sample."""
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,20 +90,24 @@ def test_openai_backend_against_a_real_loopback_server(smollm2: Any) -> None:
             OpenAIGenerator(url, "other").generate([HELLO], SHORT)
 
 
-def test_cli_ask(sample_project: Project) -> None:
+def test_cli_ask(sample_project: Project, tmp_path: Path) -> None:
     root = str(sample_project.root)
     result = CliRunner().invoke(cli, ["-C", root, "ask", "How long is the on-call rotation?",
                                       "--json", "-k", "2"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    answer = json.loads(result.output)
+    answer = json.loads(result.stdout)  # stderr may carry the one-time conversion note
     assert answer["strategy"] == "rag" and answer["text"] and len(answer["contexts"]) == 2
     text = CliRunner().invoke(cli, ["-C", root, "ask", "What is the VPN port?", "--no-stream"])
     assert text.exit_code == 0 and "SmolLM2" in text.output
+    bad_gguf = tmp_path / "broken.gguf"
+    bad_gguf.write_bytes(b"not a model at all")
     for args, message in [
         (["ask", "  "], "the question is empty"),
         (["ask", "x", "--backend", "nope"], "unknown generator backend 'nope'"),
         (["ask", "x", "--model", "/nonexistent.gguf"], "model not found"),
         (["ask", "x", "--strategy", "magic"], "unknown strategy 'magic'"),
+        (["ask", "x", "--model", str(bad_gguf)], "not a valid GGUF file"),
+        (["ask", "word " * 9000], "exceeds the model's 8192-token context"),
     ]:
         bad = CliRunner().invoke(cli, ["-C", root, *args])
         assert bad.exit_code != 0 and message in bad.output and "Traceback" not in bad.output
