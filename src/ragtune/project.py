@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,12 +126,18 @@ class Project:
         return cache[(backend, model)]
 
     def answer_system(
-        self, strategy: str = "rag", backend: str | None = None, model: str | None = None
+        self,
+        strategy: str = "rag",
+        backend: str | None = None,
+        model: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> AnswerSystem:
-        """The AnswerSystem for a strategy name (see ``ragtune.registry.strategies``)."""
+        """The AnswerSystem for a strategy name (see ``ragtune.registry.strategies``);
+        ``options`` override generation settings, e.g. ``{"max_new_tokens": 64}``."""
         from ragtune.registry import strategies
 
         system: AnswerSystem = strategies.create(strategy, self, self.generator(backend, model))
+        system.options = system.options.merged(options)
         return system
 
     # -- operations --------------------------------------------------------------------
@@ -165,10 +171,11 @@ class Project:
         backend: str | None = None,
         model: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Answer:
         """Answer ``question`` with a strategy (``rag`` cites the documents, ``base`` does
         not retrieve). ``on_token`` receives the answer as it streams."""
-        system = self.answer_system(strategy, backend, model)
+        system = self.answer_system(strategy, backend, model, options)
         return system.answer(question, k=k, filters=filters, groups=groups, on_token=on_token)
 
     def documents(self) -> list[Document]:

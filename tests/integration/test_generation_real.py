@@ -97,6 +97,9 @@ def test_cli_ask(sample_project: Project, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)  # stderr may carry the one-time conversion note
     assert answer["strategy"] == "rag" and answer["text"] and len(answer["contexts"]) == 2
+    capped = CliRunner().invoke(cli, ["-C", root, "ask", "VPN port?", "-o", "max_new_tokens=4",
+                                      "--json", "--strategy", "base"])  # fmt: skip
+    assert capped.exit_code == 0 and json.loads(capped.stdout)["tokens_out"] <= 4
     text = CliRunner().invoke(cli, ["-C", root, "ask", "What is the VPN port?", "--no-stream"])
     assert text.exit_code == 0 and "SmolLM2" in text.output
     bad_gguf = tmp_path / "broken.gguf"
@@ -108,6 +111,7 @@ def test_cli_ask(sample_project: Project, tmp_path: Path) -> None:
         (["ask", "x", "--strategy", "magic"], "unknown strategy 'magic'"),
         (["ask", "x", "--model", str(bad_gguf)], "not a valid GGUF file"),
         (["ask", "word " * 9000], "exceeds the model's 8192-token context"),
+        (["ask", "x", "-o", "beams=2"], "unknown generation option(s): beams"),
     ]:
         bad = CliRunner().invoke(cli, ["-C", root, *args])
         assert bad.exit_code != 0 and message in bad.output and "Traceback" not in bad.output

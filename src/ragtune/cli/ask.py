@@ -7,6 +7,7 @@ import sys
 import click
 
 from ragtune.cli.common import console, open_project, print_json, split_csv
+from ragtune.errors import UsageError
 from ragtune.types import Answer
 
 
@@ -18,6 +19,15 @@ from ragtune.types import Answer
 @click.option("--as-group", "as_group", multiple=True, metavar="G", help="Answer as a member of G.")
 @click.option("--backend", default=None, help="transformers | llamacpp | openai (default: config).")
 @click.option("--model", default=None, help="Local HF folder or .gguf (openai: model name).")
+@click.option(
+    "-o",
+    "--option",
+    "gen_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Generation option: max_new_tokens, temperature, top_p, repetition_penalty, seed, "
+    "stop (several separated by |).",
+)
 @click.option("--stream/--no-stream", default=None, help="Print tokens as they come (TTY default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as JSON.")
 @click.pass_context
@@ -30,6 +40,7 @@ def ask(
     as_group: tuple[str, ...],
     backend: str | None,
     model: str | None,
+    gen_options: tuple[str, ...],
     stream: bool | None,
     as_json: bool,
 ) -> None:
@@ -56,7 +67,7 @@ def ask(
 
     answer = project.ask(
         question, strategy=strategy, k=k, filters=list(filters) or None, groups=groups,
-        backend=backend, model=model, on_token=on_token,
+        backend=backend, model=model, on_token=on_token, options=_parse_options(gen_options),
     )  # fmt: skip
     if as_json:
         print_json(answer.to_dict())
@@ -66,6 +77,16 @@ def ask(
     else:
         click.echo(answer.text)
     _print_sources(answer)
+
+
+def _parse_options(values: tuple[str, ...]) -> dict[str, str]:
+    options = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--option expects KEY=VALUE, got {item!r}")
+        options[key.strip()] = value
+    return options
 
 
 def _print_sources(answer: Answer) -> None:

@@ -55,6 +55,18 @@ class GenerationOptions:
             values["stop"] = tuple(values["stop"])
         return cls(**values)
 
+    def merged(self, overrides: Mapping[str, Any] | None) -> GenerationOptions:
+        """A copy with ``overrides`` applied; strings (from the CLI) are converted by field
+        type, and an unknown key raises with the valid ones."""
+        if not overrides:
+            return self
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for key, value in overrides.items():
+            if key in values and isinstance(value, str):
+                value = _convert(key, value, values[key])
+            values[key] = value  # an unknown key makes from_mapping raise, listing valid ones
+        return GenerationOptions.from_mapping(values)
+
     @classmethod
     def from_settings(cls, settings: Settings) -> GenerationOptions:
         g = settings.generator
@@ -62,6 +74,19 @@ class GenerationOptions:
             max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
             repetition_penalty=g.repetition_penalty, stop=tuple(g.stop), seed=g.seed,
         )  # fmt: skip
+
+
+def _convert(key: str, value: str, current: Any) -> Any:
+    try:
+        if isinstance(current, tuple):
+            return tuple(v for v in value.split("|") if v)
+        if isinstance(current, bool):
+            return value.lower() in ("1", "true", "yes")
+        return type(current)(value)
+    except ValueError:
+        raise ConfigError(
+            f"option {key}: cannot read {value!r} as {type(current).__name__}"
+        ) from None
 
 
 @dataclass

@@ -76,3 +76,12 @@ def test_generation_options() -> None:
         GenerationOptions(temperature=5)
     assert GenerationOptions.from_mapping({"stop": ["\n"]}).stop == ("\n",)
     assert cut_at_stop("abc\nQuestion: x", ["Question:", "zz"]) == ("abc\n", True)
+
+
+def test_merged_options_from_cli_strings() -> None:
+    merged = GenerationOptions().merged({"max_new_tokens": "12", "stop": "\n|END", "top_p": "0.5"})
+    assert merged.max_new_tokens == 12 and merged.stop == ("\n", "END") and merged.top_p == 0.5
+    with pytest.raises(ConfigError, match="valid options: max_new_tokens"):
+        GenerationOptions().merged({"beam": "2"})
+    with pytest.raises(ConfigError, match="cannot read 'many' as int"):
+        GenerationOptions().merged({"max_new_tokens": "many"})
