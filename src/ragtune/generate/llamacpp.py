@@ -78,6 +78,9 @@ class LlamaCppGenerator:
         for prompt in prompts:
             started = time.perf_counter()
             with self._lock:
+                # A fresh KV cache per request: reusing a cached prefix evaluates the prompt in
+                # different batches and changes greedy output from one call to the next.
+                llm.reset()
                 try:
                     resp = llm.create_chat_completion(messages=prompt, **self._kwargs(options))
                 except ValueError as exc:  # e.g. prompt longer than n_ctx
@@ -93,6 +96,7 @@ class LlamaCppGenerator:
     def stream(self, prompt: list[Message], options: GenerationOptions) -> Iterator[str]:
         llm = self._load()
         with self._lock:
+            llm.reset()  # see generate()
             for part in llm.create_chat_completion(
                 messages=prompt, stream=True, **self._kwargs(options)
             ):
