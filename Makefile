@@ -33,6 +33,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/retrieval_sample.py
 	$(BIN)/python bench/ingest_speed.py
+	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/report.py
 
 clean:

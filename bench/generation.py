@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import re
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, load_jsonl, save
+from common import REPO, RESULTS_DIR, load_jsonl, save
 from ragtune.generate.base import GenerationOptions
 from ragtune.project import Project
 
@@ -47,12 +48,24 @@ def contains(pred: str, gold: str) -> bool:
     return " ".join(tokens(gold)) in " ".join(tokens(pred))
 
 
-def throughput(generator: Any, prompts: list[Any], options: GenerationOptions) -> dict[str, float]:
+def timed(generator: Any, prompts: list[Any], options: GenerationOptions) -> tuple[float, int]:
     started = time.perf_counter()
     gens = generator.generate(prompts, options)
-    seconds = time.perf_counter() - started
-    out_tokens = sum(g.tokens_out for g in gens)
-    return {"seconds": seconds, "tokens_out": out_tokens, "tok_per_s": out_tokens / seconds}
+    return time.perf_counter() - started, sum(g.tokens_out for g in gens)
+
+
+def throughput(generator: Any, prompts: list[Any], options: GenerationOptions) -> dict[str, float]:
+    """End-to-end tokens/s, and decode tokens/s with the prompt-processing (prefill) time
+    taken out: a 1-token run of the same prompts measures prefill."""
+    prefill_s, first = timed(generator, prompts, GenerationOptions(max_new_tokens=1))
+    seconds, out_tokens = timed(generator, prompts, options)
+    return {
+        "seconds": seconds,
+        "tokens_out": out_tokens,
+        "tok_per_s": out_tokens / seconds,
+        "prefill_s": prefill_s,
+        "decode_tok_per_s": (out_tokens - first) / max(seconds - prefill_s, 1e-9),
+    }
 
 
 def speed(project: Project, questions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -73,9 +86,10 @@ def speed(project: Project, questions: list[dict[str, Any]]) -> dict[str, Any]:
         llama = project.generator("llamacpp")
         llama.generate(prompts[:1], GenerationOptions(max_new_tokens=2))
         results["llamacpp"] = throughput(llama, prompts, options)
-    base = results["transformers_sequential"]["tok_per_s"]
+    base = results["transformers_sequential"]
     for r in results.values():
-        r["ratio_vs_sequential"] = r["tok_per_s"] / base
+        r["ratio_vs_sequential"] = r["tok_per_s"] / base["tok_per_s"]
+        r["decode_ratio_vs_sequential"] = r["decode_tok_per_s"] / base["decode_tok_per_s"]
     return results
 
 
@@ -112,13 +126,19 @@ def main() -> None:
         project.ingest([REPO / "examples" / "docs"])
         result: dict[str, Any] = {"speed": speed(project, questions)}
         for name, r in result["speed"].items():
-            print(f"{name:26s} {r['tok_per_s']:7.1f} tok/s  x{r['ratio_vs_sequential']:.2f}")
+            e2e = f"{r['tok_per_s']:6.1f} tok/s x{r['ratio_vs_sequential']:.2f}"
+            dec = f"{r['decode_tok_per_s']:6.1f} tok/s x{r['decode_ratio_vs_sequential']:.2f}"
+            print(f"{name:26s} end-to-end {e2e}  decode {dec}  prefill {r['prefill_s']:.1f} s")
         if not args.skip_accuracy:
             result["accuracy"] = accuracy(project, questions)
             result["n_questions"] = len(questions)
             for name, r in result["accuracy"].items():
                 print(f"{name:6s} F1 {r['token_f1']:.3f}  contains-gold {r['contains_gold']:.3f}  "
                       f"cited {r['with_citation']:.2f} (model {r['model_cited']:.2f})")  # fmt: skip
+    previous = RESULTS_DIR / "generation.json"
+    if args.skip_accuracy and previous.exists():  # keep the last accuracy run
+        old = json.loads(previous.read_text())
+        result.update({k: old[k] for k in ("accuracy", "n_questions") if k in old})
     print(f"wrote {save('generation', result)}")
 
 

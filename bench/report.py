@@ -73,6 +73,40 @@ def ingest_section(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def generation_section(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Generation speed and answer accuracy (`bench/generation.py`)",
+        "",
+        "Same 8 RAG prompts from the sample (top-3 passages, ~700 prompt tokens each), greedy, "
+        "48 new tokens. Decode tokens/s takes out prefill time, measured by a 1-token run of "
+        "the same prompts. Ratios against transformers sequential, same run.",
+        "",
+        "| backend | end-to-end tok/s | ratio | decode tok/s | decode ratio | prefill s (8 prompts) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in data["speed"].items():
+        lines.append(
+            f"| {name} | {r['tok_per_s']:.1f} | {r['ratio_vs_sequential']:.2f} "
+            f"| {r['decode_tok_per_s']:.1f} | {r['decode_ratio_vs_sequential']:.2f} "
+            f"| {r['prefill_s']:.1f} |"
+        )
+    if "accuracy" in data:
+        lines += [
+            "",
+            f"Answer accuracy on the {data['n_questions']} answerable sample questions "
+            "(SmolLM2-135M, transformers, greedy, k = 5):",
+            "",
+            "| strategy | token F1 | contains gold | any citation | model-given citation |",
+            "|---|---|---|---|---|",
+        ]
+        for name, r in data["accuracy"].items():
+            lines.append(
+                f"| {name} | {r['token_f1']:.3f} | {r['contains_gold']:.3f} "
+                f"| {r['with_citation']:.2f} | {r['model_cited']:.2f} |"
+            )
+    return [*lines, ""]
+
+
 def main() -> None:
     lines = [
         "# Benchmark results",
@@ -81,7 +115,12 @@ def main() -> None:
         "2 CPU cores, no GPU. Ratios compare against a baseline measured in the same run.",
         "",
     ]
-    for name, render in (("retrieval_sample", retrieval_section), ("ingest_speed", ingest_section)):
+    sections = (
+        ("retrieval_sample", retrieval_section),
+        ("ingest_speed", ingest_section),
+        ("generation", generation_section),
+    )
+    for name, render in sections:
         data = load(name)
         if data:
             lines += render(data)
