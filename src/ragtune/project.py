@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.config import CONFIG_FILE, Settings, default_toml
-from ragtune.errors import ProjectNotFoundError
+from ragtune.errors import ProjectNotFoundError, UsageError
 from ragtune.types import Answer, Document, IngestReport, ScoredChunk
 
 if TYPE_CHECKING:  # heavy or circular at import time; only the type checker needs them
@@ -125,19 +125,56 @@ class Project:
             cache[(backend, model)] = generators.create(backend, settings)
         return cache[(backend, model)]
 
+    def adapter_generator(self, adapter: str, backend: str | None = None) -> Generator:
+        """A generator running a registered adapter. LoRA adapters share one base model and
+        are switched per request; prefix/prompt/full ones get their own model."""
+        from ragtune.finetune.adapters import adapter_dir, load_info
+        from ragtune.generate.transformers_local import AdapterView, TransformersGenerator
+
+        info = load_info(self, adapter)
+        if (backend or self.settings.generator.backend) != "transformers":
+            raise UsageError(
+                "adapters run on the transformers backend", "use --backend transformers"
+            )
+        spec = "" if info.base_model == "packaged:smollm2" else info.base_model
+        path = adapter_dir(self, adapter)
+        if info.method in ("lora", "qlora"):
+            base = self.generator("transformers", spec)
+            if not isinstance(base, TransformersGenerator):
+                raise UsageError(f"adapter {adapter!r} needs the transformers backend")
+            return AdapterView(base, adapter, path)
+        cache: dict[str, Generator] = self.__dict__.setdefault("_own_adapters", {})
+        if adapter not in cache:
+            g = self.settings.generator
+            if info.method == "full":
+                cache[adapter] = TransformersGenerator(str(path), g.batch_size, g.threads)
+            else:
+                own = TransformersGenerator(spec, g.batch_size, g.threads)
+                own.add_adapter(adapter, path)
+                cache[adapter] = AdapterView(own, adapter, path)
+        return cache[adapter]
+
     def answer_system(
         self,
         strategy: str = "rag",
         backend: str | None = None,
         model: str | None = None,
         options: Mapping[str, Any] | None = None,
+        adapter: str | None = None,
     ) -> AnswerSystem:
         """The AnswerSystem for a strategy name (see ``ragtune.registry.strategies``);
-        ``options`` override generation settings, e.g. ``{"max_new_tokens": 64}``."""
+        ``options`` override generation settings, e.g. ``{"max_new_tokens": 64}``;
+        ``adapter`` runs a registered adapter (required by ``ft``)."""
         from ragtune.registry import strategies
 
-        system: AnswerSystem = strategies.create(strategy, self, self.generator(backend, model))
+        if strategy == "ft" and not adapter:
+            raise UsageError("the ft strategy needs an adapter", "pass --adapter NAME")
+        generator = self.adapter_generator(adapter, backend) if adapter else None
+        system: AnswerSystem = strategies.create(
+            strategy, self, generator or self.generator(backend, model)
+        )
         system.options = system.options.merged(options)
+        system.adapter = adapter or ""
         return system
 
     # -- operations --------------------------------------------------------------------
@@ -172,10 +209,12 @@ class Project:
         model: str | None = None,
         on_token: Callable[[str], None] | None = None,
         options: Mapping[str, Any] | None = None,
+        adapter: str | None = None,
     ) -> Answer:
         """Answer ``question`` with a strategy (``rag`` cites the documents, ``base`` does
-        not retrieve). ``on_token`` receives the answer as it streams."""
-        system = self.answer_system(strategy, backend, model, options)
+        not retrieve, ``ft`` runs ``adapter`` without retrieval). ``on_token`` receives the
+        answer as it streams."""
+        system = self.answer_system(strategy, backend, model, options, adapter)
         return system.answer(question, k=k, filters=filters, groups=groups, on_token=on_token)
 
     def documents(self) -> list[Document]:

@@ -146,6 +146,13 @@ def _base(project: Project, generator: Generator) -> AnswerSystem:
     return AnswerSystem("base", generator, _builder(project, generator), options)
 
 
+@strategies.register("ft")
+def _ft(project: Project, generator: Generator) -> AnswerSystem:
+    """A fine-tuned adapter alone (no retrieval); the generator carries the adapter."""
+    options = GenerationOptions.from_settings(project.settings)
+    return AnswerSystem("ft", generator, _builder(project, generator), options)
+
+
 @strategies.register("rag")
 def _rag(project: Project, generator: Generator) -> AnswerSystem:
     options = GenerationOptions.from_settings(project.settings)

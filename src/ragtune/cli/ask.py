@@ -13,7 +13,10 @@ from ragtune.types import Answer
 
 @click.command()
 @click.argument("question")
-@click.option("--strategy", default="rag", show_default=True, help="rag (cite documents) | base.")
+@click.option(
+    "--strategy", default="rag", show_default=True, help="rag (cite documents) | base | ft."
+)
+@click.option("--adapter", default=None, help="A registered adapter (required by ft).")
 @click.option("-k", "--k", "k", type=int, default=None, help="Passages retrieved (default 5).")
 @click.option("--filter", "filters", multiple=True, metavar="EXPR", help="Metadata filter.")
 @click.option("--as-group", "as_group", multiple=True, metavar="G", help="Answer as a member of G.")
@@ -35,6 +38,7 @@ def ask(
     ctx: click.Context,
     question: str,
     strategy: str,
+    adapter: str | None,
     k: int | None,
     filters: tuple[str, ...],
     as_group: tuple[str, ...],
@@ -68,6 +72,7 @@ def ask(
     answer = project.ask(
         question, strategy=strategy, k=k, filters=list(filters) or None, groups=groups,
         backend=backend, model=model, on_token=on_token, options=_parse_options(gen_options),
+        adapter=adapter,
     )  # fmt: skip
     if as_json:
         print_json(answer.to_dict())

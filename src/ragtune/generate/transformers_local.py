@@ -38,6 +38,7 @@ class TransformersGenerator:
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()  # one generate() at a time per loaded model
+        self._adapters: dict[str, Path] = {}  # LoRA adapters sharing this base model
 
     def _load(self) -> None:
         if self._model is not None:
@@ -61,6 +62,34 @@ class TransformersGenerator:
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
         model.eval()
         self._tokenizer, self._model = tokenizer, model
+
+    def add_adapter(self, name: str, path: Path) -> None:
+        """Load a LoRA adapter next to the others; the base weights are loaded only once."""
+        self._load()
+        if name in self._adapters:
+            return
+        from peft import PeftModel
+
+        with self._lock:
+            if isinstance(self._model, PeftModel):
+                self._model.load_adapter(str(path), adapter_name=name)
+            else:
+                self._model = PeftModel.from_pretrained(self._model, str(path), adapter_name=name)
+            self._model.eval()
+            self._adapters[name] = path
+
+    def _activate(self, adapter: str | None) -> Any:
+        """Select ``adapter`` (None = the bare base model); returns a context manager."""
+        import contextlib
+
+        if adapter is not None and adapter not in self._adapters:
+            raise GenerationError(f"adapter {adapter!r} is not loaded")
+        if not self._adapters:
+            return contextlib.nullcontext()
+        if adapter is None:
+            return self._model.disable_adapter()
+        self._model.set_adapter(adapter)
+        return contextlib.nullcontext()
 
     @property
     def tokenizer(self) -> Any:
@@ -101,16 +130,20 @@ class TransformersGenerator:
         return kwargs
 
     def generate(
-        self, prompts: Sequence[list[Message]], options: GenerationOptions
+        self,
+        prompts: Sequence[list[Message]],
+        options: GenerationOptions,
+        adapter: str | None = None,
     ) -> list[Generation]:
-        """Generate for all prompts, ``batch_size`` at a time (longest prompts together)."""
+        """Generate for all prompts, ``batch_size`` at a time (longest prompts together),
+        with a loaded LoRA ``adapter`` active (None = the base model)."""
         import torch
 
         self._load()
         texts = [self.render(p) for p in prompts]
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         results: list[Generation | None] = [None] * len(texts)
-        with self._lock, torch.inference_mode():
+        with self._lock, self._activate(adapter), torch.inference_mode():
             if not options.greedy:
                 torch.manual_seed(options.seed)
             for start in range(0, len(order), self.batch_size):
@@ -145,7 +178,9 @@ class TransformersGenerator:
             )  # fmt: skip
         return generations
 
-    def stream(self, prompt: list[Message], options: GenerationOptions) -> Iterator[str]:
+    def stream(
+        self, prompt: list[Message], options: GenerationOptions, adapter: str | None = None
+    ) -> Iterator[str]:
         """Yield text pieces as they are decoded (one prompt)."""
         from transformers import TextIteratorStreamer
 
@@ -157,7 +192,7 @@ class TransformersGenerator:
 
         def run() -> None:
             try:
-                with self._lock:
+                with self._lock, self._activate(adapter):
                     self._model.generate(**kwargs)
             except BaseException as exc:  # surfaced in the caller's thread below
                 errors.append(exc)
@@ -176,6 +211,35 @@ class TransformersGenerator:
         thread.join()
         if errors:
             raise GenerationError(f"generation failed: {errors[0]}")
+
+
+class AdapterView:
+    """A :class:`Generator` that runs one LoRA adapter on a shared TransformersGenerator, so
+    several adapters (one per department, say) share one copy of the base weights and are
+    switched per request."""
+
+    name = "transformers"
+
+    def __init__(self, base: TransformersGenerator, adapter: str, path: Path) -> None:
+        base.add_adapter(adapter, path)
+        self.base = base
+        self.adapter = adapter
+        self.model_name = f"{base.model_name}+{adapter}"
+
+    @property
+    def context_window(self) -> int:
+        return self.base.context_window
+
+    def count_tokens(self, text: str) -> int:
+        return self.base.count_tokens(text)
+
+    def generate(
+        self, prompts: Sequence[list[Message]], options: GenerationOptions
+    ) -> list[Generation]:
+        return self.base.generate(prompts, options, adapter=self.adapter)
+
+    def stream(self, prompt: list[Message], options: GenerationOptions) -> Iterator[str]:
+        return self.base.stream(prompt, options, adapter=self.adapter)
 
 
 @generators.register("transformers")

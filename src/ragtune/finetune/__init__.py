@@ -1,0 +1,1 @@
+"""Fine-tuning: training data, adapters (LoRA, prefix, prompt, full) and their registry."""

@@ -1,0 +1,138 @@
+"""The adapter registry: ``.ragtune/adapters/NAME/`` is a plain PEFT folder (loadable by
+``PeftModel.from_pretrained`` alone) plus ``ragtune.json`` with how it was made."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragtune.errors import NotFoundError, RagtuneError
+from ragtune.types import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from ragtune.project import Project
+
+META_FILE = "ragtune.json"
+
+
+@dataclass
+class AdapterInfo:
+    name: str
+    method: str
+    base_model: str
+    base_model_path: str
+    dataset: str
+    dataset_hash: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    train_losses: list[float] = field(default_factory=list)
+    eval_losses: list[float] = field(default_factory=list)
+    steps: int = 0
+    epochs: float = 0.0
+    train_examples: int = 0
+    wall_time_s: float = 0.0
+    tokens_per_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    forgetting: dict[str, float] = field(default_factory=dict)
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    ragtune_version: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if not self.ragtune_version:
+            from ragtune import __version__
+
+            self.ragtune_version = __version__
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AdapterInfo:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def adapters_root(project: Project) -> Path:
+    return project.state_dir / "adapters"
+
+
+def adapter_dir(project: Project, name: str) -> Path:
+    return adapters_root(project) / name
+
+
+def save_metadata(folder: Path, info: AdapterInfo) -> None:
+    (folder / META_FILE).write_text(json.dumps(info.to_dict(), indent=2, sort_keys=True))
+
+
+def load_info(project: Project, name: str) -> AdapterInfo:
+    path = adapter_dir(project, name) / META_FILE
+    if not path.exists():
+        raise NotFoundError(f"no adapter named {name!r}", "see `ragtune adapters list`")
+    try:
+        return AdapterInfo.from_dict(json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise RagtuneError(f"adapter {name!r} has unreadable metadata: {exc}") from None
+
+
+def list_adapters(project: Project) -> list[AdapterInfo]:
+    root = adapters_root(project)
+    if not root.exists():
+        return []
+    return [load_info(project, p.name) for p in sorted(root.iterdir()) if (p / META_FILE).exists()]
+
+
+def remove_adapter(project: Project, name: str) -> None:
+    load_info(project, name)
+    shutil.rmtree(adapter_dir(project, name))
+    shutil.rmtree(project.state_dir / "runs" / name, ignore_errors=True)
+
+
+def merge_adapter(project: Project, name: str, out: Path) -> Path:
+    """Fold a LoRA adapter into the base weights: a standalone HF model folder."""
+    info = load_info(project, name)
+    if info.method not in ("lora", "qlora"):
+        raise RagtuneError(f"only LoRA adapters can be merged; {name!r} is {info.method}")
+    if out.exists() and any(out.iterdir()):
+        raise RagtuneError(f"{out} exists and is not empty", "choose an empty folder")
+    model, tokenizer = load_with_adapter(project, name)
+    merged = model.merge_and_unload()
+    merged.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def load_with_adapter(project: Project, name: str) -> tuple[Any, Any]:
+    """(PeftModel on its base, tokenizer); refuses an adapter made for another base."""
+    from peft import PeftModel
+
+    from ragtune.finetune.train import load_base
+
+    info = load_info(project, name)
+    spec = "" if info.base_model == "packaged:smollm2" else info.base_model
+    base, tokenizer, folder = load_base(spec, "lora")
+    check_base(info, folder)
+    return PeftModel.from_pretrained(base, adapter_dir(project, name)), tokenizer
+
+
+def check_base(info: AdapterInfo, folder: Path) -> None:
+    """An adapter only fits the model it was trained on (shapes and meaning of weights)."""
+    import json as _json
+
+    want = Path(info.base_model_path) / "config.json"
+    have = folder / "config.json"
+    keys = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
+    try:
+        a, b = _json.loads(want.read_text()), _json.loads(have.read_text())
+    except OSError:
+        return  # the original folder moved; shapes are still checked when PEFT loads
+    if [a.get(k) for k in keys] != [b.get(k) for k in keys]:
+        raise RagtuneError(
+            f"adapter {info.name!r} was trained on {info.base_model} "
+            f"({a.get('model_type')}, hidden {a.get('hidden_size')}), not on this base model "
+            f"({b.get('model_type')}, hidden {b.get('hidden_size')})",
+            "use the base model it was trained on, or train a new adapter",
+        )
