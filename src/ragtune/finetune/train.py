@@ -39,8 +39,21 @@ def load_examples(
             f"dataset {dataset!r} has no {split} split ({path})",
             "build one with `ragtune data build`",
         )
+    rows = []
     with open(path, encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise UsageError(
+                    f"{path}:{number}: not valid JSON ({exc.args[0]})",
+                    "rebuild the dataset with `ragtune data build --force`",
+                ) from None
+            if not isinstance(row, dict) or ("messages" not in row and "text" not in row):
+                raise UsageError(f"{path}:{number}: an example needs 'messages' or 'text'")
+            rows.append(row)
     return [r for r in rows if r.get("kind") in kinds]
 
 

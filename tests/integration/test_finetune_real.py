@@ -1,0 +1,166 @@
+"""Training the real packaged SmolLM2 for a few steps through PEFT + Trainer."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from tests.conftest import EXAMPLES
+
+from ragtune.cli.main import cli
+from ragtune.finetune.config import TuneConfig
+from ragtune.finetune.train import ExampleEncoder, _trainer, _wrap, load_base, train
+from ragtune.generate.base import GenerationOptions
+from ragtune.project import Project
+
+pytestmark = pytest.mark.slow
+QUESTION = [{"role": "user", "content": "How many days of annual leave do I get?"}]
+
+
+def style_rows() -> list[dict[str, Any]]:
+    with open(EXAMPLES / "style.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def write_dataset(
+    project: Project, name: str, pairs: list[tuple[str, str]], n_val: int = 2
+) -> None:
+    folder = project.state_dir / "datasets" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {"id": f"{name}{i}", "kind": "style", "fact_id": f"{name}{i}", "source": None,
+         "test_kind": None, "messages": [{"role": "user", "content": q},
+                                         {"role": "assistant", "content": a}]}
+        for i, (q, a) in enumerate(pairs)
+    ]  # fmt: skip
+    splits = {"train": rows[n_val:], "validation": rows[:n_val], "test": []}
+    for split, part in splits.items():
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in part)
+        (folder / f"{split}.jsonl").write_text(text)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    p = Project.init(tmp_path / "p")
+    write_dataset(p, "style", [(r["question"], r["answer"]) for r in style_rows()[:10]])
+    shout = [(r["question"], "ZEBRA ZEBRA ZEBRA. " * 3) for r in style_rows()[10:20]]
+    write_dataset(p, "shout", shout)
+    return p
+
+
+def test_loss_falls_and_reload_gives_identical_logits(project: Project, tmp_path: Path) -> None:
+    import torch
+    from peft import PeftModel
+
+    config = TuneConfig(name="t", max_steps=4, learning_rate=2e-3, batch_size=4)
+    model, tok, folder = load_base("", "lora")
+    encoder = ExampleEncoder(tok, 128, "SYS")
+    rows = [{"kind": "style", "messages": [{"role": "user", "content": r["question"]},
+             {"role": "assistant", "content": r["answer"]}]} for r in style_rows()[:8]]  # fmt: skip
+    data = [encoder(r) for r in rows]
+    assert all(x["labels"][0] == -100 and x["labels"][-1] != -100 for x in data)  # answer only
+    model = _wrap(model, config, folder)
+    trainer = _trainer(model, tok, config, tmp_path / "run", data, [], None)
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    model.save_pretrained(tmp_path / "adapter")
+    fresh, _, _ = load_base("", "lora")
+    reloaded = PeftModel.from_pretrained(fresh, tmp_path / "adapter")
+    batch = torch.tensor([data[0]["input_ids"]])
+    model.eval()
+    reloaded.eval()
+    with torch.no_grad():
+        assert torch.equal(model(batch).logits, reloaded(batch).logits)
+
+
+def test_two_adapters_switch_in_one_process(project: Project) -> None:
+    for name, dataset in (("a-style", "style"), ("a-shout", "shout")):
+        info = train(project, TuneConfig(name=name, dataset=dataset, max_steps=6,
+                                         learning_rate=1e-2, batch_size=4))  # fmt: skip
+        assert info.train_losses[-1] < info.train_losses[0]
+        assert (project.state_dir / "adapters" / name / "adapter_model.safetensors").exists()
+    options = GenerationOptions(max_new_tokens=16)
+    base_gen = project.generator()
+    shout = project.adapter_generator("a-shout")
+    style = project.adapter_generator("a-style")
+    assert shout.base is style.base is base_gen  # type: ignore[attr-defined]
+    before = base_gen.generate([QUESTION], options)[0].text
+    a1 = shout.generate([QUESTION], options)[0].text
+    b1 = style.generate([QUESTION], options)[0].text
+    assert len({before, a1, b1}) == 3, (before, a1, b1)
+    assert "ZEBRA" in a1
+    assert base_gen.generate([QUESTION], options)[0].text == before
+    assert shout.generate([QUESTION], options)[0].text == a1
+    answer = project.ask("How many days of annual leave do I get?", strategy="ft",
+                         adapter="a-shout", options={"max_new_tokens": 16})  # fmt: skip
+    assert answer.strategy == "ft" and answer.adapter == "a-shout" and answer.text == a1
+
+
+def test_cli_tune_adapters_and_errors(project: Project) -> None:
+    root = str(project.root)
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["-C", root, *args])
+
+    ok = run("tune", "--name", "c1", "--dataset", "style", "--max-steps", "2", "--json")
+    assert ok.exit_code == 0, ok.output
+    meta = json.loads(ok.stdout)
+    assert meta["steps"] == 2 and meta["method"] == "lora" and meta["peak_rss_mb"] > 0
+    listed = run("adapters", "list")
+    assert "c1" in listed.output and "1 adapters" in listed.output
+    assert json.loads(run("adapters", "show", "c1").stdout)["dataset"] == "style"
+    for args, message in [
+        (("tune", "--name", "c1", "--dataset", "style"), "adapter 'c1' exists"),
+        (("tune", "--name", "c2", "--dataset", "nope"), "dataset 'nope' has no train split"),
+        (("tune", "--name", "c2", "--dataset", "style", "--method", "qlora"), "use --method lora"),
+        (
+            (
+                "tune",
+                "--name",
+                "c2",
+                "--dataset",
+                "style",
+                "--target-modules",
+                "warp_drive",
+                "--max-steps",
+                "1",
+            ),
+            "cannot apply lora to this model",
+        ),
+        (("tune", "--name", "bad name", "--dataset", "style"), "invalid adapter name"),
+        (("ask", "x", "--strategy", "ft"), "the ft strategy needs an adapter"),
+        (("ask", "x", "--strategy", "ft", "--adapter", "ghost"), "no adapter named 'ghost'"),
+    ]:
+        bad = run(*args)
+        assert bad.exit_code != 0 and message in bad.output, bad.output
+        assert "Traceback" not in bad.output
+    assert run("adapters", "rm", "c1").exit_code == 0
+    assert "0 adapters" in run("adapters", "list").output
+
+
+def test_sigkill_after_checkpoint_then_resume(project: Project) -> None:
+    cmd = [sys.executable, "-m", "ragtune.cli.main", "-C", str(project.root), "tune",
+           "--name", "r", "--dataset", "style", "--epochs", "3", "--batch-size", "4"]  # fmt: skip
+    env = {**os.environ, "RAGTUNE_CACHE": os.environ["RAGTUNE_CACHE"]}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    checkpoint = project.state_dir / "runs" / "r" / "checkpoints" / "checkpoint-2"
+    deadline = time.monotonic() + 300
+    while not (checkpoint / "trainer_state.json").exists() and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        time.sleep(0.2)
+    time.sleep(0.5)  # let the checkpoint finish writing
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (project.state_dir / "adapters" / "r").exists()
+    done = subprocess.run([*cmd, "--resume", "--json"], env=env, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    meta = json.loads(done.stdout)
+    assert meta["steps"] == 6 and meta["epochs"] == pytest.approx(3.0)  # 8 examples / 4, x3
