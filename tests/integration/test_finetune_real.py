@@ -113,6 +113,13 @@ def test_cli_tune_adapters_and_errors(project: Project) -> None:
     assert ok.exit_code == 0, ok.output
     meta = json.loads(ok.stdout)
     assert meta["steps"] == 2 and meta["method"] == "lora" and meta["peak_rss_mb"] > 0
+    probe = meta["forgetting"]
+    assert probe["base_perplexity"] > 1 and 0 <= probe["adapter_accuracy"] <= 1
+    assert probe["base_accuracy"] >= 0.5  # the probe is answerable by the base model
+    refused = run("tune", "--name", "c3", "--dataset", "style", "--max-steps", "1",
+                  "--max-forgetting", "-99")  # fmt: skip
+    assert refused.exit_code != 0 and "not registered" in refused.output
+    assert not (project.state_dir / "adapters" / "c3").exists()
     listed = run("adapters", "list")
     assert "c1" in listed.output and "1 adapters" in listed.output
     assert json.loads(run("adapters", "show", "c1").stdout)["dataset"] == "style"

@@ -33,6 +33,9 @@ from ragtune.finetune.config import DEFAULT_LR, METHODS
               help="Early stopping: epochs without validation improvement.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--base-model", default="", help="HF folder or .gguf; default: packaged SmolLM2.")
+@click.option("--max-forgetting", type=float, default=None, metavar="PCT",
+              help="Refuse to register the adapter if general-text perplexity on the bundled "
+              "probe rises more than PCT %.")  # fmt: skip
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint of --name.")
 @click.option("--force", is_flag=True, help="Replace an existing adapter of that name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the adapter metadata as JSON.")
@@ -63,6 +66,7 @@ def tune(ctx: click.Context, **kw: Any) -> None:
         target_modules=tuple(t.strip() for t in str(kw["target_modules"]).split(",") if t.strip()),
         virtual_tokens=int(kw["virtual_tokens"]), early_stopping_patience=int(kw["patience"]),
         seed=int(kw["seed"]), base_model=str(kw["base_model"]),
+        max_forgetting=kw["max_forgetting"],
     )  # fmt: skip
     err = console(err=True)
     if err.is_terminal and not as_json:
@@ -89,6 +93,12 @@ def tune(ctx: click.Context, **kw: Any) -> None:
               f"{info.epochs:.1f} epochs, loss {first:.3f} -> {last:.3f}, "
               f"{info.wall_time_s:.0f} s, {info.tokens_per_s:.0f} tokens/s, "
               f"peak RSS {info.peak_rss_mb:.0f} MB")  # fmt: skip
+    f = info.forgetting
+    if f:
+        ppl = f"{f['base_perplexity']:.2f} -> {f['adapter_perplexity']:.2f}"
+        acc = f"{f['base_accuracy']:.2f} -> {f['adapter_accuracy']:.2f}"
+        rise = f"{f['perplexity_increase_pct']:+.1f} %"
+        out.print(f"forgetting probe: perplexity {ppl} ({rise}), general questions {acc}")
     if info.eval_losses:
         out.print("validation loss per epoch: " + ", ".join(f"{x:.3f}" for x in info.eval_losses))
     out.print(f'Try it: ragtune ask "..." --strategy ft --adapter {info.name}')

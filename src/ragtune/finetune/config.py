@@ -39,6 +39,7 @@ class TuneConfig:
     early_stopping_patience: int = 2
     seed: int = 0
     base_model: str = ""  # "" = the packaged SmolLM2
+    max_forgetting: float | None = None  # max % rise of probe perplexity; None = no limit
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import ConfigError, NotFoundError, UsageError
+from ragtune.finetune import forgetting
 from ragtune.finetune.adapters import AdapterInfo, adapter_dir, save_metadata
 from ragtune.finetune.config import TuneConfig
 
@@ -205,6 +206,8 @@ def train(
     trainer = _trainer(model, tokenizer, config, run_dir, train_set, val_set, progress)
     result = trainer.train(resume_from_checkpoint=True if resume else None)
     wall = time.perf_counter() - started
+    probe = _forgetting(trainer.model, tokenizer, config, project.settings.prompt.base_system)
+    forgetting.check_limit(config.name, probe, config.max_forgetting)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.with_name(f".{config.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -224,12 +227,25 @@ def train(
         train_examples=len(train_set), wall_time_s=wall,
         tokens_per_s=tokens * epochs_done / runtime,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        forgetting=probe,
     )  # fmt: skip
     save_metadata(tmp, info)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
     return info
+
+
+def _forgetting(model: Any, tokenizer: Any, config: TuneConfig, system: str) -> dict[str, float]:
+    """Probe scores of the trained model and of its base (adapter switched off)."""
+    adapted = forgetting.score(model, tokenizer, system)
+    if config.method == "full":
+        base_model, _, _ = load_base(config.base_model, "full")
+        base = forgetting.score(base_model, tokenizer, system)
+    else:
+        with model.disable_adapter():
+            base = forgetting.score(model, tokenizer, system)
+    return forgetting.report(base, adapted)
 
 
 def _dataset_hash(project: Project, name: str) -> str:

@@ -1,0 +1,1 @@
+"""A small general-ability probe (our own writing) for measuring forgetting."""
