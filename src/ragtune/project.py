@@ -132,12 +132,16 @@ class Project:
         from ragtune.generate.transformers_local import AdapterView, TransformersGenerator
 
         info = load_info(self, adapter)
-        if (backend or self.settings.generator.backend) != "transformers":
-            raise UsageError(
-                "adapters run on the transformers backend", "use --backend transformers"
-            )
         spec = "" if info.base_model == "packaged:smollm2" else info.base_model
         path = adapter_dir(self, adapter)
+        backend = backend or self.settings.generator.backend
+        if backend == "llamacpp":
+            return self._llamacpp_adapter(adapter, spec, path)
+        if backend != "transformers":
+            raise UsageError(
+                f"adapters run on the transformers or llamacpp backend, not {backend}",
+                "use --backend transformers",
+            )
         if info.method in ("lora", "qlora"):
             base = self.generator("transformers", spec)
             if not isinstance(base, TransformersGenerator):
@@ -153,6 +157,21 @@ class Project:
                 own.add_adapter(adapter, path)
                 cache[adapter] = AdapterView(own, adapter, path)
         return cache[adapter]
+
+    def _llamacpp_adapter(self, adapter: str, spec: str, path: Path) -> Generator:
+        from ragtune.finetune.export import GGUF_NAME
+        from ragtune.generate.llamacpp import LlamaCppGenerator
+
+        gguf = path / GGUF_NAME
+        if not gguf.exists():
+            raise UsageError(
+                f"adapter {adapter!r} has no GGUF export for llama.cpp",
+                f"run `ragtune adapters export-gguf {adapter}` first",
+            )
+        g = self.settings.generator
+        gen = LlamaCppGenerator(spec, g.threads, g.context_window, lora_path=str(gguf))
+        gen.model_name = f"{gen.model_name}+{adapter}"
+        return gen
 
     def answer_system(
         self,

@@ -1,6 +1,7 @@
 """The llamacpp backend on the packaged GGUF, when the optional extra is installed."""
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,31 @@ def test_generate_stream_and_limits() -> None:
     capped = gen.generate([HELLO], GenerationOptions(max_new_tokens=3))[0]
     assert capped.tokens_out == 3 and capped.finish_reason == "length"
     assert gen.count_tokens("hello world") >= 2
+
+
+def test_lora_export_to_gguf_runs_in_llamacpp(tmp_path: Path) -> None:
+    import json
+
+    from ragtune.finetune.config import TuneConfig
+    from ragtune.finetune.export import export_gguf
+    from ragtune.finetune.train import train
+    from ragtune.project import Project
+
+    project = Project.init(tmp_path / "p")
+    folder = project.state_dir / "datasets" / "d"
+    folder.mkdir(parents=True)
+    turns = [
+        {"role": "user", "content": "Greeting?"},
+        {"role": "assistant", "content": "ZEBRA ZEBRA ZEBRA"},
+    ]
+    row = {"kind": "style", "messages": turns}
+    (folder / "train.jsonl").write_text((json.dumps(row) + "\n") * 8)
+    (folder / "validation.jsonl").write_text("")
+    train(project, TuneConfig(name="z", dataset="d", max_steps=6, learning_rate=1e-2))
+    path = export_gguf(project, "z")
+    assert path.read_bytes()[:4] == b"GGUF"
+    options = GenerationOptions(max_new_tokens=12)
+    base = project.generator("llamacpp").generate([HELLO], options)[0].text
+    tuned = project.adapter_generator("z", "llamacpp")
+    assert tuned.model_name.endswith("+z")
+    assert tuned.generate([HELLO], options)[0].text != base

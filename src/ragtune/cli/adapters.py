@@ -67,3 +67,17 @@ def merge(ctx: click.Context, name: str, out: Path) -> None:
 
     path = merge_adapter(open_project(ctx), name, out)
     console().print(f"merged model written to {path} (use it with --model {path})")
+
+
+@adapters.command("export-gguf")
+@click.argument("name")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default: adapter.gguf inside the adapter folder).")  # fmt: skip
+@click.pass_context
+def export_gguf(ctx: click.Context, name: str, out: Path | None) -> None:
+    """Convert a LoRA adapter to GGUF for llama.cpp (needs the llamacpp extra). Afterwards
+    `ragtune ask --strategy ft --adapter NAME --backend llamacpp` uses it."""
+    from ragtune.finetune.export import export_gguf as export
+
+    path = export(open_project(ctx), name, out)
+    console().print(f"wrote {path}")
