@@ -1,0 +1,70 @@
+"""Fast checks of the training configuration, dataset reading and adapter registry."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ragtune.errors import ConfigError, NotFoundError, RagtuneError, UsageError
+from ragtune.finetune.adapters import AdapterInfo, check_base, list_adapters, load_info
+from ragtune.finetune.config import DEFAULT_LR, TuneConfig
+from ragtune.finetune.forgetting import ProbeScore, check_limit, probe_questions, report
+from ragtune.finetune.train import load_examples
+from ragtune.project import Project
+
+
+def test_config_defaults_and_validation() -> None:
+    assert TuneConfig(name="a").learning_rate == DEFAULT_LR["lora"]
+    assert TuneConfig(name="a", method="prompt").learning_rate == DEFAULT_LR["prompt"]
+    for kwargs, message in [
+        ({"name": "no spaces"}, "invalid adapter name"),
+        ({"name": "a", "method": "dora"}, "choose one of: lora, qlora"),
+        ({"name": "a", "batch_size": 0}, "batch_size"),
+        ({"name": "a", "max_length": 8}, "max_length"),
+        ({"name": "a", "kinds": ()}, "kinds"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            TuneConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_dataset_reading_errors(hash_project: Project) -> None:
+    with pytest.raises(NotFoundError, match="ragtune data build"):
+        load_examples(hash_project, "missing", "train", ("qa",))
+    folder = hash_project.state_dir / "datasets" / "d"
+    folder.mkdir(parents=True)
+    good = {"kind": "qa", "messages": [{"role": "user", "content": "q"}]}
+    (folder / "train.jsonl").write_text(json.dumps(good) + "\n{not json\n")
+    with pytest.raises(UsageError, match=r"train\.jsonl:2: not valid JSON"):
+        load_examples(hash_project, "d", "train", ("qa",))
+    (folder / "train.jsonl").write_text(json.dumps(good) + "\n" + json.dumps({"kind": "qa"}))
+    with pytest.raises(UsageError, match="needs 'messages' or 'text'"):
+        load_examples(hash_project, "d", "train", ("qa",))
+    (folder / "train.jsonl").write_text(json.dumps(good) + "\n")
+    assert load_examples(hash_project, "d", "train", ("style",)) == []
+
+
+def test_adapter_registry_and_base_mismatch(hash_project: Project, tmp_path: Path) -> None:
+    assert list_adapters(hash_project) == []
+    with pytest.raises(NotFoundError, match="adapters list"):
+        load_info(hash_project, "ghost")
+    trained_on, other = tmp_path / "trained", tmp_path / "other"
+    for folder, hidden in ((trained_on, 576), (other, 2048)):
+        folder.mkdir()
+        config = {"model_type": "llama", "hidden_size": hidden, "num_hidden_layers": 30}
+        (folder / "config.json").write_text(json.dumps(config))
+    info = AdapterInfo("x", "lora", "my-model", str(trained_on), "d")
+    check_base(info, trained_on)
+    with pytest.raises(RagtuneError, match=r"hidden 576.*hidden 2048"):
+        check_base(info, other)
+    assert AdapterInfo.from_dict({**info.to_dict(), "unknown_future_field": 1}) == info
+
+
+def test_forgetting_limit() -> None:
+    assert len(probe_questions()) == 20
+    result = report(ProbeScore(10.0, 0.8), ProbeScore(12.0, 0.7))
+    assert result["perplexity_increase_pct"] == pytest.approx(20.0)
+    assert result["accuracy_drop"] == pytest.approx(0.1)
+    check_limit("a", result, None)
+    check_limit("a", result, 25.0)
+    with pytest.raises(RagtuneError, match=r"rose 20\.0 % \(10\.00 -> 12\.00\)"):
+        check_limit("a", result, 10.0)
