@@ -24,13 +24,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH, REPO, save  # noqa: E402
-
-from ragtune.finetune.config import TuneConfig  # noqa: E402
-from ragtune.finetune.data import build_dataset, load_split  # noqa: E402
-from ragtune.finetune.train import train  # noqa: E402
-from ragtune.generate.base import GenerationOptions  # noqa: E402
-from ragtune.project import Project  # noqa: E402
+from common import BENCH, REPO, save
+from ragtune.finetune.config import TuneConfig
+from ragtune.finetune.data import build_dataset, load_split
+from ragtune.finetune.train import train
+from ragtune.generate.base import GenerationOptions
+from ragtune.project import Project
 
 FORMAT_INSTRUCTION = (
     "Answer in the house format, exactly these lines: 'Short answer: <one sentence>', "
@@ -62,7 +61,9 @@ def token_f1(pred: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def ask_all(project: Project, adapter: str | None, rows: list[dict[str, Any]], system: str) -> list[str]:
+def ask_all(
+    project: Project, adapter: str | None, rows: list[dict[str, Any]], system: str
+) -> list[str]:
     gen = project.adapter_generator(adapter) if adapter else project.generator()
     prompts = [[{"role": "system", "content": system}, r["messages"][-2]] for r in rows]
     return [g.text for g in gen.generate(prompts, GenerationOptions(max_new_tokens=96))]
@@ -102,7 +103,8 @@ def fact_experiment(project: Project, epochs: float, n_facts: int) -> dict[str, 
     for label, adapter in (("base", None), ("lora", "facts")):
         for split, rows in (("trained_phrasings", trained), ("held_out_phrasings", held_out)):
             answers = ask_all(project, adapter, rows, system)
-            f1 = [token_f1(a, r["messages"][-1]["content"]) for a, r in zip(answers, rows, strict=True)]
+            golds = [r["messages"][-1]["content"] for r in rows]
+            f1 = [token_f1(a, g) for a, g in zip(answers, golds, strict=True)]
             result.setdefault(label, {})[split] = {"token_f1": sum(f1) / len(f1), "n": len(rows)}
     return result
 
@@ -111,8 +113,9 @@ def speed_experiment(project: Project, steps: int) -> dict[str, Any]:
     from ragtune.models import hf_folder
 
     train_file = project.state_dir / "datasets" / "style" / "train.jsonl"
-    cmd = [sys.executable, "-m", "ragtune.cli.main", "-C", str(project.root), "tune", "--name",
-           "speed", "--dataset", "style", "--max-steps", str(steps), "--force", "--json"]  # fmt: skip
+    cmd = [sys.executable, "-m", "ragtune.cli.main", "-C", str(project.root), "tune",
+           "--name", "speed", "--dataset", "style", "--max-steps", str(steps), "--force",
+           "--json"]  # fmt: skip
     ours = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     peer_cmd = [sys.executable, str(BENCH / "peers" / "plain_peft_train.py"), str(hf_folder("")),
                 str(train_file), str(steps), "4", project.settings.prompt.base_system]  # fmt: skip

@@ -25,7 +25,8 @@ def main() -> None:
     model_dir, train_path, max_steps, batch, system = sys.argv[1:6]
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    rows = [json.loads(line) for line in open(train_path, encoding="utf-8") if line.strip()]
+    with open(train_path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
     data = []
     for row in rows:
         msgs = [{"role": "system", "content": system}, *row["messages"]]

@@ -61,6 +61,9 @@ def _register() -> None:
     cli.add_command(tune.tune)
     cli.add_command(adapters.adapters)
     cli.add_command(docs.docs)
+    from ragtune.cli import data  # training data; kept apart from the line above on purpose
+
+    cli.add_command(data.data)
 
 
 _register()

@@ -1,1 +1,1 @@
-"""Fine-tuning: training data, adapters (LoRA, prefix, prompt, full) and their registry."""
+"""Fine-tuning: training data (data.py), adapter training and the adapter registry."""

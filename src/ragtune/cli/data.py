@@ -1,0 +1,242 @@
+"""``ragtune data build|list|show``"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ragtune.cli.common import console, open_project, print_json
+
+if TYPE_CHECKING:
+    from ragtune.finetune.data import DatasetCard
+
+
+@click.group()
+def data() -> None:
+    """Build and inspect training/evaluation datasets (.ragtune/datasets/NAME/)."""
+
+
+@data.command("build")
+@click.option("-n", "--name", default="default", show_default=True, help="Dataset name.")
+@click.option(
+    "-i",
+    "--import",
+    "imports",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="JSONL of your own examples (repeatable): {question, answer}, "
+    "{instruction, input, output} or {messages: [...]}; an optional fact_id groups "
+    "phrasings of one fact.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Skip invalid import lines (and report them) instead of refusing the file.",
+)
+@click.option(
+    "--style",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="JSONL {question, answer} examples of the answer format and tone you want "
+    "(e.g. examples/style.jsonl); kind 'style'.",
+)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Also add chunk texts as kind 'raw' (continued pre-training; train and "
+    "validation only, never from held-out documents).",
+)
+@click.option("--no-qa", "no_qa", is_flag=True, help="Do not generate QA pairs from documents.")
+@click.option(
+    "--include-restricted",
+    is_flag=True,
+    help="Also train on documents restricted to groups. Off by default: whatever a "
+    "model is trained on can be drawn out of it by anyone who can query the model, "
+    "whatever their group.",
+)
+@click.option(
+    "-p",
+    "--phrasings",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Questions written per fact (2+ lets test hold a phrasing not trained on).",
+)
+@click.option(
+    "--heldout-docs",
+    type=float,
+    default=0.15,
+    show_default=True,
+    help="Share of documents held out whole for the test split.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
+@click.option(
+    "--backend",
+    default=None,
+    help="Have a model write the QA pairs: transformers | llamacpp | openai.",
+)
+@click.option("--model", default=None, help="Model for --backend (local path or served name).")
+@click.option("-f", "--force", is_flag=True, help="Replace an existing dataset of that name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
+@click.pass_context
+def build(
+    ctx: click.Context,
+    name: str,
+    imports: tuple[Path, ...],
+    skip_invalid: bool,
+    style: Path | None,
+    raw: bool,
+    no_qa: bool,
+    include_restricted: bool,
+    phrasings: int,
+    heldout_docs: float,
+    seed: int,
+    backend: str | None,
+    model: str | None,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Build a versioned train/validation/test dataset from the documents and your files.
+
+    \b
+    QA pairs: without --backend, rules turn sentences that state numbers, amounts, dates,
+    definitions and section topics into several questions each (no model; deterministic).
+    Every answer is checked against its source chunk: its numbers and content words must
+    appear there, and a question may not copy the text verbatim; failures are dropped and
+    counted as "unsupported". Exact and near-duplicate questions (word 3-shingle Jaccard
+    >= 0.9 to another fact's question), questions under 3 words and answers over 512 words
+    are dropped too. Restricted documents are skipped unless --include-restricted.
+
+    \b
+    Split (seeded: the same inputs and --seed give byte-identical files):
+      test        questions of held-out documents (--heldout-docs, test_kind "heldout_doc")
+                  + one phrasing each of other facts ("paraphrase"), 10% of their examples
+      validation  one more phrasing each of other facts, 10% of the examples
+      train       the rest (every fact keeps a phrasing); style/import lines are split
+                  80/10/10 line by line, raw text 90/10 into train/validation
+    No test question appears in train or validation (checked).
+
+    \b
+    Output: .ragtune/datasets/NAME/{train,validation,test}.jsonl + card.json. A line:
+      {"id", "kind": "qa"|"style"|"import"|"raw", "messages": [{"role", "content"}...],
+       "fact_id", "source": {"doc_id", "chunk_id", "start", "end"} | null,
+       "test_kind": "paraphrase" | "heldout_doc" | null}     (raw: "text" for "messages")
+    """
+    from ragtune.finetune.data import build_dataset
+
+    project = open_project(ctx)
+    generator = project.generator(backend, model) if backend or model else None
+    options: dict[str, Any] = {
+        "name": name, "seed": seed, "imports": imports, "style": style, "raw": raw,
+        "qa": not no_qa, "phrasings": phrasings, "heldout_docs": heldout_docs,
+        "generator": generator, "include_restricted": include_restricted,
+        "skip_invalid": skip_invalid, "force": force,
+    }  # fmt: skip
+    err = console(err=True)
+    if generator is not None and err.is_terminal and not as_json:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("Writing QA pairs", total=None)
+            card = build_dataset(
+                project, progress=lambda d, t: bar.update(task, completed=d, total=t), **options
+            )
+    else:
+        card = build_dataset(project, **options)
+    if as_json:
+        print_json({**card.to_dict(), "path": str(card.path), "warnings": card.warnings})
+        return
+    for warning in card.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
+    _print_card(card)
+
+
+@data.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the cards as JSON.")
+@click.pass_context
+def list_cmd(ctx: click.Context, as_json: bool) -> None:
+    """One line per dataset: name, created, split sizes, generator, hash."""
+    from ragtune.finetune.data import list_datasets
+
+    cards = list_datasets(open_project(ctx))
+    if as_json:
+        print_json([c.to_dict() for c in cards])
+        return
+    from rich.table import Table
+
+    table = Table("name", "created", "train", "validation", "test", "generator", "hash", box=None)
+    for c in cards:
+        n = c.counts
+        table.add_row(
+            c.name,
+            c.created,
+            str(n["train"]),
+            str(n["validation"]),
+            str(n["test"]),
+            c.generator,
+            c.hash[:12],
+        )
+    out = console()
+    out.print(table)
+    out.print(f"{len(cards)} datasets" if cards else "No datasets; run `ragtune data build`.")
+
+
+@data.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the card and samples as JSON.")
+@click.pass_context
+def show(ctx: click.Context, name: str, as_json: bool) -> None:
+    """The card of a dataset and 3 sample examples per split."""
+    from ragtune.finetune.data import SPLITS, load_card, load_split, question_of
+
+    project = open_project(ctx)
+    card = load_card(project, name)
+    samples = {s: load_split(project, name, s)[:3] for s in SPLITS}
+    if as_json:
+        print_json({"card": card.to_dict(), "samples": samples})
+        return
+    _print_card(card)
+    out = console()
+    for split, rows in samples.items():
+        out.print(f"\n[bold]{split}[/] (first {len(rows)})")
+        for row in rows:
+            label = row["kind"] + (f", {row['test_kind']}" if row.get("test_kind") else "")
+            if "messages" in row:
+                q, a = question_of(row), row["messages"][-1]["content"]
+                out.print(f"  [{label}] Q: {_short(q)}\n      A: {_short(a)}", markup=False)
+            else:
+                out.print(f"  [{label}] {_short(row['text'])}", markup=False)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _print_card(card: DatasetCard) -> None:
+    from rich.table import Table
+
+    out = console()
+    out.print(
+        f"[bold]{card.name}[/]  {card.path}  ({card.generator}, seed {card.seed}, "
+        f"hash {card.hash[:12]})"
+    )
+    table = Table("split", "examples", box=None)
+    n = card.counts
+    table.add_row("train", str(n["train"]))
+    table.add_row("validation", str(n["validation"]))
+    table.add_row(
+        "test",
+        f"{n['test']} ({n['test_paraphrase']} paraphrase, "
+        f"{n['test_heldout_doc']} held-out document)",
+    )
+    out.print(table)
+    out.print("sources: " + ", ".join(f"{k} {v}" for k, v in card.sources.items()))
+    out.print(
+        "dropped: "
+        + ", ".join(f"{k.removeprefix('dropped_')} {v}" for k, v in card.filters.items())
+    )
