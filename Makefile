@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python bench/retrieval_sample.py
 	$(BIN)/python bench/ingest_speed.py
 	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/finetune_sample.py
 	$(BIN)/python bench/report.py
 
 clean:

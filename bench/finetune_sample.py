@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH, REPO, save
+from common import BENCH, REPO, RESULTS_DIR, save
 from ragtune.finetune.config import TuneConfig
 from ragtune.finetune.data import build_dataset, load_split
 from ragtune.finetune.train import train
@@ -113,13 +113,17 @@ def speed_experiment(project: Project, steps: int) -> dict[str, Any]:
     from ragtune.models import hf_folder
 
     train_file = project.state_dir / "datasets" / "style" / "train.jsonl"
+    if not train_file.exists():
+        build_dataset(project, name="style", style=REPO / "examples" / "style.jsonl", qa=False,
+                      split=(0.7, 0.1, 0.2), seed=0)  # fmt: skip
     cmd = [sys.executable, "-m", "ragtune.cli.main", "-C", str(project.root), "tune",
            "--name", "speed", "--dataset", "style", "--max-steps", str(steps), "--force",
            "--json"]  # fmt: skip
     ours = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     peer_cmd = [sys.executable, str(BENCH / "peers" / "plain_peft_train.py"), str(hf_folder("")),
                 str(train_file), str(steps), "4", project.settings.prompt.base_system]  # fmt: skip
-    peer = json.loads(subprocess.run(peer_cmd, capture_output=True, text=True, check=True).stdout)
+    peer_out = subprocess.run(peer_cmd, capture_output=True, text=True, check=True).stdout
+    peer = json.loads(peer_out.strip().splitlines()[-1])  # Trainer prints its logs first
     return {
         "steps": steps,
         "ragtune": {"tokens_per_s": ours["tokens_per_s"], "peak_rss_mb": ours["peak_rss_mb"]},
@@ -135,21 +139,26 @@ def main() -> None:
     parser.add_argument("--fact-epochs", type=float, default=10)
     parser.add_argument("--facts", type=int, default=16)
     parser.add_argument("--speed-steps", type=int, default=16)
-    parser.add_argument("--only", choices=["style", "facts", "speed"], default=None)
+    parser.add_argument("--only", choices=["style", "facts", "speed"], nargs="*", default=None)
     args = parser.parse_args()
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         project = Project.init(Path(tmp) / "p")
         project.ingest([REPO / "examples" / "docs"])
-        if args.only in (None, "style", "speed"):
+        wanted = args.only or ["style", "speed", "facts"]
+        if "style" in wanted:
             out["style"] = style_experiment(project, args.style_epochs)
             print("style", json.dumps(out["style"]))
-        if args.only in (None, "speed"):
+        if "speed" in wanted:
             out["speed"] = speed_experiment(project, args.speed_steps)
             print("speed", json.dumps(out["speed"]))
-        if args.only in (None, "facts"):
+        if "facts" in wanted:
             out["facts"] = fact_experiment(project, args.fact_epochs, args.facts)
             print("facts", json.dumps(out["facts"]))
+    previous = RESULTS_DIR / "finetune_sample.json"
+    if previous.exists():  # keep the parts not rerun this time
+        old = json.loads(previous.read_text())
+        out = {**{k: v for k, v in old.items() if k != "env"}, **out}
     print(f"wrote {save('finetune_sample', out)}")
 
 

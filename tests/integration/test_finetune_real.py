@@ -171,3 +171,33 @@ def test_sigkill_after_checkpoint_then_resume(project: Project) -> None:
     assert done.returncode == 0, done.stderr
     meta = json.loads(done.stdout)
     assert meta["steps"] == 6 and meta["epochs"] == pytest.approx(3.0)  # 8 examples / 4, x3
+
+
+@pytest.mark.parametrize("method", ["prefix", "prompt", "full"])
+def test_other_methods_train_save_and_answer(project: Project, method: str) -> None:
+    info = train(project, TuneConfig(name=f"m-{method}", dataset="style", method=method,
+                                     max_steps=2, virtual_tokens=8))  # fmt: skip
+    assert info.method == method and info.steps == 2 and len(info.train_losses) == 2
+    assert info.forgetting["adapter_perplexity"] > 1
+    gen = project.adapter_generator(f"m-{method}")
+    text = gen.generate([QUESTION], GenerationOptions(max_new_tokens=8))[0].text
+    assert text and gen.model_name.endswith(f"m-{method}")
+
+
+def test_merge_matches_the_adapter(project: Project, tmp_path: Path) -> None:
+    import torch
+
+    from ragtune.finetune.adapters import load_with_adapter, merge_adapter
+    from ragtune.finetune.train import load_base
+
+    train(project, TuneConfig(name="mg", dataset="shout", max_steps=4, learning_rate=1e-2))
+    out = merge_adapter(project, "mg", tmp_path / "merged")
+    peft_model, tok = load_with_adapter(project, "mg")
+    merged, _, _ = load_base(str(out), "lora")
+    ids = tok("How many days of leave?", return_tensors="pt")["input_ids"]
+    peft_model.eval()
+    merged.eval()
+    with torch.no_grad():
+        assert torch.allclose(peft_model(ids).logits, merged(ids).logits, atol=1e-3)
+    with pytest.raises(Exception, match="not empty"):
+        merge_adapter(project, "mg", tmp_path / "merged")
