@@ -46,6 +46,7 @@ def tune(ctx: click.Context, **kw: Any) -> None:
     \b
     Uses PEFT and the transformers Trainer: loss on answer tokens only, dynamic padding,
     validation + a checkpoint each epoch, early stopping on validation loss, seeded.
+    (Prefix and prompt tuning keep the last epoch: PEFT cannot reload their best checkpoint.)
     After a crash, rerun with --resume to continue from the last checkpoint.
     Defaults suit the packaged 135M model on CPU: LoRA r=16 on all linear layers.
     Facts trained this way are memorised for the phrasings seen in training; measure

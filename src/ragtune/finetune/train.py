@@ -275,12 +275,15 @@ def _trainer(
     from transformers.trainer_callback import PrinterCallback
 
     has_val = bool(val_set)
+    # PEFT cannot reload a "best" prompt-learning checkpoint inside the Trainer, and early
+    # stopping needs that reload: prefix/prompt tuning keep the last state instead.
+    best_at_end = has_val and config.method not in ("prefix", "prompt")
     args = TrainingArguments(
         output_dir=str(run_dir / "checkpoints"), num_train_epochs=config.epochs,
         max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size, gradient_accumulation_steps=config.grad_accum,
         learning_rate=config.learning_rate, eval_strategy="epoch" if has_val else "no",
-        save_strategy="epoch", save_total_limit=2, load_best_model_at_end=has_val,
+        save_strategy="epoch", save_total_limit=2, load_best_model_at_end=best_at_end,
         metric_for_best_model="eval_loss", greater_is_better=False, logging_steps=1,
         use_cpu=True, report_to=[], seed=config.seed, data_seed=config.seed,
         disable_tqdm=True, save_only_model=False, remove_unused_columns=False,
@@ -293,7 +296,7 @@ def _trainer(
                 progress(int(state.global_step), int(state.max_steps), loss)
 
     callbacks: list[Any] = [Progress()]
-    if has_val and config.early_stopping_patience > 0:
+    if best_at_end and config.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(config.early_stopping_patience))
     trainer = Trainer(
         model=model, args=args, train_dataset=train_set, eval_dataset=val_set or None,
