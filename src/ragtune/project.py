@@ -128,12 +128,15 @@ class Project:
     def adapter_generator(self, adapter: str, backend: str | None = None) -> Generator:
         """A generator running a registered adapter. LoRA adapters share one base model and
         are switched per request; prefix/prompt/full ones get their own model."""
-        from ragtune.finetune.adapters import adapter_dir, load_info
+        from ragtune.finetune.adapters import adapter_dir, check_base, load_info
         from ragtune.generate.transformers_local import AdapterView, TransformersGenerator
+        from ragtune.models import hf_folder
 
         info = load_info(self, adapter)
         spec = "" if info.base_model == "packaged:smollm2" else info.base_model
         path = adapter_dir(self, adapter)
+        if info.method != "full":
+            check_base(info, hf_folder(spec))  # a clear error, not a tensor-shape traceback
         backend = backend or self.settings.generator.backend
         if backend == "llamacpp":
             return self._llamacpp_adapter(adapter, spec, path)
