@@ -19,7 +19,7 @@ from ragtune.finetune.train import ExampleEncoder, _trainer, _wrap, load_base, t
 from ragtune.generate.base import GenerationOptions
 from ragtune.project import Project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # real training; slow under load
 QUESTION = [{"role": "user", "content": "How many days of annual leave do I get?"}]
 
 
