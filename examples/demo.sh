@@ -30,5 +30,12 @@ step "The same question now finds the new fact"
 $RAGTUNE -C "$DEMO" search "How many days of paid annual leave does a full-time employee get?" -k 1
 $RAGTUNE -C "$DEMO" docs show hr/annual-leave.md
 
+step "A grounded answer from the packaged SmolLM2-135M (converted once, ~30 s), with sources"
+$RAGTUNE -C "$DEMO" ask "How many days of paid annual leave does a full-time employee get?" \
+  --no-stream -k 3
+
+step "Training data from the documents (offline QA pairs + house-style examples)"
+$RAGTUNE -C "$DEMO" data build --style examples/style.jsonl
+
 step "Retrieval quality on the sample's evaluation set"
 .venv/bin/python bench/retrieval_sample.py
