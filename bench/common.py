@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import platform
+import re
 import subprocess
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,16 @@ def save(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps({**data, "env": machine()}, indent=2, sort_keys=True))
     return path
+
+
+_WORD = re.compile(r"\w+")
+
+
+def token_f1(pred: str, gold: str) -> float:
+    """SQuAD-style token F1 over lower-cased word tokens."""
+    p, g = _WORD.findall(pred.lower()), _WORD.findall(gold.lower())
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g or not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)

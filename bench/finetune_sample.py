@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH, REPO, RESULTS_DIR, save
+from common import BENCH, REPO, RESULTS_DIR, save, token_f1
 from ragtune.finetune.config import TuneConfig
 from ragtune.finetune.data import build_dataset, load_split
 from ragtune.finetune.train import train
@@ -36,7 +34,6 @@ FORMAT_INSTRUCTION = (
     "'Details:', two or three lines starting with '- ', 'Source: <document title>', and "
     "the sign-off '-- Brightwater People & Finance Desk'."
 )
-_WORD = re.compile(r"\w+")
 
 
 def format_score(text: str) -> tuple[bool, float]:
@@ -50,15 +47,6 @@ def format_score(text: str) -> tuple[bool, float]:
         bool(lines) and lines[-1] == "-- Brightwater People & Finance Desk",
     ]
     return all(parts), sum(parts) / len(parts)
-
-
-def token_f1(pred: str, gold: str) -> float:
-    p, g = _WORD.findall(pred.lower()), _WORD.findall(gold.lower())
-    common = sum((Counter(p) & Counter(g)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
 
 
 def ask_all(

@@ -18,13 +18,12 @@ import re
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, RESULTS_DIR, load_jsonl, save
+from common import REPO, RESULTS_DIR, load_jsonl, save, token_f1
 from ragtune.generate.base import GenerationOptions
 from ragtune.project import Project
 
@@ -33,15 +32,6 @@ _WORD = re.compile(r"\w+")
 
 def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
-
-
-def token_f1(pred: str, gold: str) -> float:
-    p, g = tokens(pred), tokens(gold)
-    common = sum((Counter(p) & Counter(g)).values())
-    if not p or not g or not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
 
 
 def contains(pred: str, gold: str) -> bool:

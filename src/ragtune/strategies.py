@@ -57,7 +57,7 @@ class AnswerSystem:
         timings: dict[str, float] = {}
         if self.retriever is None:
             return self.builder.base(question), timings
-        self.builder.rag(question, [])  # validate the question before searching
+        self.builder.check_rag(question)  # fail before spending time on retrieval
         started = time.perf_counter()
         hits = self.retriever.search(
             question, k=k or self.k, filters=filters, groups=groups, rerank=False

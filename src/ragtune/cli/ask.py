@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json, split_csv
-from ragtune.errors import UsageError
+from ragtune.cli.common import console, open_project, parse_pairs, print_json, split_csv
 from ragtune.types import Answer
 
 
@@ -69,9 +68,10 @@ def ask(
             click.echo(piece, nl=False)
             sys.stdout.flush()
 
+    options = parse_pairs(gen_options, "--option")
     answer = project.ask(
         question, strategy=strategy, k=k, filters=list(filters) or None, groups=groups,
-        backend=backend, model=model, on_token=on_token, options=_parse_options(gen_options),
+        backend=backend, model=model, on_token=on_token, options=options,
         adapter=adapter,
     )  # fmt: skip
     if as_json:
@@ -82,16 +82,6 @@ def ask(
     else:
         click.echo(answer.text)
     _print_sources(answer)
-
-
-def _parse_options(values: tuple[str, ...]) -> dict[str, str]:
-    options = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--option expects KEY=VALUE, got {item!r}")
-        options[key.strip()] = value
-    return options
 
 
 def _print_sources(answer: Answer) -> None:

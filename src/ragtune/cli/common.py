@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from ragtune.errors import UsageError
 from ragtune.project import Project
 
 
@@ -26,3 +27,15 @@ def print_json(data: Any) -> None:
 def split_csv(values: tuple[str, ...]) -> list[str]:
     """``("hr,eng", "ops")`` -> ``["hr", "eng", "ops"]`` for repeatable comma options."""
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def parse_pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
+    """``("k=v", ...)`` from a repeatable option -> dict; a malformed item names the flag.
+    Values are kept as given (a stop sequence may be whitespace)."""
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} expects KEY=VALUE, got {item!r}")
+        pairs[key.strip()] = value
+    return pairs

@@ -8,19 +8,8 @@ from typing import Any
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json, split_csv
-from ragtune.errors import UsageError
+from ragtune.cli.common import console, open_project, parse_pairs, print_json, split_csv
 from ragtune.types import IngestReport
-
-
-def _parse_meta(values: tuple[str, ...]) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--meta expects KEY=VALUE, got {item!r}")
-        meta[key.strip()] = value.strip()
-    return meta
 
 
 @click.command()
@@ -62,7 +51,7 @@ def ingest(
     """
     project = open_project(ctx)
     options: dict[str, Any] = {
-        "meta": _parse_meta(meta),
+        "meta": {k: v.strip() for k, v in parse_pairs(meta, "--meta").items()},
         "groups": split_csv(groups),
         "include": list(include) or None,
         "exclude": list(exclude) or None,

@@ -89,11 +89,15 @@ class PromptBuilder:
         ]
         return Prompt(messages)
 
+    def check_rag(self, question: str) -> int:
+        """Raise for a question that cannot fit; returns the tokens left for context."""
+        self._check_question(question)
+        return min(self.context_tokens, self._room(self.system, question))
+
     def rag(self, question: str, hits: Sequence[ScoredChunk]) -> Prompt:
         """Blocks in rank order until the budget is spent; the lowest-ranked are dropped.
         A top block that alone is too long is cut at a sentence end, never mid-sentence."""
-        self._check_question(question)
-        budget = min(self.context_tokens, self._room(self.system, question))
+        budget = self.check_rag(question)
         blocks: list[ScoredChunk] = []
         texts: list[str] = []
         used = 0
