@@ -32,6 +32,24 @@ MIGRATIONS: list[str] = [
     CREATE TABLE doc_groups(doc_id TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY(doc_id, grp));
     CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: the service: API keys (hashed), the answers it gave, and feedback on them.
+    """
+    CREATE TABLE api_keys(
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+        groups TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL, revoked_at TEXT);
+    CREATE TABLE answers(
+        id TEXT PRIMARY KEY, key_id TEXT, question TEXT NOT NULL, text TEXT NOT NULL,
+        strategy TEXT NOT NULL, model TEXT NOT NULL, adapter TEXT NOT NULL,
+        citations TEXT NOT NULL, doc_ids TEXT NOT NULL, restricted INTEGER NOT NULL,
+        created_at TEXT NOT NULL);
+    CREATE INDEX answers_key ON answers(key_id);
+    CREATE TABLE feedback(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE, key_id TEXT,
+        rating TEXT NOT NULL CHECK(rating IN ('up', 'down')), comment TEXT NOT NULL,
+        created_at TEXT NOT NULL, UNIQUE(answer_id, key_id));
+    """,
 ]
 
 

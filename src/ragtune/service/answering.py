@@ -1,0 +1,248 @@
+"""Answers for the service: model ids, jobs on the model thread, timeouts, streaming.
+
+Every answer goes through ``project.answer_system(...)`` (the one composition path) with the
+caller's groups, on the single model thread. A job always generates through ``on_token``,
+so a timeout or a client that went away stops it at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from ragtune.errors import NotFoundError, UsageError
+from ragtune.project import Project
+from ragtune.retrieval.filters import acl_where, compile_filter, parse_filter
+from ragtune.service.deps import Caller, Runtime, ServiceConfig
+from ragtune.service.errors import ServiceError
+from ragtune.service.metrics import Metrics
+from ragtune.store.feedback import record_answer
+from ragtune.types import Answer
+
+# Strategy names made of these parts run a fine-tuned adapter (ft, ft+rag, raft+rag).
+_ADAPTER_PARTS = frozenset({"ft", "raft"})
+
+
+class Cancelled(Exception):
+    """Raised inside a job's token callback to stop generation."""
+
+
+def needs_adapter(strategy: str) -> bool:
+    return bool(_ADAPTER_PARTS & set(strategy.split("+")))
+
+
+def default_model(config: ServiceConfig) -> str:
+    return f"{config.strategy}:{config.adapter}" if config.adapter else config.strategy
+
+
+def model_ids(project: Project, config: ServiceConfig) -> list[str]:
+    """The served default first, then every registered strategy (adapter strategies once
+    per registered adapter, as ``STRATEGY:ADAPTER``)."""
+    from ragtune.finetune.adapters import list_adapters
+    from ragtune.registry import strategies
+
+    adapters = [a.name for a in list_adapters(project)]
+    ids = [default_model(config)]
+    for name in strategies.names():
+        ids += [f"{name}:{a}" for a in adapters] if needs_adapter(name) else [name]
+    return list(dict.fromkeys(ids))
+
+
+def parse_model(project: Project, config: ServiceConfig, model: str | None) -> tuple[str, str]:
+    """(strategy, adapter) for a model id; an unknown id raises with the choices."""
+    if not model or model == "default":
+        return config.strategy, config.adapter or ""
+    ids = model_ids(project, config)
+    if model not in ids:
+        raise NotFoundError(f"unknown model {model!r}", f"GET /v1/models lists: {', '.join(ids)}")
+    strategy, _, adapter = model.partition(":")
+    return strategy, adapter
+
+
+def check_filters(project: Project, filters: list[str], groups: tuple[str, ...]) -> None:
+    """Compile ``filters`` against the metadata fields of documents the caller may read, so
+    an 'unknown field' error never lists fields that only restricted documents have."""
+    conditions = parse_filter(filters) if filters else []
+    if not conditions:
+        return
+    acl = acl_where(groups)
+    assert acl is not None  # a key always has a (possibly empty) group list
+    rows = project.store.conn.execute(
+        "SELECT DISTINCT m.key FROM doc_meta m JOIN documents d ON d.id = m.doc_id"
+        f" WHERE {acl.sql}",
+        acl.params,
+    ).fetchall()
+    compile_filter(conditions, [r[0] for r in rows])
+
+
+@dataclass
+class AnswerJob:
+    """One question to answer for ``caller``."""
+
+    question: str
+    caller: Caller
+    strategy: str
+    adapter: str
+    options: dict[str, Any]
+    k: int | None = None
+    filters: list[str] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    sink: Callable[[str], None] | None = None
+    queued_at: float = field(default_factory=time.perf_counter)
+
+
+def run_job(rt: Runtime, job: AnswerJob) -> Answer:
+    """Answer on the model thread (the caller's groups limit retrieval), then record it."""
+    if job.cancel.is_set():
+        raise Cancelled()
+    waited = time.perf_counter() - job.queued_at
+    project = rt.local()
+    check_filters(project, job.filters, job.caller.groups)
+    system = project.answer_system(job.strategy, options=job.options, adapter=job.adapter or None)
+
+    def on_token(piece: str) -> None:
+        if job.cancel.is_set():
+            raise Cancelled()
+        if job.sink is not None:
+            job.sink(piece)
+
+    answer = system.answer(
+        job.question, k=job.k, filters=job.filters or None, groups=list(job.caller.groups),
+        on_token=on_token,
+    )  # fmt: skip
+    answer.timings["queue"] = waited
+    record_answer(project.store, answer, job.caller.key_id)
+    return answer
+
+
+def timeout_error(seconds: float) -> ServiceError:
+    return ServiceError(
+        504, f"the answer took longer than {seconds:g} s", "ask again later, or ask for fewer "
+        "tokens (max_tokens); the server's limit is `ragtune serve --timeout`",
+    )  # fmt: skip
+
+
+class Answering:
+    """Submits jobs to the model thread; plain (awaited) or streamed."""
+
+    def __init__(self, rt: Runtime, metrics: Metrics) -> None:
+        self.rt = rt
+        self.metrics = metrics
+        self.timeout = rt.config.generation_timeout_s
+
+    def _submit(self, job: AnswerJob) -> Future[Answer]:
+        self.metrics.queue.inc()
+        future = self.rt.model.submit(run_job, self.rt, job)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[Answer]) -> None:
+        self.metrics.queue.dec()
+        if not future.cancelled() and future.exception() is None:
+            answer = future.result()
+            self.metrics.answers.labels(answer.strategy).inc()
+            self.metrics.tokens.inc(answer.tokens_out)
+
+    async def answer(self, job: AnswerJob) -> Answer:
+        """The whole answer; 504 after the timeout (the job stops at its next token)."""
+        future = self._submit(job)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+        except TimeoutError:
+            job.cancel.set()
+            self.metrics.timeouts.inc()
+            raise timeout_error(self.timeout) from None
+        finally:
+            job.cancel.set()  # no-op once done; stops the job if this request was cancelled
+
+    async def stream(self, job: AnswerJob) -> AsyncIterator[tuple[str, Any]]:
+        """Events ``("token", str)`` then ``("answer", Answer)``, or ``("error", ServiceError)``
+        once streaming has begun. Errors before the first token raise instead, so the caller
+        can still answer with a proper HTTP status."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        job.sink = lambda piece: loop.call_soon_threadsafe(queue.put_nowait, ("token", piece))
+        future = self._submit(job)
+        future.add_done_callback(
+            lambda _: loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
+        )
+        deadline = loop.time() + self.timeout
+        first = await self._next(queue, deadline, job)  # raises 504 before any header
+        if first[0] == "done":
+            _raise_failure(future)
+        return self._events(first, queue, deadline, job, future)
+
+    async def _next(
+        self, queue: asyncio.Queue[tuple[str, Any]], deadline: float, job: AnswerJob
+    ) -> tuple[str, Any]:
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            return await asyncio.wait_for(queue.get(), max(remaining, 0.0))
+        except TimeoutError:
+            job.cancel.set()
+            self.metrics.timeouts.inc()
+            raise timeout_error(self.timeout) from None
+
+    async def _events(
+        self,
+        first: tuple[str, Any],
+        queue: asyncio.Queue[tuple[str, Any]],
+        deadline: float,
+        job: AnswerJob,
+        future: Future[Answer],
+    ) -> AsyncIterator[tuple[str, Any]]:
+        event = first
+        try:
+            while event[0] == "token":
+                yield event
+                try:
+                    event = await self._next(queue, deadline, job)
+                except ServiceError as exc:
+                    yield ("error", exc)
+                    return
+            try:
+                yield ("answer", future.result())
+            except Exception as exc:  # a failure after the first token: report it in-band
+                yield ("error", _as_service_error(exc))
+        finally:
+            job.cancel.set()  # the client went away, or we are done: stop generating
+
+
+def _raise_failure(future: Future[Answer]) -> None:
+    if future.cancelled():
+        raise ServiceError(503, "the server is shutting down")
+    exc = future.exception()
+    if exc is not None:
+        raise exc
+    # Finished without a token (an empty answer): nothing to raise.
+
+
+def _as_service_error(exc: BaseException) -> ServiceError:
+    from ragtune.errors import RagtuneError
+    from ragtune.service.errors import status_of
+
+    if isinstance(exc, ServiceError):
+        return exc
+    if isinstance(exc, RagtuneError):
+        return ServiceError(status_of(exc)[0], exc.message, exc.hint)
+    return ServiceError(500, f"internal error: {type(exc).__name__}")
+
+
+def options_for(
+    config: ServiceConfig, max_tokens: int | None, **given: Any
+) -> dict[str, Any]:
+    """Generation overrides from a request; max_tokens is capped by the server's limit."""
+    options = {k: v for k, v in given.items() if v is not None}
+    if "stop" in options:
+        stop = options["stop"]
+        options["stop"] = tuple([stop] if isinstance(stop, str) else stop)
+        if any(not s for s in options["stop"]):
+            raise UsageError("stop sequences must not be empty")
+    if max_tokens is not None:
+        options["max_new_tokens"] = min(max_tokens, config.max_new_tokens)
+    return options

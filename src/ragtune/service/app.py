@@ -1,0 +1,65 @@
+"""The FastAPI app factory: ``create_app(project)``; nothing is built at import time.
+
+Example::
+
+    import uvicorn
+    from ragtune import Project
+    from ragtune.service.app import create_app
+    from ragtune.service.deps import ServiceConfig
+
+    app = create_app(Project.open("handbook"), ServiceConfig(strategy="rag"))
+    uvicorn.run(app, host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ragtune.project import Project
+from ragtune.service import errors
+from ragtune.service.answering import Answering
+from ragtune.service.deps import Runtime, ServiceConfig
+from ragtune.service.metrics import Metrics
+from ragtune.service.middleware import EdgeMiddleware
+from ragtune.service.routes import answers, documents, feedback, system
+
+
+def create_app(project: Project, config: ServiceConfig | None = None) -> FastAPI:
+    """The HTTP service for ``project``. Worker threads start with the app (lifespan) and
+    finish their running work when it shuts down."""
+    config = config or ServiceConfig()
+    runtime = Runtime(project, config)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(runtime.start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(runtime.close)
+
+    app = FastAPI(
+        title="ragtune", version=_version(), lifespan=lifespan,
+        description="Grounded answers with citations over your documents; OpenAI-compatible.",
+    )  # fmt: skip
+    app.state.runtime = runtime
+    app.state.metrics = metrics
+    app.state.answering = Answering(runtime, metrics)
+    errors.install(app)
+    for module in (system, answers, documents, feedback):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
+    app.add_middleware(EdgeMiddleware, max_body_bytes=config.max_body_bytes, metrics=metrics)
+    return app
+
+
+def _version() -> str:
+    from ragtune import __version__
+
+    return __version__

@@ -1,0 +1,157 @@
+"""The service's runtime: limits, worker threads that own store connections, the model lock.
+
+SQLite connections belong to the thread that opened them, and the generator is not
+thread-safe. So the service never touches the caller's :class:`Project` from request
+threads; it runs work on three kinds of threads, each with its own ``Project`` on the same
+folder (its own SQLite connection and dense-index cache, one shared embedder behind a lock):
+
+* ``read``  — a small pool: key checks, search, document reads (WAL: readers run in parallel);
+* ``write`` — one thread: uploads, deletions, feedback (one writer at a time);
+* ``model`` — one thread: every answer, so generation is serialised and never interleaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from ragtune.project import Project
+
+if TYPE_CHECKING:
+    from ragtune.embed.base import Embedder
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """How the service runs. ``strategy``/``adapter`` pick the default model."""
+
+    strategy: str = "rag"
+    adapter: str | None = None
+    max_body_bytes: int = 20 * 1024 * 1024
+    max_question_chars: int = 2000
+    generation_timeout_s: float = 120.0
+    max_new_tokens: int = 512
+    read_workers: int = 2
+    warm: bool = True
+    report: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1024:
+            raise ValueError(f"max_body_bytes must be >= 1024, got {self.max_body_bytes}")
+        if self.generation_timeout_s <= 0:
+            raise ValueError(f"generation_timeout_s must be > 0, got {self.generation_timeout_s}")
+        if not 1 <= self.read_workers <= 64:
+            raise ValueError(f"read_workers must be in 1..64, got {self.read_workers}")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: an API key's id, groups and rights."""
+
+    key_id: str
+    name: str
+    groups: tuple[str, ...]
+    admin: bool
+
+
+class LockedEmbedder:
+    """One embedder shared by all worker threads; HF tokenizers are not thread-safe."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.max_tokens = inner.max_tokens
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        with self._lock:
+            return self.inner.embed(texts, progress=progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self.inner.embed_query(text)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        with self._lock:
+            return self.inner.count_tokens(texts)
+
+
+class Runtime:
+    """Worker threads and their per-thread projects. ``start()`` once, ``close()`` once."""
+
+    def __init__(self, project: Project, config: ServiceConfig) -> None:
+        self.project = project
+        self.config = config
+        self.embedder: LockedEmbedder | None = None
+        self._local = threading.local()
+        self._numbers = itertools.count()
+        self._clones: list[Project] = []
+        self._clones_lock = threading.Lock()
+        self._cache = Path(tempfile.mkdtemp(prefix="ragtune-serve-"))
+        self.read = self._pool("read", config.read_workers)
+        self.write = self._pool("write", 1)
+        self.model = self._pool("model", 1)
+        self.in_flight = 0  # answers queued or running (read by /metrics)
+
+    def _pool(self, role: str, workers: int) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(workers, f"ragtune-{role}", initializer=self._init_thread)
+
+    def _init_thread(self) -> None:
+        # The thread's own Project: its own SQLite connection and dense-index cache files
+        # (two threads rewriting one cache file would corrupt it), one shared embedder.
+        clone = Project(self.project.root, self.project.settings)
+        if self.embedder is not None:
+            clone.embedder = self.embedder  # type: ignore[assignment]
+        from ragtune.store.vectors import DenseIndex
+
+        number = next(self._numbers)
+        clone.retriever.index = DenseIndex(clone.store, self._cache / f"index-{number}")
+        self._local.project = clone
+        with self._clones_lock:
+            self._clones.append(clone)
+
+    def local(self) -> Project:
+        """The calling worker thread's project (only valid inside a submitted function)."""
+        project: Project = self._local.project
+        return project
+
+    def start(self) -> None:
+        """Build the shared embedder and, when configured, load the default model."""
+        self.embedder = LockedEmbedder(self.project.embedder)
+        self.read.submit(lambda: self.local().store.generation()).result()
+        if self.config.warm:
+            self.model.submit(self._warm).result()
+
+    def _warm(self) -> None:
+        system = self.local().answer_system(self.config.strategy, adapter=self.config.adapter)
+        _ = system.generator.context_window  # loads the weights
+
+    async def run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on ``pool`` and await its result."""
+        return await asyncio.wrap_future(pool.submit(fn, *args))
+
+    def close(self) -> None:
+        """Finish running work (queued work is dropped), close every connection."""
+        for pool in (self.read, self.write, self.model):
+            pool.shutdown(wait=True, cancel_futures=True)
+        with self._clones_lock:
+            for clone in self._clones:
+                try:
+                    clone.close()
+                except Exception:  # a connection of an exited thread; nothing to keep
+                    pass
+            self._clones.clear()
+        shutil.rmtree(self._cache, ignore_errors=True)

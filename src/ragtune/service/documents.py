@@ -1,0 +1,164 @@
+"""Document operations for the service, run on its worker threads.
+
+Uploads are written under ``.ragtune/uploads/<id>`` and ingested by the same pipeline as
+``ragtune ingest`` (so the id is the relative path, exactly as for files on disk), before
+the request returns: the next question sees the document. Reads honour the caller's groups
+with the same SQL condition as retrieval; a document the caller may not read is reported
+exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import re
+from typing import Any
+
+import yaml
+
+from ragtune.errors import LoadError, NotFoundError, UsageError
+from ragtune.project import Project
+from ragtune.retrieval.filters import acl_where
+from ragtune.service.deps import Caller
+from ragtune.store.keys import check_groups
+
+MAX_ID = 300
+_SEGMENT = re.compile(r"[^\W_][\w .()+,=@'-]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_COLUMNS = "d.id, d.title, d.format, d.metadata, d.groups, d.version, d.ingested_at, d.source_path"
+_FRONT_MATTER_FORMATS = (".md", ".markdown", ".txt")
+
+
+def safe_doc_id(raw: str) -> str:
+    """A document id that is a plain relative path: no '..', no absolute path, no
+    backslashes or control characters, no hidden segments. Anything else is refused."""
+    doc_id = raw.strip()
+    if not doc_id or len(doc_id) > MAX_ID:
+        raise UsageError(f"document id must be 1-{MAX_ID} characters, got {len(doc_id)}")
+    segments = doc_id.split("/")
+    if any(not _SEGMENT.fullmatch(s) or s.endswith(".") for s in segments):
+        raise UsageError(
+            f"refused document id {raw!r}",
+            "use a relative path like hr/leave-policy.md: letters, digits, spaces and ._-()' "
+            "in each part; no '..', no leading '/', '.' or '_'",
+        )
+    return doc_id
+
+
+def refuse_traversal(doc_id: str) -> str:
+    """For lookups by id (never used as a path, but refused all the same): no '..'
+    segment, no absolute path, no backslash or control character."""
+    segments = doc_id.split("/")
+    if doc_id.startswith("/") or "\\" in doc_id or _CONTROL.search(doc_id) or ".." in segments:
+        raise UsageError(f"refused document id {doc_id!r}", "ids are relative paths")
+    return doc_id
+
+
+def _with_title(data: bytes, doc_id: str, title: str | None) -> bytes:
+    if not title:
+        return data
+    if not doc_id.lower().endswith(_FRONT_MATTER_FORMATS):
+        raise UsageError("a title can only be set for .md and .txt documents",
+                         "put the title in the document itself")  # fmt: skip
+    head = yaml.safe_dump({"title": title}, allow_unicode=True, sort_keys=True)
+    return f"---\n{head}---\n".encode() + data
+
+
+def ingest_upload(
+    project: Project,
+    doc_id: str,
+    data: bytes,
+    metadata: dict[str, Any],
+    groups: list[str],
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Write and ingest one document; the previous version is restored if it fails."""
+    doc_id = safe_doc_id(doc_id)
+    root = project.state_dir / "uploads"
+    target = (root / doc_id).resolve()
+    if not target.is_relative_to(root.resolve()):  # defence in depth; safe_doc_id refuses
+        raise UsageError(f"refused document id {doc_id!r}")
+    data = _with_title(data, doc_id, title)
+    previous = target.read_bytes() if target.is_file() else None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    try:
+        report = project.ingest(
+            [root], include=[glob.escape(doc_id)], meta=metadata, groups=check_groups(groups)
+        )
+        outcome = next((o for o in report.outcomes if o.doc_id == doc_id), None)
+        if outcome is None:
+            raise UsageError(f"document id {doc_id!r} matches ingest.exclude in ragtune.toml",
+                             "choose another id")  # fmt: skip
+        if outcome.status == "failed":
+            raise LoadError(f"cannot read {doc_id}: {outcome.reason}")
+    except BaseException:
+        if previous is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.write_bytes(previous)
+        raise
+    doc = project.document(doc_id)
+    return {"id": doc_id, "status": outcome.status, "chunks": outcome.n_chunks,
+            "version": doc.version, "title": doc.title, "groups": list(doc.groups)}  # fmt: skip
+
+
+def delete(project: Project, doc_id: str) -> None:
+    """Remove a document (and its uploaded file); NotFoundError when there is none."""
+    if not project.remove(doc_id):
+        raise NotFoundError(f"no document with id {doc_id!r}")
+    root = (project.state_dir / "uploads").resolve()
+    target = (root / doc_id).resolve()
+    if target.is_relative_to(root) and target.is_file():
+        target.unlink()
+
+
+def _visible(who: Caller) -> tuple[str, list[object]]:
+    if who.admin:  # admins manage every document
+        return "1=1", []
+    acl = acl_where(who.groups)
+    assert acl is not None
+    return acl.sql, acl.params
+
+
+def list_visible(project: Project, who: Caller) -> list[dict[str, Any]]:
+    """Documents the caller may read (every document for an admin), without their text."""
+    sql, params = _visible(who)
+    rows = project.store.conn.execute(
+        f"SELECT {_COLUMNS}, length(d.text) AS n_chars FROM documents d WHERE {sql}"
+        " ORDER BY d.id",
+        params,
+    ).fetchall()
+    return [_summary(r, who) for r in rows]
+
+
+def get_visible(project: Project, who: Caller, doc_id: str) -> dict[str, Any]:
+    """One document with its text and chunk offsets, if the caller may read it."""
+    sql, params = _visible(who)
+    row = project.store.conn.execute(
+        f"SELECT {_COLUMNS}, d.text FROM documents d WHERE d.id = ? AND ({sql})",
+        [doc_id, *params],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no document with id {doc_id!r}")
+    out = _summary(row, who)
+    out["text"] = row["text"]
+    out["chunks"] = [
+        {"id": c.id, "start": c.start, "end": c.end, "section": c.section}
+        for c in project.store.chunks_of(doc_id)
+    ]
+    return out
+
+
+def _summary(row: Any, who: Caller) -> dict[str, Any]:
+    out = {
+        "id": row["id"], "title": row["title"], "format": row["format"],
+        "metadata": json.loads(row["metadata"]), "groups": json.loads(row["groups"]),
+        "version": row["version"], "ingested_at": row["ingested_at"],
+    }  # fmt: skip
+    if "n_chars" in row.keys():  # noqa: SIM118 (sqlite3.Row has keys(), no __contains__)
+        out["n_chars"] = row["n_chars"]
+    if who.admin:
+        out["source_path"] = row["source_path"]
+    return out
+

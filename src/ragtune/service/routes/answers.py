@@ -1,0 +1,182 @@
+"""``POST /v1/search``, ``POST /v1/ask``, ``POST /v1/chat/completions``, ``GET /v1/models``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from ragtune.service.answering import (
+    AnswerJob,
+    Answering,
+    check_filters,
+    model_ids,
+    options_for,
+    parse_model,
+)
+from ragtune.service.auth import caller, runtime
+from ragtune.service.deps import Caller, Runtime
+from ragtune.service.errors import ServiceError
+from ragtune.service.schemas import AskRequest, ChatRequest, SearchRequest
+from ragtune.types import Answer
+
+router = APIRouter()
+
+
+def answering(request: Request) -> Answering:
+    svc: Answering = request.app.state.answering
+    return svc
+
+
+def _check_question(rt: Runtime, question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise ServiceError(422, "the question is empty")
+    limit = rt.config.max_question_chars
+    if len(question) > limit:
+        raise ServiceError(422, f"the question is {len(question)} characters, over the "
+                           f"{limit} limit", "ask a shorter question")  # fmt: skip
+    return question
+
+
+@router.post("/v1/search")
+async def search(
+    body: SearchRequest, who: Caller = Depends(caller), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Hybrid search over the documents the key's groups may read."""
+    query = _check_question(rt, body.query)
+
+    def work() -> list[dict[str, Any]]:
+        project = rt.local()
+        check_filters(project, body.filters, who.groups)
+        hits = project.search(
+            query, mode=body.mode, k=body.k, filters=body.filters or None, groups=who.groups
+        )
+        return [h.to_dict() for h in hits]
+
+    started = time.perf_counter()
+    hits = await rt.run(rt.read, work)
+    return {"object": "list", "data": hits, "seconds": time.perf_counter() - started}
+
+
+@router.get("/v1/models")
+async def models(who: Caller = Depends(caller), rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """Strategies (and strategy:adapter pairs) a request's ``model`` may name."""
+    ids = await rt.run(rt.read, lambda: model_ids(rt.local(), rt.config))
+    data = [{"id": i, "object": "model", "created": 0, "owned_by": "ragtune"} for i in ids]
+    return {"object": "list", "data": data}
+
+
+def _job(rt: Runtime, who: Caller, question: str, model: str | None, **kw: Any) -> AnswerJob:
+    strategy, adapter = parse_model(rt.project, rt.config, model)
+    return AnswerJob(question, who, strategy, adapter, **kw)
+
+
+def _sse(data: Any) -> bytes:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def _error_data(exc: ServiceError) -> dict[str, Any]:
+    return {"error": {"message": exc.message, "code": exc.status_code, "hint": exc.hint}}
+
+
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.post("/v1/ask", response_model=None)
+async def ask(
+    body: AskRequest,
+    who: Caller = Depends(caller),
+    rt: Runtime = Depends(runtime),
+    svc: Answering = Depends(answering),
+) -> dict[str, Any] | StreamingResponse:
+    """An answer with citations, the retrieved passages and timings. With ``stream``:
+    server-sent events ``{"type": "token", "text"}`` ... ``{"type": "answer", "answer"}``."""
+    question = _check_question(rt, body.question)
+    options = options_for(
+        rt.config, body.max_tokens, temperature=body.temperature, top_p=body.top_p,
+        stop=body.stop, seed=body.seed,
+    )  # fmt: skip
+    job = _job(rt, who, question, body.model, options=options, k=body.k, filters=body.filters)
+    if not body.stream:
+        return (await svc.answer(job)).to_dict()
+    events = await svc.stream(job)
+
+    async def body_iter() -> AsyncIterator[bytes]:
+        async for kind, value in events:
+            if kind == "token":
+                yield _sse({"type": "token", "text": value})
+            elif kind == "answer":
+                yield _sse({"type": "answer", "answer": value.to_dict()})
+            else:
+                yield _sse({"type": "error", **_error_data(value)})
+
+    return StreamingResponse(body_iter(), media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+def _chat_question(body: ChatRequest) -> str:
+    users = [m.text() for m in body.messages if m.role == "user"]
+    if not users:
+        raise ServiceError(422, "messages: no user message", "the last user message is asked")
+    return users[-1]
+
+
+def _citations(answer: Answer) -> list[dict[str, Any]]:
+    return [c.to_dict() for c in answer.citations]
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def chat(
+    body: ChatRequest,
+    who: Caller = Depends(caller),
+    rt: Runtime = Depends(runtime),
+    svc: Answering = Depends(answering),
+) -> dict[str, Any] | StreamingResponse:
+    """OpenAI-compatible chat. The last user message is the question (the prompt is always
+    ragtune's own); the text keeps its [n] markers and ``citations`` lists the sources."""
+    question = _check_question(rt, _chat_question(body))
+    options = options_for(
+        rt.config, body.max_completion_tokens or body.max_tokens, temperature=body.temperature,
+        top_p=body.top_p, stop=body.stop, seed=body.seed,
+    )  # fmt: skip
+    job = _job(rt, who, question, body.model, options=options)
+    created = int(time.time())
+    if not body.stream:
+        answer = await svc.answer(job)
+        return {
+            "id": f"chatcmpl-{answer.id}", "object": "chat.completion", "created": created,
+            "model": body.model,
+            "choices": [{"index": 0, "finish_reason": answer.finish_reason or "stop",
+                         "message": {"role": "assistant", "content": answer.text}}],
+            "usage": _usage(answer), "citations": _citations(answer), "answer_id": answer.id,
+        }  # fmt: skip
+    events = await svc.stream(job)
+    chunk_id = f"chatcmpl-{job.queued_at:.0f}-{id(job):x}"
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        return _sse({"id": chunk_id, "object": "chat.completion.chunk", "created": created,
+                     "model": body.model, **extra,
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})  # fmt: skip
+
+    async def body_iter() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": ""})
+        async for kind, value in events:
+            if kind == "token":
+                yield chunk({"content": value})
+            elif kind == "answer":
+                yield chunk({}, value.finish_reason or "stop", citations=_citations(value),
+                            answer_id=value.id, usage=_usage(value))  # fmt: skip
+            else:
+                yield _sse(_error_data(value))
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(body_iter(), media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    return {"prompt_tokens": answer.tokens_in, "completion_tokens": answer.tokens_out,
+            "total_tokens": answer.tokens_in + answer.tokens_out}  # fmt: skip

@@ -1,0 +1,87 @@
+"""Request and response bodies of the HTTP API (pydantic v2).
+
+ragtune's own endpoints refuse unknown fields (a typo should not be silently ignored; a
+``groups`` field cannot widen a key's rights). The OpenAI-compatible endpoint accepts and
+ignores the fields OpenAI clients send that ragtune has no use for.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_FILTER_CHARS = 1000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenerationParams(_Strict):
+    """Decoding options a request may set (the server caps max_tokens)."""
+
+    max_tokens: int | None = Field(None, ge=1, description="Answer length cap in tokens.")
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    stop: list[str] | None = Field(None, max_length=8)
+    seed: int | None = None
+
+
+class SearchRequest(_Strict):
+    query: str = Field(..., min_length=1, description="What to search for.")
+    k: int = Field(5, ge=1, le=100)
+    mode: Literal["bm25", "dense", "hybrid"] | None = None
+    filters: list[str] = Field(default_factory=list, max_length=10)
+
+
+class AskRequest(GenerationParams):
+    question: str = Field(..., min_length=1)
+    model: str | None = Field(None, description="A model id from GET /v1/models.")
+    k: int | None = Field(None, ge=1, le=50)
+    filters: list[str] = Field(default_factory=list, max_length=10)
+    stream: bool = False
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # OpenAI content parts: keep the text ones
+            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """The OpenAI chat request; the last user message is the question."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=200)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+
+
+class DocumentText(_Strict):
+    """A document sent as JSON text (the other way is a multipart file upload)."""
+
+    id: str = Field(..., min_length=1, max_length=300, description="e.g. hr/new-policy.md")
+    text: str = Field(..., min_length=1)
+    title: str | None = Field(None, max_length=300)
+    metadata: dict[str, str | int | float | bool | list[str]] = Field(default_factory=dict)
+    groups: list[str] = Field(default_factory=list, max_length=50)
+
+
+class FeedbackRequest(_Strict):
+    answer_id: str = Field(..., min_length=1, max_length=64)
+    rating: Literal["up", "down"]
+    comment: str = Field("", max_length=4000)
