@@ -47,6 +47,7 @@ def cli(ctx: click.Context, project_dir: str) -> None:
       ragtune search "question"    hybrid BM25 + dense search
       ragtune ask "question"       a grounded answer with numbered sources
       ragtune docs list            what is stored
+      ragtune serve                OpenAI-compatible API + web UI (keys: ragtune keys)
     """
     ctx.obj = {"project_dir": project_dir}
 
@@ -64,6 +65,10 @@ def _register() -> None:
     from ragtune.cli import data  # training data; kept apart from the line above on purpose
 
     cli.add_command(data.data)
+    from ragtune.cli import keys, serve  # the service; kept apart to ease concurrent edits
+
+    cli.add_command(serve.serve)
+    cli.add_command(keys.keys)
 
 
 _register()
