@@ -122,6 +122,18 @@ class IngestSettings(_Section):
     )
 
 
+class PricingSettings(_Section):
+    """Prices for the cost estimates of ``ragtune compare`` (USD; set your own)."""
+
+    cpu_hour: float = Field(0.10, ge=0, description="Price of one CPU machine-hour.")
+    gpu_hour: float = Field(2.50, ge=0, description="Price of one GPU machine-hour.")
+    per_1k_tokens_in: float = Field(0.0, ge=0, description="API price per 1k prompt tokens.")
+    per_1k_tokens_out: float = Field(0.0, ge=0, description="API price per 1k generated tokens.")
+    hardware: Literal["auto", "cpu", "gpu"] = Field(
+        "auto", description="Which hour price applies; auto = gpu when CUDA is available."
+    )
+
+
 class Settings(BaseSettings):
     """All of ragtune's settings, one typed object passed to every component."""
 
@@ -136,6 +148,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)  # type: ignore[arg-type]
     prompt: PromptSettings = Field(default_factory=PromptSettings)  # type: ignore[arg-type]
+    pricing: PricingSettings = Field(default_factory=PricingSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(

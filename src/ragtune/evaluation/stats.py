@@ -146,3 +146,29 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
     greater = (pos[:, None] > neg[None, :]).sum()
     ties = (pos[:, None] == neg[None, :]).sum()
     return float((greater + 0.5 * ties) / (pos.size * neg.size))
+
+
+def percentile_ci(
+    values: Sequence[float] | np.ndarray,
+    q: float,
+    *,
+    seed: int = 0,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> Interval:
+    """Bootstrap interval of the ``q``-th percentile (0-100), e.g. latency p95.
+
+    >>> percentile_ci([1.0, 2.0, 3.0], 50).mean
+    2.0
+    """
+    _check(n_resamples, confidence)
+    arr = _clean(values)
+    if arr.size == 0:
+        return Interval(math.nan, math.nan, math.nan, 0, confidence)
+    point = float(np.percentile(arr, q))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, arr.size, size=(n_resamples, arr.size))
+    stats = np.percentile(arr[idx], q, axis=1)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(stats, [tail, 100.0 - tail])
+    return Interval(point, float(low), float(high), int(arr.size), confidence)
