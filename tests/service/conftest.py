@@ -16,8 +16,9 @@ from ragtune.store.keys import create_key
 from tests.conftest import write
 from tests.helpers.service import echo_settings, serve_app
 
-# Tokens that exist only in group B's documents: any of them in a group-A response is a leak.
-B_SECRETS = ("zanzibar", "quokka", "b-secret-plan", "B_ONLY_FIELD", "Project Nightjar")
+# Tokens that exist only in group B's document: any of them in a group-A response is a leak
+# (unless the probe itself sent it). "wallaby7731" is never sent by any probe.
+B_SECRETS = ("wallaby7731", "zanzibar", "quokka", "b-secret-plan", "B_ONLY_FIELD", "Nightjar")
 
 DOCS = {
     "public/holidays.md": "# Holidays\n\nThe office closes for the spring holiday. Vacation "
@@ -25,8 +26,8 @@ DOCS = {
     "alpha/salaries.md": "---\ngroups: [a]\nowner: alice\n---\n# Salary bands\n\nAlpha salary "
     "bands are reviewed in March. The vacation carry-over limit is 5 days.\n",
     "beta/b-secret-plan.md": "---\ngroups: [b]\nB_ONLY_FIELD: 42\ntitle: Project Nightjar\n---\n"
-    "# Nightjar\n\nThe zanzibar merger closes in June. The quokka budget for vacation days "
-    "is 90 days. Salary bands for zanzibar staff are secret.\n",
+    "# Nightjar\n\nThe zanzibar merger (code wallaby7731) closes in June. The quokka budget for "
+    "vacation days is 90 days. Salary bands for zanzibar staff are secret: wallaby7731.\n",
 }
 
 
