@@ -32,9 +32,17 @@ if TYPE_CHECKING:
     from ragtune.project import Project
 
 FIELDS = (
-    "id", "question", "answer", "source_docs", "fact_id", "unanswerable", "old_answer",
-    "new_answer", "phrasings", "tags",
-)  # fmt: skip
+    "id",
+    "question",
+    "answer",
+    "source_docs",
+    "fact_id",
+    "unanswerable",
+    "old_answer",
+    "new_answer",
+    "phrasings",
+    "tags",
+)
 MAX_ERRORS_SHOWN = 5
 
 
@@ -139,12 +147,16 @@ def _items(
         fact = d.get("fact_id") or item_id
         unans = bool(d.get("unanswerable", False))
         base = EvalItem(
-            id=item_id, question=d["question"].strip(),
+            id=item_id,
+            question=d["question"].strip(),
             answer="" if unans else d.get("answer", "").strip(),
-            source_docs=tuple(d.get("source_docs", [])), fact_id=fact, unanswerable=unans,
-            old_answer=d.get("old_answer"), new_answer=d.get("new_answer"),
+            source_docs=tuple(d.get("source_docs", [])),
+            fact_id=fact,
+            unanswerable=unans,
+            old_answer=d.get("old_answer"),
+            new_answer=d.get("new_answer"),
             tags=tuple(d.get("tags", [])),
-        )  # fmt: skip
+        )
         for k, question in enumerate([base.question, *d.get("phrasings", [])]):
             phrasing = per_fact.get(fact, 0)
             per_fact[fact] = phrasing + 1
@@ -178,11 +190,17 @@ def items_from_rows(rows: Sequence[Mapping[str, Any]]) -> list[EvalItem]:
         phrasing = per_fact.get(fact, 0)
         per_fact[fact] = phrasing + 1
         kind = row.get("test_kind") or row.get("kind") or ""
-        items.append(EvalItem(
-            id=str(row["id"]), question=users[-1], answer=gold[-1],
-            source_docs=(source["doc_id"],) if source.get("doc_id") else (), fact_id=fact,
-            phrasing=phrasing, tags=(str(kind),) if kind else (),
-        ))  # fmt: skip
+        items.append(
+            EvalItem(
+                id=str(row["id"]),
+                question=users[-1],
+                answer=gold[-1],
+                source_docs=(source["doc_id"],) if source.get("doc_id") else (),
+                fact_id=fact,
+                phrasing=phrasing,
+                tags=(str(kind),) if kind else (),
+            )
+        )
     return items
 
 

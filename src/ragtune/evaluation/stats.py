@@ -41,8 +41,10 @@ class Interval:
     confidence: float = DEFAULT_CONFIDENCE
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                for k, v in asdict(self).items()}  # fmt: skip
+        return {
+            k: (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in asdict(self).items()
+        }
 
     def format(self, digits: int = 3) -> str:
         """``0.512 [0.431, 0.590]``; ``n/a`` with no values."""

@@ -37,8 +37,12 @@ def test_each_bad_line_is_reported_with_its_number() -> None:
     with pytest.raises(UsageError) as err:
         parse_eval_lines(lines, "e.jsonl")
     msg = str(err.value)
-    for n, text in [(2, "not valid JSON"), (3, "'question'"), (4, "'answer' is missing"),
-                    (5, "unknown field(s) unanswerble")]:  # fmt: skip
+    for n, text in [
+        (2, "not valid JSON"),
+        (3, "'question'"),
+        (4, "'answer' is missing"),
+        (5, "unknown field(s) unanswerble"),
+    ]:
         assert f"e.jsonl:{n}: {text}" in msg
     assert "and 1 more" in msg
 
@@ -53,12 +57,17 @@ def test_duplicate_ids_and_empty_file() -> None:
 def test_phrasings_expand_and_unanswerable(tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
     path.write_text(
-        _line(id="q1", question="A?", answer="a", phrasings=["Alt A?"]) + "\n"
-        + _line(question="Z?", unanswerable=True) + "\n"
-    )  # fmt: skip
+        _line(id="q1", question="A?", answer="a", phrasings=["Alt A?"])
+        + "\n"
+        + _line(question="Z?", unanswerable=True)
+        + "\n"
+    )
     items = load_eval_file(path)
     assert [(i.id, i.phrasing, i.fact_id) for i in items] == [
-        ("q1", 0, "q1"), ("q1~p1", 1, "q1"), ("line-2", 0, "line-2")]  # fmt: skip
+        ("q1", 0, "q1"),
+        ("q1~p1", 1, "q1"),
+        ("line-2", 0, "line-2"),
+    ]
     assert items[2].unanswerable and items[2].answer == ""
     with pytest.raises(UsageError, match="cannot read"):
         load_eval_file(tmp_path / "missing.jsonl")
@@ -66,11 +75,16 @@ def test_phrasings_expand_and_unanswerable(tmp_path: Path) -> None:
 
 def test_items_from_data_build_rows() -> None:
     rows = [
-        {"id": "qa-1", "kind": "qa", "fact_id": "f1", "test_kind": "paraphrase",
-         "messages": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "A"}],
-         "source": {"doc_id": "hr/a.md", "chunk_id": "c", "start": 0, "end": 1}},
+        {
+            "id": "qa-1",
+            "kind": "qa",
+            "fact_id": "f1",
+            "test_kind": "paraphrase",
+            "messages": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "A"}],
+            "source": {"doc_id": "hr/a.md", "chunk_id": "c", "start": 0, "end": 1},
+        },
         {"id": "raw-1", "kind": "raw", "text": "t", "fact_id": "r", "source": None},
-    ]  # fmt: skip
+    ]
     [item] = items_from_rows(rows)
     assert (item.question, item.answer, item.source_docs) == ("Q?", "A", ("hr/a.md",))
     assert item.tags == ("paraphrase",)

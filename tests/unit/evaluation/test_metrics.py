@@ -44,8 +44,9 @@ def test_answer_basics() -> None:
 
 
 def test_answer_scores_shape_and_nans() -> None:
-    s = answer_scores(["25 days", CANNOT_ANSWER], ["25 days", ""], [False, True],
-                      [False, True], ENC)  # fmt: skip
+    s = answer_scores(
+        ["25 days", CANNOT_ANSWER], ["25 days", ""], [False, True], [False, True], ENC
+    )
     assert s["f1"][0] == 1.0 and math.isnan(s["f1"][1])
     assert s["rouge_l"][0] == pytest.approx(1.0)
     assert s["cosine"][0] == pytest.approx(1.0, abs=1e-5)
@@ -82,14 +83,19 @@ CTX = [
     "Full-time employees receive 25 working days of paid annual leave per leave year.",
     "The office is closed between Christmas and New Year.",
 ]
-ITEM = JudgeInput("How many days of annual leave?", "Employees get 25 working days of annual "
-                  "leave [1].", "25 working days", CTX)  # fmt: skip
+ITEM = JudgeInput(
+    "How many days of annual leave?",
+    "Employees get 25 working days of annual leave [1].",
+    "25 working days",
+    CTX,
+)
 
 
 def test_offline_faithfulness_drops_with_unsupported_sentence() -> None:
     judge = OfflineJudge(ENC)
-    extra = JudgeInput(ITEM.question, ITEM.answer + " Parking at the office costs EUR 12 a day.",
-                       ITEM.gold, CTX)  # fmt: skip
+    extra = JudgeInput(
+        ITEM.question, ITEM.answer + " Parking at the office costs EUR 12 a day.", ITEM.gold, CTX
+    )
     before, after = judge.judge([ITEM, extra])
     assert before.scores["faithfulness"] == 1.0
     assert after.scores["faithfulness"] == 0.5

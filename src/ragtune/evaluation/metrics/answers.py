@@ -56,8 +56,9 @@ class EmbedderEncoder:
     def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
         model = getattr(self.embedder, "model", None)
         if model is not None and hasattr(model, "encode"):
-            out = model.encode(list(texts), output_value="token_embeddings",
-                               batch_size=32, show_progress_bar=False)  # fmt: skip
+            out = model.encode(
+                list(texts), output_value="token_embeddings", batch_size=32, show_progress_bar=False
+            )
             # Drop [CLS] and [SEP]: they match everything and would inflate the score.
             return [_unit(np.asarray(t.cpu().numpy()[1:-1], dtype=np.float32)) for t in out]
         return [_unit(self.embedder.embed(t.split())) for t in texts]

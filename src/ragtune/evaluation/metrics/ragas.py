@@ -173,8 +173,10 @@ class LLMJudge:
         for i, item in enumerate(items):
             for metric, prompt, n in self._prompts(item):
                 jobs.append((i, metric, prompt, n))
-        messages = [[{"role": "system", "content": _SYSTEM}, {"role": "user", "content": p}]
-                    for _, _, p, _ in jobs]  # fmt: skip
+        messages = [
+            [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": p}]
+            for _, _, p, _ in jobs
+        ]
         replies = self.generator.generate(messages, self.options) if messages else []
         verdicts = [Verdict(dict.fromkeys(RAGAS_METRICS, NAN)) for _ in items]
         for (i, metric, _, n), gen in zip(jobs, replies, strict=True):
@@ -194,13 +196,17 @@ class LLMJudge:
             task = "Does the context support each statement?"
             out.append(("faithfulness", _verdict_prompt(task, ctx, claims), len(claims)))
         if ok["answer_relevancy"]:
-            prompt = (f"Question: {item.question}\nAnswer: {strip_markers(item.answer)}\n\n"
-                      "How directly does the answer address the question? Reply with one digit "
-                      "from 1 (not at all) to 5 (fully).")  # fmt: skip
+            prompt = (
+                f"Question: {item.question}\nAnswer: {strip_markers(item.answer)}\n\n"
+                "How directly does the answer address the question? Reply with one digit "
+                "from 1 (not at all) to 5 (fully)."
+            )
             out.append(("answer_relevancy", prompt, 0))
         if ok["context_precision"]:
-            task = (f"Question: {item.question}\nReference answer: {item.gold}\n"
-                    "Is each passage useful for giving the reference answer?")  # fmt: skip
+            task = (
+                f"Question: {item.question}\nReference answer: {item.gold}\n"
+                "Is each passage useful for giving the reference answer?"
+            )
             prompt = _verdict_prompt(task, "(the passages are the statements)", item.contexts)
             out.append(("context_precision", prompt, len(item.contexts)))
         if ok["context_recall"]:

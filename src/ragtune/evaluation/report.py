@@ -1,0 +1,250 @@
+"""Turns a run's stored answers into the results: every metric with a bootstrap CI per
+strategy, paired differences between strategies, performance, cost, freshness, forgetting.
+
+Everything but the timing-based numbers (latency, compute, cost, re-index and wall time,
+memory) is a pure function of the stored answers and the seed, so a rerun or a resumed run
+gives identical quality numbers. Example::
+
+    results = build_results(runner)
+    results["metrics"]["answers"]["f1"]["rag"]            # {"mean": .., "low": .., ...}
+    results["paired"]["answers"]["f1"]                    # [{"a": "rag", "b": "base", ...}]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+from ragtune.evaluation import cost as costs
+from ragtune.evaluation.metrics.answers import ANSWER_METRICS, EmbedderEncoder
+from ragtune.evaluation.metrics.citations import CITATION_METRICS
+from ragtune.evaluation.metrics.ragas import RAGAS_METRICS, LLMJudge, OfflineJudge, Verdict
+from ragtune.evaluation.metrics.retrieval import RETRIEVAL_METRICS
+from ragtune.evaluation.scoring import (
+    ROBUSTNESS_METRICS,
+    STAGES,
+    answers_of,
+    judge_inputs,
+    score_answers,
+)
+from ragtune.evaluation.stats import bootstrap_ci, paired_difference, percentile_ci
+
+if TYPE_CHECKING:
+    from ragtune.evaluation.runner import Runner
+
+GROUPS: dict[str, dict[str, str]] = {
+    "answers": ANSWER_METRICS,
+    "retrieval": RETRIEVAL_METRICS,
+    "ragas": RAGAS_METRICS,
+    "citations": CITATION_METRICS,
+    "robustness": ROBUSTNESS_METRICS,
+}
+FRESH_STATES = ("new", "stale", "other")
+
+
+def _verdicts(runner: Runner, phase: str, label: str, inputs: Sequence[Any]) -> list[Verdict]:
+    cfg, store, items = runner.config, runner.store, runner.items
+    if cfg.judge == "offline":
+        return OfflineJudge(EmbedderEncoder(runner.project.embedder)).judge(inputs)
+    cached = store.judgements(cfg.judge, phase, label)
+    todo = [n for n, i in enumerate(items) if i.id not in cached]
+    if todo:
+        generator = runner.project.generator(cfg.judge, cfg.judge_model)
+        fresh = LLMJudge(generator).judge([inputs[n] for n in todo])
+        new = {items[n].id: v.to_dict() for n, v in zip(todo, fresh, strict=True)}
+        store.put_judgements(cfg.judge, phase, label, new)
+        cached.update(new)
+    return [Verdict.from_dict(cached[i.id]) for i in items]
+
+
+def _intervals(
+    per: Mapping[str, Mapping[str, Sequence[float]]], metrics: Sequence[str], seed: int, n: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    values: dict[str, Any] = {}
+    paired: dict[str, Any] = {}
+    for m in metrics:
+        values[m] = {s: bootstrap_ci(per[s][m], seed=seed, n_resamples=n).to_dict() for s in per}
+        paired[m] = []
+        for a, b in combinations(per, 2):
+            d = paired_difference(per[a][m], per[b][m], seed=seed, n_resamples=n)
+            if d.n:
+                paired[m].append({"a": a, "b": b, **d.to_dict()})
+    return values, paired
+
+
+def _performance(runner: Runner, per: Mapping[str, Mapping[str, Sequence[float]]]) -> dict:
+    seed, n = runner.config.seed, runner.config.resamples
+    out: dict[str, Any] = {}
+    for label, scores in per.items():
+        lat = {}
+        for stage in STAGES:
+            v = scores[f"latency_{stage}"]
+            p50 = percentile_ci(v, 50, seed=seed, n_resamples=n)
+            if p50.n:
+                lat[stage] = {
+                    "p50": p50.to_dict(),
+                    "p95": percentile_ci(v, 95, seed=seed, n_resamples=n).to_dict(),
+                }
+        out[label] = {
+            "latency_s": lat,
+            "tokens_in": bootstrap_ci(scores["tokens_in"], seed=seed, n_resamples=n).to_dict(),
+            "tokens_out": bootstrap_ci(scores["tokens_out"], seed=seed, n_resamples=n).to_dict(),
+            "compute_s_per_query": bootstrap_ci(
+                scores["compute_s"], seed=seed, n_resamples=n
+            ).to_dict(),
+            "peak_rss_mb": runner.store.meta(f"rss:{label}"),
+            "training_wall_s": _training_s(runner, label),
+        }
+    return out
+
+
+def _training_s(runner: Runner, label: str) -> float:
+    spec = next(s for s in runner.config.strategies if s.label == label)
+    if not spec.adapter:
+        return 0.0
+    from ragtune.finetune.adapters import load_info
+
+    return float(load_info(runner.project, spec.adapter).wall_time_s)
+
+
+def _cost(runner: Runner, perf: Mapping[str, Any]) -> dict[str, Any]:
+    pricing = runner.project.settings.pricing
+    hardware, hourly = costs.hour_price(pricing)
+    per = {
+        label: costs.strategy_cost(
+            pricing,
+            p["compute_s_per_query"]["mean"] or 0.0,
+            p["tokens_in"]["mean"] or 0.0,
+            p["tokens_out"]["mean"] or 0.0,
+            p["training_wall_s"],
+        )
+        for label, p in perf.items()
+    }
+    return {
+        "hardware": hardware,
+        "hour_price": hourly,
+        "pricing": pricing.model_dump(),
+        "strategies": {k: v.to_dict() for k, v in per.items()},
+        "break_even": costs.break_even(per),
+    }
+
+
+def _freshness(runner: Runner) -> dict[str, Any] | None:
+    from ragtune.evaluation.freshness import fact_state
+
+    store, cfg = runner.store, runner.config
+    if cfg.update is None:
+        return None
+    changed = [i for i in runner.items if i.changes]
+    reindex = store.meta("fresh:reindex") or {}
+    out: dict[str, Any] = {
+        "update": str(cfg.update),
+        "questions": len(changed),
+        "reindex_s": reindex.get("seconds"),
+        "ingest": reindex.get("counts"),
+        "strategies": {},
+    }
+    for spec in cfg.strategies:
+        row: dict[str, Any] = {}
+        for phase in ("main", "fresh"):
+            answers = answers_of(changed, store.answers(phase, spec.label))
+            states = [
+                fact_state(a.text, i.old_answer or "", i.new_answer or "")
+                for i, a in zip(changed, answers, strict=True)
+            ]
+            row[phase] = {
+                s: bootstrap_ci(
+                    [float(x == s) for x in states], seed=cfg.seed, n_resamples=cfg.resamples
+                ).to_dict()
+                for s in FRESH_STATES
+            }
+        row["time_to_fresh"] = _time_to_fresh(runner, spec, reindex.get("seconds"))
+        out["strategies"][spec.label] = row
+    return out
+
+
+def _time_to_fresh(runner: Runner, spec: Any, reindex_s: float | None) -> dict[str, Any]:
+    retrieves = bool(runner.store.meta(f"retrieves:{spec.label}"))
+    if spec.adapter and not retrieves:
+        measured = runner.store.meta(f"fresh:retrain:{spec.adapter}")
+        if measured:
+            return {"seconds": measured["seconds"], "how": "retrained (measured)"}
+        return {
+            "seconds": _training_s(runner, spec.label),
+            "how": "retraining, estimated from the adapter's recorded training time",
+        }
+    if retrieves:
+        return {"seconds": reindex_s, "how": "re-index (measured)"}
+    return {"seconds": None, "how": "never: no document knowledge to update"}
+
+
+def _forgetting(runner: Runner) -> dict[str, Any]:
+    from ragtune.finetune.adapters import load_info
+
+    out: dict[str, Any] = {}
+    for adapter in sorted({s.adapter for s in runner.config.strategies if s.adapter}):
+        probe = load_info(runner.project, adapter).forgetting
+        out[adapter] = dict(probe) if probe else {"note": "no probe recorded for this adapter"}
+    return out
+
+
+def clean(obj: Any) -> Any:
+    """NaN -> None everywhere (JSON has no NaN)."""
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean(v) for v in obj]
+    return obj
+
+
+def build_results(runner: Runner) -> dict[str, Any]:
+    """The full results of a run whose answers are all stored (see the module docstring)."""
+    cfg, store, items = runner.config, runner.store, runner.items
+    encoder = EmbedderEncoder(runner.project.embedder)
+    k = runner.project.settings.retrieval.k
+    per: dict[str, dict[str, list[float]]] = {}
+    failures: dict[str, dict[str, int]] = {}
+    for spec in cfg.strategies:
+        records = store.answers("main", spec.label)
+        inputs = judge_inputs(items, answers_of(items, records), records)
+        verdicts = _verdicts(runner, "main", spec.label, inputs)
+        failures[spec.label] = {m: sum(m in v.failed for v in verdicts) for m in RAGAS_METRICS}
+        per[spec.label] = score_answers(
+            items,
+            records,
+            verdicts,
+            encoder,
+            retrieves=bool(store.meta(f"retrieves:{spec.label}")),
+            k=k,
+        )
+    metrics, paired = {}, {}
+    for group, defs in GROUPS.items():
+        metrics[group], paired[group] = _intervals(per, list(defs), cfg.seed, cfg.resamples)
+    perf = _performance(runner, per)
+    return clean(
+        {
+            "run": {
+                "id": runner.run_id,
+                "folder": str(store.folder),
+                "questions": len(items),
+                **store.config,
+            },
+            "definitions": {g: dict(d) for g, d in GROUPS.items()},
+            "metrics": metrics,
+            "paired": paired,
+            "judge": {
+                "name": cfg.judge,
+                "failures": failures,
+                "judged": {s: len(items) for s in per},
+            },
+            "performance": perf,
+            "cost": _cost(runner, perf),
+            "freshness": _freshness(runner),
+            "forgetting": _forgetting(runner),
+            "per_question": {s: {"ids": [i.id for i in items], **v} for s, v in per.items()},
+        }
+    )

@@ -1,0 +1,259 @@
+"""The comparison runner: every strategy answers the same questions, batch by batch, into the
+run store; a killed run resumes where it stopped. Example::
+
+    specs, skipped = plan_strategies(project, ["base", "rag"], adapters=[])
+    config = CompareConfig(specs, seed=0, options={"max_new_tokens": 48})
+    runner = Runner(project, load_eval_file("examples/eval.jsonl"), config)
+    results = runner.run()              # see ragtune.evaluation.report.build_results
+    results["metrics"]["answers"]["f1"]["rag"]["mean"]
+"""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragtune.errors import UsageError
+from ragtune.evaluation.datasets import EvalItem, items_hash
+from ragtune.evaluation.store import RunStore
+from ragtune.types import content_hash
+
+if TYPE_CHECKING:
+    from ragtune.project import Project
+
+DEFAULT_STRATEGIES = ("base", "rag", "extract", "ft", "ft+rag", "raft+rag")
+ADAPTER_STRATEGIES = ("ft", "ft+rag", "raft+rag")
+Progress = Callable[[str, int, int], None]  # (label, done, total)
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    name: str
+    adapter: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}:{self.adapter}" if self.adapter else self.name
+
+
+@dataclass
+class CompareConfig:
+    """What a run does; everything but ``progress`` is part of the run's identity."""
+
+    strategies: list[StrategySpec]
+    backend: str | None = None
+    model: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    judge: str = "offline"  # offline, or a generator backend name for the LLM judge
+    judge_model: str | None = None
+    update: Path | None = None
+    retrain: bool = False
+    batch_size: int = 8
+    resamples: int = 2000
+
+    def identity(self, items: Sequence[EvalItem]) -> dict[str, Any]:
+        return {
+            "strategies": [s.label for s in self.strategies],
+            "backend": self.backend,
+            "model": self.model,
+            "options": {k: str(v) for k, v in sorted(self.options.items())},
+            "seed": self.seed,
+            "judge": self.judge,
+            "judge_model": self.judge_model,
+            "update": str(self.update.resolve()) if self.update else None,
+            "retrain": self.retrain,
+            "eval_hash": items_hash(items),
+            "n_items": len(items),
+        }
+
+
+def _is_raft(project: Project, name: str) -> bool:
+    from ragtune.finetune.adapters import load_info
+
+    info = load_info(project, name)
+    return "raft" in f"{info.name} {info.dataset} {info.config.get('extra', '')}".lower()
+
+
+def _adapters_for(project: Project, strategy: str, explicit: dict[str, str], plain: list[str]):
+    if strategy in explicit:
+        return [explicit[strategy]]
+    if not plain:
+        from ragtune.finetune.adapters import list_adapters
+
+        plain = [a.name for a in list_adapters(project)]
+    raft = [a for a in plain if _is_raft(project, a)]
+    other = [a for a in plain if a not in raft]
+    return raft if strategy.startswith("raft") else other
+
+
+def plan_strategies(
+    project: Project, requested: Sequence[str] | None, adapters: Sequence[str]
+) -> tuple[list[StrategySpec], list[str]]:
+    """The runnable strategies and a reason for each one skipped. ``adapters`` holds names
+    (used by every adapter strategy; RAFT-trained ones go to raft+rag) or ``strategy=NAME``."""
+    from ragtune.registry import strategies as registry
+
+    known = registry.names()
+    explicit = {k: v for k, _, v in (a.partition("=") for a in adapters if "=" in a)}
+    plain = [a for a in adapters if "=" not in a]
+    names = list(requested) if requested else list(DEFAULT_STRATEGIES)
+    unknown = [n for n in names if n not in known]
+    if requested and unknown:
+        raise UsageError(f"unknown strategy {unknown[0]!r}", f"choose from {', '.join(known)}")
+    skipped = [f"{n}: not available in this installation" for n in unknown]
+    specs: list[StrategySpec] = []
+    for name in (n for n in names if n in known):
+        if name not in ADAPTER_STRATEGIES:
+            specs.append(StrategySpec(name))
+            continue
+        chosen = _adapters_for(project, name, explicit, plain)
+        if not chosen:
+            skipped.append(
+                f"{name}: needs an adapter; none given or registered "
+                "(train one with `ragtune tune`, or pass --adapter NAME)"
+            )
+        specs += [StrategySpec(name, a) for a in chosen]
+    if not specs:
+        raise UsageError("no strategy to run", "; ".join(skipped) or None)
+    return specs, skipped
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def answer_record(answer: Any, share_s: float) -> dict[str, Any]:
+    """What the store keeps per answer: the Answer, abstention and compute share."""
+    from ragtune.evaluation.metrics.answers import is_abstention
+
+    flag = getattr(answer, "abstained", None)
+    return {
+        "answer": answer.to_dict(),
+        "abstained": is_abstention(answer.text, flag),
+        "compute_s": share_s,
+    }
+
+
+class Runner:
+    """Runs one comparison into ``.ragtune/runs/<id>/`` (id from the config unless given)."""
+
+    def __init__(
+        self,
+        project: Project,
+        items: Sequence[EvalItem],
+        config: CompareConfig,
+        *,
+        run_id: str | None = None,
+        fresh: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
+        self.project, self.items, self.config = project, list(items), config
+        identity = config.identity(self.items)
+        import json
+
+        self.run_id = run_id or content_hash(json.dumps(identity, sort_keys=True))[:12]
+        folder = project.state_dir / "runs" / f"compare-{self.run_id}"
+        if fresh:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.store = RunStore.open(folder, identity)
+        self.progress = progress
+
+    @property
+    def folder(self) -> Path:
+        return self.store.folder
+
+    def _options(self) -> dict[str, Any]:
+        return {"seed": self.config.seed, **self.config.options}
+
+    def answer_phase(
+        self, project: Project, phase: str, items: Sequence[EvalItem], adapters: dict[str, str]
+    ) -> None:
+        """Answer ``items`` with every strategy; questions already stored are skipped."""
+        for spec in self.config.strategies:
+            done = self.store.answered(phase, spec.label)
+            todo = [i for i in items if i.id not in done]
+            if not todo:
+                continue
+            system = project.answer_system(
+                spec.name,
+                self.config.backend,
+                self.config.model,
+                self._options(),
+                adapters.get(spec.label, spec.adapter),
+            )
+            self.store.put_meta(
+                f"retrieves:{spec.label}", getattr(system, "retriever", None) is not None
+            )
+            if self.progress:
+                self.progress(f"{phase} {spec.label}", len(items) - len(todo), len(items))
+            for start in range(0, len(todo), self.config.batch_size):
+                batch = todo[start : start + self.config.batch_size]
+                began = time.perf_counter()
+                answers = system.answer_many([i.question for i in batch])
+                share = (time.perf_counter() - began) / len(batch)
+                records = {
+                    i.id: answer_record(a, share) for i, a in zip(batch, answers, strict=True)
+                }
+                self.store.put_answers(phase, spec.label, records)
+                if self.progress:
+                    self.progress(
+                        f"{phase} {spec.label}",
+                        len(items) - len(todo) + start + len(batch),
+                        len(items),
+                    )
+            rss = max(_peak_rss_mb(), self.store.meta(f"rss:{spec.label}", 0.0))
+            self.store.put_meta(f"rss:{spec.label}", rss)
+
+    def _fresh_phase(self) -> None:
+        from ragtune.evaluation import freshness
+
+        assert self.config.update is not None
+        changed = [i for i in self.items if i.changes]
+        if not changed:
+            self.store.put_meta("fresh:skipped", "the evaluation set has no changed facts")
+        copy, info = freshness.updated_copy(self.project, self.folder, self.config.update)
+        self.store.put_meta("fresh:reindex", info)
+        adapters: dict[str, str] = {}
+        if self.config.retrain:
+            for spec in self.config.strategies:
+                if spec.adapter and spec.adapter not in adapters.values():
+                    key = f"fresh:retrain:{spec.adapter}"
+                    if self.store.meta(key) is None:
+                        name, seconds = freshness.retrain(copy, spec.adapter, self.config.seed)
+                        self.store.put_meta(key, {"adapter": name, "seconds": seconds})
+                for s in self.config.strategies:
+                    if s.adapter:
+                        adapters[s.label] = self.store.meta(f"fresh:retrain:{s.adapter}")["adapter"]
+        for spec in self.config.strategies:  # no retrieval, same model: the same answers
+            if spec.label not in adapters and not self.store.meta(f"retrieves:{spec.label}"):
+                main = self.store.answers("main", spec.label)
+                reused = {i.id: {**main[i.id], "reused": True} for i in changed if i.id in main}
+                self.store.put_answers("fresh", spec.label, reused)
+        try:
+            self.answer_phase(copy, "fresh", changed, adapters)
+        finally:
+            copy.close()
+
+    def run(self) -> dict[str, Any]:
+        """Answer, judge, score; returns the full results (also written to results.json)."""
+        from ragtune.evaluation.report import build_results
+
+        started = time.perf_counter()
+        self.answer_phase(self.project, "main", self.items, {})
+        if self.config.update is not None:
+            self._fresh_phase()
+        results = build_results(self)
+        wall = self.store.meta("wall_s", 0.0) + time.perf_counter() - started
+        self.store.put_meta("wall_s", wall)
+        results["run"]["wall_s"] = wall
+        self.store.write_results(results)
+        return results
+
+    def close(self) -> None:
+        self.store.close()

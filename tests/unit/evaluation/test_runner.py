@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tests.unit.evaluation.fake_backend as fake
+from tests.conftest import EXAMPLES
+
+from ragtune.config import Settings
+from ragtune.errors import UsageError
+from ragtune.evaluation.datasets import load_eval_file
+from ragtune.evaluation.runner import CompareConfig, Runner, StrategySpec, plan_strategies
+from ragtune.project import Project
+
+FOLDERS = ("hr", "finance")
+
+
+def _subset(src: Path, dest: Path) -> Path:
+    for folder in FOLDERS:
+        for f in (src / folder).iterdir():
+            (dest / folder).mkdir(parents=True, exist_ok=True)
+            (dest / folder / f.name).write_bytes(f.read_bytes())
+    return dest
+
+
+@pytest.fixture
+def eval_project(tmp_path: Path) -> Iterator[Project]:
+    settings = Settings.load(None, embedder={"name": "hash"}, generator={"backend": fake.NAME})
+    project = Project.init(tmp_path / "proj", settings)
+    project.ingest([_subset(EXAMPLES / "docs", tmp_path / "v1")])
+    yield project
+    project.close()
+
+
+def _items() -> list:
+    items = load_eval_file(EXAMPLES / "eval.jsonl")
+    keep = [
+        i for i in items if i.unanswerable or any(d.split("/")[0] in FOLDERS for d in i.source_docs)
+    ]
+    return keep[:24]
+
+
+def _config(**kw: object) -> CompareConfig:
+    specs = [StrategySpec("base"), StrategySpec("rag")]
+    return CompareConfig(specs, seed=1, batch_size=4, resamples=200, **kw)  # type: ignore[arg-type]
+
+
+QUALITY = ("metrics", "paired", "judge", "freshness")
+
+
+def _quality(results: dict) -> dict:
+    out = {k: results[k] for k in QUALITY if k != "freshness"}
+    if results["freshness"]:
+        out["freshness"] = {
+            s: {p: v[p] for p in ("main", "fresh")}
+            for s, v in results["freshness"]["strategies"].items()
+        }
+    return json.loads(json.dumps(out))
+
+
+def test_run_scores_and_resumes_from_store(eval_project: Project, tmp_path: Path) -> None:
+    items = _items()
+    runner = Runner(eval_project, items, _config())
+    results = runner.run()
+    m = results["metrics"]
+    assert m["retrieval"]["recall@k"]["base"]["n"] == 0  # base does not retrieve
+    assert m["retrieval"]["recall@k"]["rag"]["mean"] > 0.5
+    assert m["citations"]["citation_precision"]["rag"]["n"] > 0
+    assert m["answers"]["f1"]["rag"]["n"] == sum(not i.unanswerable for i in items)
+    assert m["answers"]["abstain_unanswerable"]["rag"]["n"] == sum(i.unanswerable for i in items)
+    assert {p["a"] + p["b"] for p in results["paired"]["answers"]["f1"]} == {"baserag"}
+    assert results["performance"]["rag"]["latency_s"]["retrieve"]["p95"]["n"] == len(items)
+    assert "base" not in results["performance"]["base"]["latency_s"].get("retrieve", {})
+    assert results["cost"]["strategies"]["rag"]["per_1k_queries"] >= 0
+    stored = json.loads((runner.folder / "results.json").read_text())
+    assert stored["run"]["id"] == runner.run_id
+    runner.close()
+    # Same config -> same run folder; nothing is answered again; same numbers.
+    again = Runner(eval_project, items, _config())
+    assert again.folder == runner.folder
+    assert len(again.store.answered("main", "rag")) == len(items)
+    assert _quality(again.run()) == _quality(results)
+    again.close()
+
+
+def test_same_seed_in_a_new_run_gives_identical_quality(eval_project: Project) -> None:
+    items = _items()[:10]
+    a = Runner(eval_project, items, _config(), run_id="one")
+    b = Runner(eval_project, items, _config(), run_id="two")
+    assert _quality(a.run()) == _quality(b.run())
+    a.close()
+    b.close()
+
+
+def test_run_with_other_settings_refuses_the_folder(eval_project: Project) -> None:
+    items = _items()[:4]
+    Runner(eval_project, items, _config(), run_id="x").close()
+    with pytest.raises(UsageError, match="different settings"):
+        Runner(eval_project, items, _config(options={"max_new_tokens": 8}), run_id="x")
+    Runner(
+        eval_project, items, _config(options={"max_new_tokens": 8}), run_id="x", fresh=True
+    ).close()
+
+
+def test_freshness_on_a_copy(eval_project: Project, tmp_path: Path) -> None:
+    v2 = _subset(EXAMPLES / "v2", tmp_path / "v2")
+    before = {d.id: d.content_hash for d in eval_project.documents()}
+    items = [i for i in _items() if i.changes][:6]
+    assert items
+    runner = Runner(eval_project, items, _config(update=v2))
+    fresh = runner.run()["freshness"]
+    assert {d.id: d.content_hash for d in eval_project.documents()} == before  # untouched
+    assert fresh["reindex_s"] > 0 and fresh["ingest"]["updated"] >= 1
+    rag, base = fresh["strategies"]["rag"], fresh["strategies"]["base"]
+    assert rag["fresh"]["new"]["mean"] > rag["main"]["new"]["mean"]
+    assert rag["main"]["stale"]["mean"] > rag["fresh"]["stale"]["mean"]
+    assert base["fresh"] == base["main"]  # no retrieval: answers reused, cannot change
+    assert rag["time_to_fresh"]["how"] == "re-index (measured)"
+    assert base["time_to_fresh"]["seconds"] is None
+    runner.close()
+
+
+def test_plan_strategies_skips_adapter_ones_without_adapters(eval_project: Project) -> None:
+    specs, skipped = plan_strategies(eval_project, None, [])
+    labels = [s.label for s in specs]
+    assert "base" in labels and "rag" in labels and "ft" not in labels
+    assert any(s.startswith("ft: needs an adapter") for s in skipped)
+    with pytest.raises(UsageError, match="unknown strategy 'nope'"):
+        plan_strategies(eval_project, ["nope"], [])
+    specs, _ = plan_strategies(eval_project, ["rag", "ft"], ["ft=my-lora", "x"])
+    assert [s.label for s in specs] == ["rag", "ft:my-lora"]
