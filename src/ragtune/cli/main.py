@@ -65,6 +65,9 @@ def _register() -> None:
     from ragtune.cli import data  # training data; kept apart from the line above on purpose
 
     cli.add_command(data.data)
+    from ragtune.cli import compare  # the pilots
+
+    cli.add_command(compare.compare)
     from ragtune.cli import keys, serve  # the service; kept apart to ease concurrent edits
 
     cli.add_command(serve.serve)

@@ -1,0 +1,162 @@
+"""``ragtune compare``: the pilots. Tables live here; the numbers in ragtune.evaluation."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ragtune.cli.common import console, open_project, parse_pairs, print_json, split_csv
+
+_HELP = """Run strategies on the same held-out questions and compare them, with 95 % bootstrap
+confidence intervals and paired differences.
+
+\b
+Questions: --eval FILE (JSONL: question, answer, source_docs, fact_id, unanswerable,
+old_answer/new_answer, phrasings), else the test split of `ragtune data build` (--dataset).
+Strategies: default all of base,rag,extract,ft,ft+rag,raft+rag that can run; adapter
+strategies use --adapter NAME (or STRATEGY=NAME), else the registered adapters.
+Answers are stored under .ragtune/runs/compare-<id>/ batch by batch: rerun the same command
+after a crash or Ctrl-C and it resumes; --fresh starts over.
+
+\b
+Metrics (per question, averaged; NaN where they do not apply):
+  answers    exact_match, contains (gold inside answer), f1 (token F1), rouge_l,
+             cosine (MiniLM answer-gold cosine), bertscore (greedy MiniLM token matching),
+             abstain_unanswerable (declined an unanswerable question),
+             false_abstain (declined an answerable one)
+  retrieval  recall@k, mrr, ndcg@k of the prompt's passages against source_docs
+  ragas      faithfulness (answer claims supported by the context), answer_relevancy,
+             context_precision, context_recall; --judge offline (a claim is supported when
+             one passage holds all its numbers and >= 60 % of its content words; relevancy =
+             question-answer cosine) or --judge BACKEND (an LLM rates; unparsable replies are
+             counted as failed judgements)
+  citations  citation_precision/recall of cited passages vs passages supporting the gold
+             answer; citation_inferred (citations matched by overlap, not by the model)
+  robustness f1 on a fact's first phrasing vs its alternative phrasings
+  performance latency p50/p95 per stage (generate = the batch's wall time), tokens in/out,
+             compute seconds per query, peak RSS, adapter training wall time
+  cost       [pricing] in ragtune.toml: cost per 1k queries, one-off training cost,
+             break-even query volume between strategies
+  freshness  --update DIR: the update is ingested into a copy of the project (yours is not
+             touched); changed-fact questions are asked again: share stating the new fact vs
+             the stale one; time-to-fresh = re-index time (retrieval) or retraining time
+             (tuned; measured with --retrain, else the adapter's recorded training time)
+  forgetting general-knowledge probe of each adapter vs the base model (from training)
+A paired difference is flagged (▲/▼ next to a strategy) when its 95 % interval vs the first
+strategy excludes zero.
+"""
+
+
+@click.command(help=_HELP)
+@click.option("-s", "--strategies", "strategies", default=None, help="Comma-separated names.")
+@click.option(
+    "--adapter",
+    "adapters",
+    multiple=True,
+    metavar="NAME|STRATEGY=NAME",
+    help="Adapter(s) for ft, ft+rag, raft+rag (repeatable).",
+)
+@click.option("--eval", "eval_file", type=click.Path(dir_okay=False), help="Evaluation JSONL.")
+@click.option(
+    "--dataset",
+    default="default",
+    show_default=True,
+    help="Dataset whose test split is used without --eval.",
+)
+@click.option(
+    "--update", type=click.Path(exists=True), help="Updated documents (complete new state)."
+)
+@click.option(
+    "--retrain",
+    is_flag=True,
+    help="With --update: retrain adapters to measure their time-to-fresh.",
+)
+@click.option(
+    "--judge",
+    default="offline",
+    show_default=True,
+    help="offline, or a generator backend for an LLM judge.",
+)
+@click.option("--judge-model", default=None, help="Model for the LLM judge.")
+@click.option("--backend", default=None, help="Generator backend (default: config).")
+@click.option("--model", default=None, help="Generator model (default: config).")
+@click.option(
+    "-o",
+    "--option",
+    "gen_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Generation option, e.g. max_new_tokens=48.",
+)
+@click.option("--seed", default=0, show_default=True, help="Generation and bootstrap seed.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--batch-size", default=8, show_default=True, help="Questions per stored batch.")
+@click.option("--resamples", default=2000, show_default=True, help="Bootstrap resamples.")
+@click.option("--run-id", default=None, help="Name the run (default: derived from the settings).")
+@click.option("--fresh", is_flag=True, help="Discard a stored run with the same id.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON.")
+@click.pass_context
+def compare(ctx: click.Context, **kw: Any) -> None:
+    from ragtune.evaluation.datasets import load_eval_file, load_test_split
+    from ragtune.evaluation.runner import CompareConfig, plan_strategies
+
+    started = time.perf_counter()
+    project = open_project(ctx)
+    items = (
+        load_eval_file(kw["eval_file"])
+        if kw["eval_file"]
+        else load_test_split(project, kw["dataset"])
+    )
+    items = items[: kw["limit"]] if kw["limit"] else items
+    requested = split_csv((kw["strategies"],)) if kw["strategies"] else None
+    specs, skipped = plan_strategies(project, requested, list(kw["adapters"]))
+    err = console(err=True)
+    for reason in skipped:
+        err.print(f"[yellow]skipped[/] {reason}", markup=True)
+    config = CompareConfig(
+        specs,
+        kw["backend"],
+        kw["model"],
+        parse_pairs(kw["gen_options"], "--option"),
+        kw["seed"],
+        kw["judge"],
+        kw["judge_model"],
+        Path(kw["update"]) if kw["update"] else None,
+        kw["retrain"],
+        kw["batch_size"],
+        kw["resamples"],
+    )
+    results = _run(project, items, config, kw["run_id"], kw["fresh"], err)
+    results["run"]["skipped"] = skipped
+    results["run"]["command_wall_s"] = time.perf_counter() - started
+    if kw["as_json"]:
+        print_json(results)
+    else:
+        from ragtune.cli.compare_tables import print_results
+
+        print_results(results, console())
+
+
+def _run(project: Any, items: Any, config: Any, run_id: Any, fresh: bool, err: Any) -> dict:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ragtune.evaluation.runner import Runner
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def tick(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done)
+
+        runner = Runner(project, items, config, run_id=run_id, fresh=fresh, progress=tick)
+        err.print(f"run {runner.run_id}: {len(items)} questions, {runner.folder}", markup=False)
+        try:
+            return runner.run()
+        finally:
+            runner.close()

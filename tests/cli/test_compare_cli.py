@@ -1,0 +1,116 @@
+"""``ragtune compare`` through the CLI with the hash embedder and a deterministic fake
+generator; includes the SIGKILL-and-resume trust check."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import tests.unit.evaluation.fake_backend as fake
+from click.testing import CliRunner
+from tests.conftest import EXAMPLES, REPO
+
+from ragtune.cli.main import cli
+
+TOML = f'[embedder]\nname = "hash"\n[generator]\nbackend = "{fake.NAME}"\n'
+FOLDERS = ("hr", "legal")
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "ragtune.toml").write_text(TOML)
+    docs = tmp_path / "docs"
+    for folder in FOLDERS:
+        (docs / folder).mkdir(parents=True)
+        for f in (EXAMPLES / "docs" / folder).iterdir():
+            (docs / folder / f.name).write_bytes(f.read_bytes())
+    evals = [json.loads(line) for line in (EXAMPLES / "eval.jsonl").read_text().splitlines()]
+    keep = [e for e in evals if e["unanswerable"] or e["source_docs"][0].split("/")[0] in FOLDERS]
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps(e) + "\n" for e in keep[:20]))
+    result = CliRunner().invoke(cli, ["-C", str(root), "ingest", str(docs)])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _compare(proj: Path, *args: str) -> dict:
+    eval_file = str(proj.parent / "eval.jsonl")
+    result = CliRunner().invoke(
+        cli, ["-C", str(proj), "compare", "--eval", eval_file, "-s", "base,rag", "--json",
+              "--resamples", "200", "--batch-size", "4", *args],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout[result.stdout.index("{") :])
+
+
+def _quality(r: dict) -> str:
+    return json.dumps({k: r[k] for k in ("metrics", "paired", "judge")}, sort_keys=True)
+
+
+def test_compare_tables_and_json(proj: Path) -> None:
+    eval_file = str(proj.parent / "eval.jsonl")
+    result = CliRunner().invoke(
+        cli, ["-C", str(proj), "compare", "--eval", eval_file, "--resamples", "100"]
+    )
+    assert result.exit_code == 0, result.output
+    for text in ("answers (mean [95 % CI]", "retrieval", "citations", "latency", "break-even",
+                 "skipped ft: needs an adapter"):  # fmt: skip
+        assert text in result.output, text
+    data = _compare(proj, "--run-id", "j")
+    assert set(data["metrics"]) == {"answers", "retrieval", "ragas", "citations", "robustness"}
+    assert data["run"]["skipped"] == []
+
+
+def test_bad_eval_file_is_one_line_error(proj: Path) -> None:
+    bad = proj.parent / "bad.jsonl"
+    bad.write_text('{"question": "x?"}\n')
+    result = CliRunner().invoke(cli, ["-C", str(proj), "compare", "--eval", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.jsonl:1: 'answer' is missing" in result.output
+    assert "Traceback" not in result.output
+    good = str(proj.parent / "eval.jsonl")
+    result = CliRunner().invoke(cli, ["-C", str(proj), "compare", "--eval", good, "-s", "nope"])
+    assert result.exit_code == 2 and "unknown strategy 'nope'" in result.output
+    result = CliRunner().invoke(cli, ["-C", str(proj), "compare"])
+    assert result.exit_code == 1 and "no dataset named 'default'" in result.output
+
+
+def _rows(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return int(conn.execute("SELECT count(*) FROM answers").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigkill_midway_resumes_to_the_same_numbers(proj: Path) -> None:
+    expected = _compare(proj, "--run-id", "whole")
+    total = 2 * expected["run"]["questions"]
+    code = f"import {fake.__name__}; from ragtune.cli.main import main; main()"
+    args = [sys.executable, "-c", code, "-C", str(proj), "compare", "--eval",
+            str(proj.parent / "eval.jsonl"), "-s", "base,rag", "--resamples", "200",
+            "--batch-size", "4", "--run-id", "killed", "--json"]  # fmt: skip
+    env = {**os.environ, "RAGTUNE_FAKE_DELAY": "0.4", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    db = proj / ".ragtune" / "runs" / "compare-killed" / "records.sqlite"
+    deadline = time.monotonic() + 120
+    while _rows(db) < 8 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = _rows(db)
+    assert 0 < done < total, f"killed at {done} of {total}"
+    resumed = _compare(proj, "--run-id", "killed")
+    assert _rows(db) == total
+    assert _quality(resumed) == _quality(expected)
