@@ -122,6 +122,53 @@ class IngestSettings(_Section):
     )
 
 
+class AbstentionSettings(_Section):
+    """When retrieval strategies say "not found" instead of guessing (see ``ragtune calibrate``)."""
+
+    enabled: bool = Field(True, description="Abstain when the retrieved evidence is weak.")
+    threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Evidence score below which rag/extract abstain; empty = the value "
+        "`ragtune calibrate` chose for this project, else the built-in default (0.40, measured "
+        "on the bundled sample).",
+    )
+    max_false_abstention: float = Field(
+        0.10, ge=0.0, le=1.0, description="Calibration: most answerable questions to refuse."
+    )
+    cosine_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="Evidence score = w*cosine + (1-w)*IDF term coverage."
+    )
+
+
+class RoutingSettings(_Section):
+    """Which adapter answers a request: one knowledge base, one base model, an adapter per
+    department (see ``ragtune.hybrid.routing``)."""
+
+    field: str = Field(
+        "", description="Request field whose value picks the adapter, e.g. department "
+        "(`ragtune ask --route department=hr`)."
+    )  # fmt: skip
+    metadata_key: str = Field(
+        "", description="Or: metadata key of the top retrieved chunk's document, e.g. department."
+    )
+    routes: dict[str, str] = Field(
+        default_factory=dict, description='Value -> adapter name, e.g. {hr = "hr-lora"}.'
+    )
+    default: str = Field(
+        "", description="Adapter for values without a route (logged); empty = no adapter."
+    )
+
+    @model_validator(mode="after")
+    def _one_key(self) -> RoutingSettings:
+        if self.field and self.metadata_key:
+            raise ValueError("set routing.field or routing.metadata_key, not both")
+        if self.routes and not (self.field or self.metadata_key):
+            raise ValueError("routing.routes needs routing.field or routing.metadata_key")
+        return self
+
+
 class PricingSettings(_Section):
     """Prices for the cost estimates of ``ragtune compare`` (USD; set your own)."""
 
@@ -148,7 +195,9 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)  # type: ignore[arg-type]
     prompt: PromptSettings = Field(default_factory=PromptSettings)  # type: ignore[arg-type]
+    abstention: AbstentionSettings = Field(default_factory=AbstentionSettings)  # type: ignore[arg-type]
     pricing: PricingSettings = Field(default_factory=PricingSettings)  # type: ignore[arg-type]
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(
@@ -208,6 +257,8 @@ def default_toml() -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if value is None:
+        return "(unset)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

@@ -186,15 +186,22 @@ class Project:
     ) -> AnswerSystem:
         """The AnswerSystem for a strategy name (see ``ragtune.registry.strategies``);
         ``options`` override generation settings, e.g. ``{"max_new_tokens": 64}``;
-        ``adapter`` runs a registered adapter (required by ``ft``)."""
+        ``adapter`` runs a registered adapter (required by ``ft``, ``ft+rag`` and
+        ``raft+rag``; with ``rag`` it makes the same system as ``ft+rag``)."""
         from ragtune.registry import strategies
+        from ragtune.strategies import NEEDS_ADAPTER, NO_GENERATOR
 
-        if strategy == "ft" and not adapter:
-            raise UsageError("the ft strategy needs an adapter", "pass --adapter NAME")
-        generator = self.adapter_generator(adapter, backend) if adapter else None
-        system: AnswerSystem = strategies.create(
-            strategy, self, generator or self.generator(backend, model)
-        )
+        if strategy in NEEDS_ADAPTER and not adapter:
+            raise UsageError(f"the {strategy} strategy needs an adapter", "pass --adapter NAME")
+        if strategy in NO_GENERATOR and adapter:
+            raise UsageError(f"the {strategy} strategy runs no model, so it takes no adapter")
+
+        def make_generator() -> Generator:
+            if adapter:
+                return self.adapter_generator(adapter, backend)
+            return self.generator(backend, model)
+
+        system: AnswerSystem = strategies.create(strategy, self, make_generator)
         system.options = system.options.merged(options)
         system.adapter = adapter or ""
         return system

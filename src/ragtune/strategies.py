@@ -1,7 +1,13 @@
-"""Strategy name -> AnswerSystem: retrieve -> rerank -> prompt -> generate -> cite.
+"""Strategy name -> AnswerSystem: retrieve -> rerank -> (abstain?) -> prompt -> generate -> cite.
 
 This is the one composition path. The CLI, the service and the pilots all answer through
 :class:`AnswerSystem`, so a prompt or citation fix lands everywhere at once.
+
+Strategies: ``base`` (the model alone), ``rag`` (retrieval + grounded prompt), ``extract``
+(retrieval, then the best-supported sentence; no generator), ``ft`` (an adapter alone),
+``ft+rag`` (an adapter with the rag prompt) and ``raft+rag`` (a RAFT-trained adapter with the
+rag prompt; RAFT trains on exactly this prompt). Retrieval strategies abstain with
+:data:`CANNOT_ANSWER` when the evidence score is below the abstention threshold.
 
 Example::
 
@@ -15,34 +21,60 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ragtune.errors import UsageError
 from ragtune.generate.base import Generation, GenerationOptions, Generator
 from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
 from ragtune.registry import strategies
-from ragtune.types import Answer
+from ragtune.types import Answer, Citation, ScoredChunk
 
 if TYPE_CHECKING:
     from ragtune.project import Project
+    from ragtune.retrieval.evidence import EvidenceScorer, Sentence
     from ragtune.retrieval.hybrid import Retriever
+
+GeneratorFactory = Callable[[], Generator]
+
+
+@dataclass
+class Prepared:
+    """One question after retrieval: the prompt (or none), the evidence and the timings."""
+
+    question: str
+    hits: list[ScoredChunk] = field(default_factory=list)
+    prompt: Prompt | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    support: float | None = None
+    sentences: list[Sentence] = field(default_factory=list)
+    abstain: bool = False
 
 
 class AnswerSystem:
-    """Answers questions with one strategy; ``retriever=None`` means no retrieval (base)."""
+    """Answers questions with one strategy; ``retriever=None`` means no retrieval (base).
+
+    ``evidence`` + ``threshold`` turn on abstention: when the best retrieved sentence scores
+    below ``threshold`` the answer is :data:`CANNOT_ANSWER`, without calling the model.
+    """
 
     def __init__(
         self,
         strategy: str,
-        generator: Generator,
-        builder: PromptBuilder,
+        generator: Generator | None,
+        builder: PromptBuilder | None,
         options: GenerationOptions,
         retriever: Retriever | None = None,
         k: int = 5,
         adapter: str = "",
+        evidence: EvidenceScorer | None = None,
+        threshold: float | None = None,
     ) -> None:
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
+        if threshold is not None and evidence is None:
+            raise ValueError("a threshold needs an evidence scorer")
         self.strategy = strategy
         self.generator = generator
         self.builder = builder
@@ -50,41 +82,86 @@ class AnswerSystem:
         self.retriever = retriever
         self.k = k
         self.adapter = adapter
+        self.evidence = evidence
+        self.threshold = threshold
 
-    def _prompt(
+    @property
+    def model_name(self) -> str:
+        return self.generator.model_name if self.generator is not None else ""
+
+    def _check(self, question: str) -> None:
+        if not question or not question.strip():
+            raise UsageError("the question is empty")
+        if self.builder is not None and self.retriever is not None:
+            self.builder.check_rag(question)  # fail before spending time on retrieval
+
+    def prepare(
         self, question: str, k: int | None, filters: Any, groups: Iterable[str] | None
-    ) -> tuple[Prompt, dict[str, float]]:
-        timings: dict[str, float] = {}
+    ) -> Prepared:
+        """Retrieve, score the evidence and build the prompt; no generation yet."""
+        self._check(question)
+        p = Prepared(question)
         if self.retriever is None:
-            return self.builder.base(question), timings
-        self.builder.check_rag(question)  # fail before spending time on retrieval
+            assert self.builder is not None
+            p.prompt = self.builder.base(question)
+            return p
         started = time.perf_counter()
         hits = self.retriever.search(
             question, k=k or self.k, filters=filters, groups=groups, rerank=False
         )
-        timings["retrieve"] = time.perf_counter() - started
+        p.timings["retrieve"] = time.perf_counter() - started
         started = time.perf_counter()
-        hits = self.retriever.reranker.rerank(question, hits)[: k or self.k]
-        timings["rerank"] = time.perf_counter() - started
-        started = time.perf_counter()
-        prompt = self.builder.rag(question, hits)
-        timings["prompt"] = time.perf_counter() - started
-        return prompt, timings
+        p.hits = self.retriever.reranker.rerank(question, hits)[: k or self.k]
+        p.timings["rerank"] = time.perf_counter() - started
+        if self.evidence is not None:
+            started = time.perf_counter()
+            p.sentences = self.evidence.rank(question, p.hits)
+            p.support = p.sentences[0].score if p.sentences else 0.0
+            p.abstain = self.threshold is not None and p.support < self.threshold
+            p.timings["evidence"] = time.perf_counter() - started
+        if self.builder is not None and not p.abstain:
+            started = time.perf_counter()
+            p.prompt = self.builder.rag(question, p.hits)
+            p.timings["prompt"] = time.perf_counter() - started
+        return p
 
-    def _finish(
-        self, question: str, prompt: Prompt, gen: Generation, timings: dict[str, float]
-    ) -> Answer:
-        citations, invalid = parse_citations(gen.text, prompt.blocks)
-        abstained = CANNOT_ANSWER.rstrip(".").lower() in gen.text.lower()
-        if not citations and not abstained and prompt.blocks:
-            citations = infer_citations(gen.text, prompt.blocks)
+    def _answer(self, p: Prepared, text: str, **fields: Any) -> Answer:
+        values: dict[str, Any] = {
+            "contexts": list(p.prompt.blocks) if p.prompt else list(p.hits),
+            "timings": dict(p.timings),
+        }
+        values.update(fields)
         return Answer(
-            question=question, text=gen.text, strategy=self.strategy,
-            model=self.generator.model_name, adapter=self.adapter, citations=citations,
-            contexts=list(prompt.blocks), invalid_markers=invalid,
-            timings={**timings, "generate": gen.seconds}, tokens_in=gen.tokens_in,
-            tokens_out=gen.tokens_out, finish_reason=gen.finish_reason, id=uuid.uuid4().hex,
+            question=p.question, text=text, strategy=self.strategy, model=self.model_name,
+            adapter=self.adapter, support=p.support, id=uuid.uuid4().hex, **values,
         )  # fmt: skip
+
+    def _abstention(self, p: Prepared) -> Answer:
+        return self._answer(p, CANNOT_ANSWER, abstained=True, finish_reason="abstained")
+
+    def _finish(self, p: Prepared, gen: Generation) -> Answer:
+        assert p.prompt is not None
+        blocks = p.prompt.blocks
+        citations, invalid = parse_citations(gen.text, blocks)
+        abstained = CANNOT_ANSWER.rstrip(".").lower() in gen.text.lower()
+        if not citations and not abstained and blocks:
+            citations = infer_citations(gen.text, blocks)
+        return self._answer(
+            p, gen.text, citations=citations, invalid_markers=invalid, abstained=abstained,
+            timings={**p.timings, "generate": gen.seconds}, tokens_in=gen.tokens_in,
+            tokens_out=gen.tokens_out, finish_reason=gen.finish_reason,
+        )  # fmt: skip
+
+    def respond(self, prepared: Sequence[Prepared]) -> list[Answer]:
+        """Answers for prepared questions: abstentions, then one batched generation."""
+        out: list[Answer | None] = [self._abstention(p) if p.abstain else None for p in prepared]
+        todo = [i for i, a in enumerate(out) if a is None]
+        if todo:
+            assert self.generator is not None
+            messages = [prepared[i].prompt.messages for i in todo]  # type: ignore[union-attr]
+            for i, gen in zip(todo, self.generator.generate(messages, self.options), strict=True):
+                out[i] = self._finish(prepared[i], gen)
+        return [a for a in out if a is not None]
 
     def answer(
         self,
@@ -96,25 +173,27 @@ class AnswerSystem:
         on_token: Callable[[str], None] | None = None,
     ) -> Answer:
         """One answer; ``on_token`` receives text pieces as they are generated."""
-        prompt, timings = self._prompt(question, k, filters, groups)
-        if on_token is None:
-            gen = self.generator.generate([prompt.messages], self.options)[0]
-        else:
-            gen = self._streamed(prompt, on_token)
-        return self._finish(question, prompt, gen, timings)
+        p = self.prepare(question, k, filters, groups)
+        if on_token is None or p.abstain or self.generator is None:
+            answer = self.respond([p])[0]
+            if on_token is not None:
+                on_token(answer.text)
+            return answer
+        return self._finish(p, self._streamed(p, on_token))
 
-    def _streamed(self, prompt: Prompt, on_token: Callable[[str], None]) -> Generation:
+    def _streamed(self, p: Prepared, on_token: Callable[[str], None]) -> Generation:
+        assert self.generator is not None and p.prompt is not None
         started = time.perf_counter()
         pieces = []
-        for piece in self.generator.stream(prompt.messages, self.options):
+        for piece in self.generator.stream(p.prompt.messages, self.options):
             pieces.append(piece)
             on_token(piece)
         text = "".join(pieces).strip()
-        tokens_in = sum(self.generator.count_tokens(m["content"]) for m in prompt.messages)
+        count = self.generator.count_tokens
+        tokens_in = sum(count(m["content"]) for m in p.prompt.messages)
         return Generation(
-            text, tokens_in, self.generator.count_tokens(text) if text else 0,
-            time.perf_counter() - started, "stop",
-        )  # fmt: skip
+            text, tokens_in, count(text) if text else 0, time.perf_counter() - started, "stop"
+        )
 
     def answer_many(
         self,
@@ -125,13 +204,35 @@ class AnswerSystem:
         groups: Iterable[str] | None = None,
     ) -> list[Answer]:
         """Answers for many questions with batched generation (the pilots' path)."""
-        prepared = [self._prompt(q, k, filters, groups) for q in questions]
-        gens = self.generator.generate([p.messages for p, _ in prepared], self.options)
-        return [
-            self._finish(q, p, g, t) for q, (p, t), g in zip(questions, prepared, gens, strict=True)
-        ]
+        return self.respond([self.prepare(q, k, filters, groups) for q in questions])
 
 
+class ExtractiveSystem(AnswerSystem):
+    """``extract``: the best-supported retrieved sentence is the answer, cited; no model."""
+
+    def respond(self, prepared: Sequence[Prepared]) -> list[Answer]:
+        return [self._abstention(p) if p.abstain else self._extract(p) for p in prepared]
+
+    def _extract(self, p: Prepared) -> Answer:
+        if not p.sentences:
+            return self._abstention(p)
+        best = p.sentences[0]
+        marker = next(n for n, hit in enumerate(p.hits, 1) if hit is best.hit)
+        return self._answer(
+            p, f"{best.text} [{marker}]", citations=[_citation(best, marker)],
+            finish_reason="extracted",
+        )  # fmt: skip
+
+
+def _citation(sentence: Sentence, marker: int) -> Citation:
+    hit = sentence.hit
+    return Citation(
+        marker=marker, chunk_id=hit.chunk.id, doc_id=hit.chunk.doc_id, title=hit.title,
+        section=hit.chunk.section, start=sentence.start, end=sentence.end, quote=sentence.text,
+    )  # fmt: skip
+
+
+# -- the registered strategies --------------------------------------------------------------
 def _builder(project: Project, generator: Generator) -> PromptBuilder:
     s = project.settings
     return PromptBuilder(
@@ -140,23 +241,69 @@ def _builder(project: Project, generator: Generator) -> PromptBuilder:
     )  # fmt: skip
 
 
+def _abstention_parts(project: Project) -> dict[str, Any]:
+    from ragtune.retrieval.answerability import resolve_threshold
+    from ragtune.retrieval.evidence import EvidenceScorer
+
+    a = project.settings.abstention
+    evidence = EvidenceScorer(project.embedder, project.store, a.cosine_weight)
+    threshold = resolve_threshold(a.threshold, project.state_dir)[0] if a.enabled else None
+    return {"evidence": evidence, "threshold": threshold}
+
+
+def _options(project: Project) -> GenerationOptions:
+    return GenerationOptions.from_settings(project.settings)
+
+
+def _generative(
+    name: str, project: Project, make: GeneratorFactory, retrieval: bool
+) -> AnswerSystem:
+    generator = make()
+    builder = _builder(project, generator)
+    if not retrieval:
+        return AnswerSystem(name, generator, builder, _options(project))
+    return AnswerSystem(
+        name, generator, builder, _options(project), project.retriever,
+        k=project.settings.retrieval.k, **_abstention_parts(project),
+    )  # fmt: skip
+
+
 @strategies.register("base")
-def _base(project: Project, generator: Generator) -> AnswerSystem:
-    options = GenerationOptions.from_settings(project.settings)
-    return AnswerSystem("base", generator, _builder(project, generator), options)
+def _base(project: Project, make: GeneratorFactory) -> AnswerSystem:
+    return _generative("base", project, make, retrieval=False)
 
 
 @strategies.register("ft")
-def _ft(project: Project, generator: Generator) -> AnswerSystem:
+def _ft(project: Project, make: GeneratorFactory) -> AnswerSystem:
     """A fine-tuned adapter alone (no retrieval); the generator carries the adapter."""
-    options = GenerationOptions.from_settings(project.settings)
-    return AnswerSystem("ft", generator, _builder(project, generator), options)
+    return _generative("ft", project, make, retrieval=False)
 
 
 @strategies.register("rag")
-def _rag(project: Project, generator: Generator) -> AnswerSystem:
-    options = GenerationOptions.from_settings(project.settings)
-    return AnswerSystem(
-        "rag", generator, _builder(project, generator), options, project.retriever,
-        k=project.settings.retrieval.k,
+def _rag(project: Project, make: GeneratorFactory) -> AnswerSystem:
+    return _generative("rag", project, make, retrieval=True)
+
+
+@strategies.register("ft+rag")
+def _ft_rag(project: Project, make: GeneratorFactory) -> AnswerSystem:
+    """Any adapter (knowledge, style) with the rag prompt and retrieval."""
+    return _generative("ft+rag", project, make, retrieval=True)
+
+
+@strategies.register("raft+rag")
+def _raft_rag(project: Project, make: GeneratorFactory) -> AnswerSystem:
+    """A RAFT-trained adapter with retrieval (RAFT trains on this very prompt)."""
+    return _generative("raft+rag", project, make, retrieval=True)
+
+
+@strategies.register("extract")
+def _extract(project: Project, make: GeneratorFactory) -> AnswerSystem:
+    return ExtractiveSystem(
+        "extract", None, None, _options(project), project.retriever,
+        k=project.settings.retrieval.k, **_abstention_parts(project),
     )  # fmt: skip
+
+
+# Strategies that need an adapter, and those that use no generator at all.
+NEEDS_ADAPTER = frozenset({"ft", "ft+rag", "raft+rag"})
+NO_GENERATOR = frozenset({"extract"})

@@ -193,6 +193,8 @@ class Answer:
     tokens_out: int = 0
     finish_reason: str = ""
     id: str = ""
+    abstained: bool = False  # said "cannot answer from the documents" (model or threshold)
+    support: float | None = None  # best retrieved sentence's evidence score (retrieval only)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

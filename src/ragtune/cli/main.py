@@ -53,12 +53,13 @@ def cli(ctx: click.Context, project_dir: str) -> None:
 
 
 def _register() -> None:
-    from ragtune.cli import adapters, ask, docs, ingest, init, search, tune
+    from ragtune.cli import adapters, ask, calibrate, docs, ingest, init, search, tune
 
     cli.add_command(init.init)
     cli.add_command(ingest.ingest)
     cli.add_command(search.search)
     cli.add_command(ask.ask)
+    cli.add_command(calibrate.calibrate)
     cli.add_command(tune.tune)
     cli.add_command(adapters.adapters)
     cli.add_command(docs.docs)

@@ -275,6 +275,18 @@ class SQLiteStore:
     def count_chunks(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
+    def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many chunks contain each term (FTS5 applies the same stemming as search);
+        the document frequencies behind IDF-weighted evidence scores."""
+        out: dict[str, int] = {}
+        for term in dict.fromkeys(terms):
+            phrase = '"' + term.replace('"', "") + '"'
+            row = self.conn.execute(
+                "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (phrase,)
+            ).fetchone()
+            out[term] = int(row[0])
+        return out
+
     def metadata_keys(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT key FROM doc_meta ORDER BY key")]
 

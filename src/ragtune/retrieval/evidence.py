@@ -1,0 +1,140 @@
+"""Evidence: how well single sentences of the retrieved chunks support a question.
+
+Two signals, both cheap on a CPU and available offline:
+
+- ``cosine``: the packaged embedder's similarity between the question and the sentence;
+- ``coverage``: the IDF-weighted share of the question's content words found in the sentence
+  (or in its chunk's title/section), with document frequencies from the store's FTS5 index.
+  Rare words weigh most, so "gym membership" against a knowledge base without "gym" scores low
+  however similar the topic is.
+
+The ``extract`` strategy answers with the best sentence; abstention compares the best score
+with a threshold calibrated on the project's evaluation questions (see ``answerability``).
+
+Example::
+
+    scorer = EvidenceScorer(project.embedder, project.store)
+    best = scorer.rank(question, hits)[0]
+    print(best.score, best.text, best.hit.chunk.doc_id, best.start, best.end)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ragtune.embed.base import Embedder
+from ragtune.types import ScoredChunk
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# A sentence ends at . ! ? followed by space, or at a line break that starts a list item or a
+# new paragraph; headings and list items are sentences of their own.
+_SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+(?=\s|$)|(?=\n)|$)")
+_STOP = frozenset(
+    "a about after all also an and any are as at be been before being but by can could did do "
+    "does doing for from get gets got had has have how i if in into is it its just may me "
+    "might more most must my no not of on one only or other our out over own same should so "
+    "some such than that the their them then there these they this those through to too under "
+    "until up us very was we were what when where which while who whom why will with would "
+    "you your".split()
+)
+COSINE_WEIGHT = 0.5  # score = w * cosine + (1 - w) * coverage; measured in bench/small_model.py
+
+
+class DocFreq(Protocol):
+    def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]: ...
+
+    def count_chunks(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a retrieved chunk; ``start``/``end`` are offsets in the document."""
+
+    text: str
+    hit: ScoredChunk
+    start: int
+    end: int
+    cosine: float
+    coverage: float
+    score: float
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper so 'claims' meets 'claim' and 'approved' meets 'approve'."""
+    for suffix in ("ies", "ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Lower-cased content words (stop words and 1-letter tokens dropped), in order, unique."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]
+    return list(dict.fromkeys(words))
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of ``text``, trimmed of surrounding space."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        raw = m.group()
+        lead = len(raw) - len(raw.lstrip())
+        start, end = m.start() + lead, m.start() + len(raw.rstrip())
+        if end - start >= 3 and _WORD.search(text[start:end]):
+            spans.append((start, end))
+    return spans
+
+
+class EvidenceScorer:
+    """Scores the sentences of retrieved chunks against a question (see module docs)."""
+
+    def __init__(
+        self, embedder: Embedder, store: DocFreq, cosine_weight: float = COSINE_WEIGHT
+    ) -> None:
+        if not 0.0 <= cosine_weight <= 1.0:
+            raise ValueError(f"cosine_weight must be in [0, 1], got {cosine_weight}")
+        self.embedder = embedder
+        self.store = store
+        self.cosine_weight = cosine_weight
+
+    def _idf(self, terms: Sequence[str]) -> dict[str, float]:
+        n = max(self.store.count_chunks(), 1)
+        counts = self.store.term_chunk_counts(terms)
+        return {t: math.log(1.0 + n / (1.0 + counts.get(t, 0))) for t in terms}
+
+    def rank(self, question: str, hits: Sequence[ScoredChunk]) -> list[Sentence]:
+        """All sentences of ``hits``, best supported first (empty when there are none)."""
+        spans = [(hit, s, e) for hit in hits for s, e in split_sentences(hit.chunk.text)]
+        if not spans:
+            return []
+        terms = content_terms(question)
+        idf = self._idf(terms)
+        total = sum(idf.values())
+        texts = [hit.chunk.text[s:e] for hit, s, e in spans]
+        vectors = self.embedder.embed(texts)
+        cosines = vectors @ self.embedder.embed_query(question)
+        out = []
+        for (hit, s, e), text, cos in zip(spans, texts, np.asarray(cosines), strict=True):
+            have = {stem(w) for w in content_terms(f"{text} {hit.title} {hit.chunk.section}")}
+            covered = sum(idf[t] for t in terms if stem(t) in have)
+            coverage = covered / total if total else 0.0
+            score = self.cosine_weight * float(cos) + (1 - self.cosine_weight) * coverage
+            out.append(
+                Sentence(
+                    text, hit, hit.chunk.start + s, hit.chunk.start + e, float(cos), coverage,
+                    score,
+                )
+            )  # fmt: skip
+        out.sort(key=lambda x: -x.score)
+        return out
+
+    def support(self, question: str, hits: Sequence[ScoredChunk]) -> float:
+        """The best sentence's score: how well the retrieved text supports an answer."""
+        ranked = self.rank(question, hits)
+        return ranked[0].score if ranked else 0.0
