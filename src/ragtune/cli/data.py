@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ragtune.cli.common import console, open_project, print_json
+from ragtune.errors import UsageError
 
 if TYPE_CHECKING:
     from ragtune.finetune.data import DatasetCard
+    from ragtune.project import Project
 
 
 @click.group()
@@ -79,6 +81,26 @@ def data() -> None:
     help="Have a model write the QA pairs: transformers | llamacpp | openai.",
 )
 @click.option("--model", default=None, help="Model for --backend (local path or served name).")
+@click.option(
+    "--raft",
+    is_flag=True,
+    help="RAFT examples: each QA question with its oracle chunk and --raft-k distractors "
+    "from the retriever, in the rag prompt; the target quotes the oracle with its [n] marker, "
+    "or abstains when the oracle is left out. Same questions and split as a plain build.",
+)
+@click.option(
+    "--raft-k",
+    type=int,
+    default=None,
+    help="RAFT distractor chunks per example  [default: retrieval.k - 1]",
+)
+@click.option(
+    "--raft-p-missing",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="RAFT: share of examples (per split) whose oracle is left out.",
+)
 @click.option("-f", "--force", is_flag=True, help="Replace an existing dataset of that name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
 @click.pass_context
@@ -96,6 +118,9 @@ def build(
     seed: int,
     backend: str | None,
     model: str | None,
+    raft: bool,
+    raft_k: int | None,
+    raft_p_missing: float,
     force: bool,
     as_json: bool,
 ) -> None:
@@ -124,8 +149,28 @@ def build(
       {"id", "kind": "qa"|"style"|"import"|"raw", "messages": [{"role", "content"}...],
        "fact_id", "source": {"doc_id", "chunk_id", "start", "end"} | null,
        "test_kind": "paraphrase" | "heldout_doc" | null}     (raw: "text" for "messages")
+
+    \b
+    --raft: the QA lines become RAFT lines (kind "qa", so `ragtune tune` trains on them):
+      messages = [rag system prompt, "Context: [1] ... Question: ...", target], plus
+      "question" and "raft": {"oracle", "marker", "chunk_ids", "answer"}; card.json
+      records the RAFT settings under "raft".
     """
     from ragtune.finetune.data import build_dataset
+
+    raft_set = raft_k is not None or _given(ctx, "raft_p_missing")
+    if raft_set and not raft:
+        raise UsageError("--raft-k and --raft-p-missing need --raft")
+    raft_record: dict[str, Any] = {}
+
+    def build_dataset_or_raft(project: Project, **kw: Any) -> DatasetCard:
+        if not raft:
+            return build_dataset(project, **kw)
+        from ragtune.hybrid.raft import build_raft_dataset
+
+        card, record = build_raft_dataset(project, k=raft_k, p_missing=raft_p_missing, **kw)
+        raft_record.update(record)
+        return card
 
     project = open_project(ctx)
     generator = project.generator(backend, model) if backend or model else None
@@ -142,17 +187,29 @@ def build(
         columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("Writing QA pairs", total=None)
-            card = build_dataset(
+            card = build_dataset_or_raft(
                 project, progress=lambda d, t: bar.update(task, completed=d, total=t), **options
             )
     else:
-        card = build_dataset(project, **options)
+        card = build_dataset_or_raft(project, **options)
+    extra = {"raft": raft_record} if raft_record else {}
     if as_json:
-        print_json({**card.to_dict(), "path": str(card.path), "warnings": card.warnings})
+        print_json({**card.to_dict(), **extra, "path": str(card.path), "warnings": card.warnings})
         return
     for warning in card.warnings:
         err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
     _print_card(card)
+    if raft_record:
+        gone, kept = raft_record["oracle_missing"], raft_record["oracle_present"]
+        console().print(
+            f"raft: {raft_record['k']} distractors per example; oracle left out in "
+            + ", ".join(f"{gone[s]}/{gone[s] + kept[s]} {s}" for s in gone)
+        )
+
+
+def _given(ctx: click.Context, param: str) -> bool:
+    source = ctx.get_parameter_source(param)
+    return source is not None and source != click.core.ParameterSource.DEFAULT
 
 
 @data.command("list")
@@ -206,7 +263,7 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
         for row in rows:
             label = row["kind"] + (f", {row['test_kind']}" if row.get("test_kind") else "")
             if "messages" in row:
-                q, a = question_of(row), row["messages"][-1]["content"]
+                q, a = row.get("question") or question_of(row), row["messages"][-1]["content"]
                 out.print(f"  [{label}] Q: {_short(q)}\n      A: {_short(a)}", markup=False)
             else:
                 out.print(f"  [{label}] {_short(row['text'])}", markup=False)
