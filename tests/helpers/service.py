@@ -20,10 +20,14 @@ from ragtune.registry import generators
 
 
 class EchoGenerator:
-    """Replies "[1] " + every prompt message; ``model = "delay=S"`` sleeps S s per word."""
+    """Replies "[1] " + every prompt message; ``model = "delay=S"`` sleeps S s per word.
+    ``max_active`` records the most generations that ever ran at the same time."""
 
     name = "echo"
     context_window = 4096
+    active = 0
+    max_active = 0
+    _lock = threading.Lock()
 
     def __init__(self, model: str = "") -> None:
         self.model_name = "echo"
@@ -47,10 +51,17 @@ class EchoGenerator:
         return out
 
     def stream(self, prompt: list[Message], options: GenerationOptions) -> Iterator[str]:
-        for word in self._reply(prompt, options):
-            if self.delay:
-                time.sleep(self.delay)
-            yield word + " "
+        cls = EchoGenerator
+        with cls._lock:
+            cls.active += 1
+            cls.max_active = max(cls.max_active, cls.active)
+        try:
+            for word in self._reply(prompt, options):
+                time.sleep(self.delay or 0.0005)  # a real model takes time; overlaps would show
+                yield word + " "
+        finally:
+            with cls._lock:
+                cls.active -= 1
 
 
 if "echo" not in generators:
@@ -65,6 +76,41 @@ def echo_settings(**generator: Any) -> Settings:
         chunking={"size": 64, "overlap": 8},
         generator={"backend": "echo", **generator},
     )
+
+
+def hammer(
+    url: str, key: str, path: str, bodies: Sequence[dict[str, Any]], clients: int, per_client: int
+) -> tuple[list[float], list[str]]:
+    """``clients`` threads each send ``per_client`` POSTs (cycling through ``bodies``) over
+    keep-alive connections; returns (latencies in s, error descriptions)."""
+    import httpx
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"},
+                          timeout=120) as c:  # fmt: skip
+            for i in range(per_client):
+                started = time.perf_counter()
+                try:
+                    r = c.post(path, json=bodies[(n + i) % len(bodies)])
+                    ok = r.status_code == 200
+                    problem = "" if ok else f"{r.status_code} {r.text[:200]}"
+                except httpx.HTTPError as exc:
+                    problem = f"{type(exc).__name__}: {exc}"
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+                    if problem:
+                        errors.append(problem)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors
 
 
 @contextmanager

@@ -10,27 +10,65 @@ from ragtune.cli.common import console, open_project
 
 
 @click.command()
-@click.option("--strategy", default="rag", show_default=True,
-              help="Default strategy (a request's `model` may pick another; GET /v1/models).")
+@click.option(
+    "--strategy",
+    default="rag",
+    show_default=True,
+    help="Default strategy (a request's `model` may pick another; GET /v1/models).",
+)
 @click.option("--adapter", default=None, help="Default adapter (for ft, ft+rag, raft+rag).")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (0.0.0.0 exposes it to the network).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 exposes it to the network).",
+)
 @click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
-@click.option("--timeout", "timeout_s", type=float, default=120.0, show_default=True,
-              help="Seconds an answer may take (queue + generation) before 504.")
-@click.option("--max-body-mb", type=float, default=20.0, show_default=True,
-              help="Largest request body (uploads included); bigger ones get 413.")
-@click.option("--max-question-chars", type=int, default=2000, show_default=True,
-              help="Longer questions get 422.")
-@click.option("--max-tokens", type=int, default=512, show_default=True,
-              help="Cap on a request's max_tokens.")
-@click.option("--read-workers", type=int, default=2, show_default=True,
-              help="Threads for search and reads (answers always run one at a time).")
-@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Pilot report the UI links to (default: newest .ragtune/reports/**/*.html).")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Seconds an answer may take (queue + generation) before 504.",
+)
+@click.option(
+    "--max-body-mb",
+    type=float,
+    default=20.0,
+    show_default=True,
+    help="Largest request body (uploads included); bigger ones get 413.",
+)
+@click.option(
+    "--max-question-chars",
+    type=int,
+    default=2000,
+    show_default=True,
+    help="Longer questions get 422.",
+)
+@click.option(
+    "--max-tokens", type=int, default=512, show_default=True, help="Cap on a request's max_tokens."
+)
+@click.option(
+    "--read-workers",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Threads for search and reads (answers always run one at a time).",
+)
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Pilot report the UI links to (default: newest .ragtune/reports/**/*.html).",
+)
 @click.option("--no-warm", is_flag=True, help="Load the model on the first question, not at start.")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
 @click.pass_context
 def serve(
     ctx: click.Context, strategy: str, adapter: str | None, host: str, port: int,
@@ -54,6 +92,7 @@ def serve(
     """
     import uvicorn
 
+    from ragtune.service.answering import check_default
     from ragtune.service.app import create_app
     from ragtune.service.deps import ServiceConfig
     from ragtune.store.keys import list_keys
@@ -64,7 +103,7 @@ def serve(
         max_question_chars=max_question_chars, generation_timeout_s=timeout_s,
         max_new_tokens=max_tokens, read_workers=read_workers, warm=not no_warm, report=report,
     )  # fmt: skip
-    project.answer_system(strategy, adapter=adapter)  # a bad strategy/adapter fails here
+    check_default(project, config)  # a bad strategy or adapter fails here, not at start-up
     err = console(err=True)
     if not list_keys(project.store):
         err.print("[yellow]No API keys yet:[/] create one with `ragtune keys create --admin`.")

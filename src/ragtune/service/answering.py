@@ -40,6 +40,20 @@ def default_model(config: ServiceConfig) -> str:
     return f"{config.strategy}:{config.adapter}" if config.adapter else config.strategy
 
 
+def check_default(project: Project, config: ServiceConfig) -> None:
+    """Fail fast (without loading a model) on an unknown strategy or adapter."""
+    from ragtune.finetune.adapters import load_info
+    from ragtune.registry import strategies
+
+    if config.strategy not in strategies:
+        raise UsageError(f"unknown strategy {config.strategy!r}",
+                         f"choose one of: {', '.join(strategies.names())}")  # fmt: skip
+    if needs_adapter(config.strategy) and not config.adapter:
+        raise UsageError(f"the {config.strategy} strategy needs an adapter", "pass --adapter NAME")
+    if config.adapter:
+        load_info(project, config.adapter)
+
+
 def model_ids(project: Project, config: ServiceConfig) -> list[str]:
     """The served default first, then every registered strategy (adapter strategies once
     per registered adapter, as ``STRATEGY:ADAPTER``)."""
