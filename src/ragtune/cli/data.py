@@ -101,6 +101,12 @@ def data() -> None:
     show_default=True,
     help="RAFT: share of examples (per split) whose oracle is left out.",
 )
+@click.option(
+    "--from-feedback",
+    is_flag=True,
+    help="Build from the service's feedback instead: approved answers become train/validation "
+    "examples, rejected ones test cases (test_kind 'rejected'). NAME defaults to 'feedback'.",
+)
 @click.option("-f", "--force", is_flag=True, help="Replace an existing dataset of that name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
 @click.pass_context
@@ -121,6 +127,7 @@ def build(
     raft: bool,
     raft_k: int | None,
     raft_p_missing: float,
+    from_feedback: bool,
     force: bool,
     as_json: bool,
 ) -> None:
@@ -172,6 +179,10 @@ def build(
         raft_record.update(record)
         return card
 
+    if from_feedback:
+        _from_feedback(ctx, "feedback" if name == "default" else name, seed,
+                       include_restricted, force, as_json)  # fmt: skip
+        return
     project = open_project(ctx)
     generator = project.generator(backend, model) if backend or model else None
     options: dict[str, Any] = {
@@ -297,3 +308,20 @@ def _print_card(card: DatasetCard) -> None:
         "dropped: "
         + ", ".join(f"{k.removeprefix('dropped_')} {v}" for k, v in card.filters.items())
     )
+
+
+def _from_feedback(
+    ctx: click.Context, name: str, seed: int, include_restricted: bool, force: bool, as_json: bool
+) -> None:
+    from ragtune.finetune.feedback import build_from_feedback
+
+    card = build_from_feedback(
+        open_project(ctx), name=name, seed=seed, include_restricted=include_restricted,
+        force=force,
+    )  # fmt: skip
+    if as_json:
+        print_json({**card.to_dict(), "path": str(card.path), "warnings": card.warnings})
+        return
+    for warning in card.warnings:
+        console(err=True).print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
+    _print_card(card)

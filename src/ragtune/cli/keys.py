@@ -25,7 +25,9 @@ def keys() -> None:
 @click.option("--admin", is_flag=True, help="May manage documents and see all feedback.")
 @click.option("--json", "as_json", is_flag=True, help="Print the key and its record as JSON.")
 @click.pass_context
-def create(ctx: click.Context, name: str, groups: tuple[str, ...], admin: bool, as_json: bool) -> None:
+def create(
+    ctx: click.Context, name: str, groups: tuple[str, ...], admin: bool, as_json: bool
+) -> None:
     """Create a key and print it once (it cannot be shown again)."""
     from ragtune.store.keys import create_key
 
