@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import write
+from tests.helpers.service import echo_settings, serve_app
 
 from ragtune.project import Project
 from ragtune.service.app import create_app
 from ragtune.service.deps import ServiceConfig
 from ragtune.store.keys import create_key
-from tests.conftest import write
-from tests.helpers.service import echo_settings, serve_app
 
 # Tokens that exist only in group B's document: any of them in a group-A response is a leak
 # (unless the probe itself sent it). "wallaby7731" is never sent by any probe.

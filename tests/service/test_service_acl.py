@@ -9,7 +9,6 @@ same detector with B's key, so the suite cannot pass by detecting nothing.
 from __future__ import annotations
 
 import httpx
-
 from tests.service.conftest import B_SECRETS, Service
 
 QUESTIONS = [

@@ -6,16 +6,19 @@ import json
 
 from tests.service.conftest import Service
 
+PROTECTED = [
+    ("GET", "/v1/models"), ("POST", "/v1/search"), ("POST", "/v1/ask"),
+    ("POST", "/v1/chat/completions"), ("GET", "/v1/documents"),
+    ("GET", "/v1/documents/public/holidays.md"), ("POST", "/v1/documents"),
+    ("DELETE", "/v1/documents/x.md"), ("POST", "/v1/feedback"), ("GET", "/v1/feedback"),
+    ("GET", "/metrics"), ("GET", "/v1/me"), ("GET", "/v1/report"),
+]  # fmt: skip
+
 
 def test_healthz_needs_no_key_and_everything_else_does(service: Service) -> None:
     with service.client(None) as anon:
         assert anon.get("/healthz").json()["status"] == "ok"
-        for method, path in [("GET", "/v1/models"), ("POST", "/v1/search"),
-                             ("POST", "/v1/ask"), ("POST", "/v1/chat/completions"),
-                             ("GET", "/v1/documents"), ("GET", "/v1/documents/public/holidays.md"),
-                             ("POST", "/v1/documents"), ("DELETE", "/v1/documents/x.md"),
-                             ("POST", "/v1/feedback"), ("GET", "/v1/feedback"),
-                             ("GET", "/metrics"), ("GET", "/v1/me"), ("GET", "/v1/report")]:  # fmt: skip
+        for method, path in PROTECTED:
             r = anon.request(method, path, json={})
             assert r.status_code == 401, (method, path, r.text)
             assert r.json()["error"]["type"] == "unauthorized"
@@ -28,7 +31,8 @@ def test_healthz_needs_no_key_and_everything_else_does(service: Service) -> None
 def test_search_ask_and_models(service: Service) -> None:
     with service.client(service.keys.a) as c:
         ids = [m["id"] for m in c.get("/v1/models").json()["data"]]
-        assert ids[0] == "rag" and "base" in ids
+        assert ids[0] == "rag" and {"base", "extract"} <= set(ids)
+        assert not [i for i in ids if i.startswith(("ft", "raft"))]  # no adapters trained
         hits = c.post("/v1/search", json={"query": "salary bands", "k": 3}).json()["data"]
         assert hits and hits[0]["chunk"]["doc_id"] == "alpha/salaries.md"
         r = c.post("/v1/ask", json={"question": "When are salary bands reviewed?"})
@@ -38,12 +42,15 @@ def test_search_ask_and_models(service: Service) -> None:
         assert answer["citations"][0]["doc_id"] == answer["contexts"][0]["chunk"]["doc_id"]
         assert {"retrieve", "generate", "queue"} <= set(answer["timings"])
         assert answer["id"]
+        r = c.post("/v1/ask", json={"question": "salary bands", "model": "extract", "stream": True})
+        assert r.status_code == 200 and '"type": "answer"' in r.text  # no model, no tokens
 
 
 def test_ask_streams_tokens_then_the_answer(service: Service) -> None:
-    with service.client(service.keys.a) as c, c.stream(
-        "POST", "/v1/ask", json={"question": "vacation days", "stream": True}
-    ) as r:
+    with (
+        service.client(service.keys.a) as c,
+        c.stream("POST", "/v1/ask", json={"question": "vacation days", "stream": True}) as r,
+    ):
         assert r.status_code == 200
         events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
     tokens = [e["text"] for e in events if e["type"] == "token"]

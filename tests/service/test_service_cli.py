@@ -13,15 +13,17 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
+from tests.conftest import write
 
 from ragtune.cli.main import cli
-from tests.conftest import write
 
 
 def _project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     write(root / "ragtune.toml", '[embedder]\nname = "hash"\n[chunking]\nsize = 64\noverlap = 8\n')
-    write(root / "docs" / "a.md", "---\ngroups: [hr]\n---\n# Leave\n\nParental leave is 16 weeks.\n")
+    write(
+        root / "docs" / "a.md", "---\ngroups: [hr]\n---\n# Leave\n\nParental leave is 16 weeks.\n"
+    )
     write(root / "docs" / "p.md", "# Lunch\n\nLunch is served at noon.\n")
     runner = CliRunner()
     assert runner.invoke(cli, ["-C", str(root), "init"]).exit_code == 0

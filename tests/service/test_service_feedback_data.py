@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from tests.service.conftest import make_keys, make_project
 
 from ragtune.cli.main import cli
 from ragtune.finetune.data import load_split
 from ragtune.store.feedback import add_feedback, record_answer
-from tests.service.conftest import make_keys, make_project
 
 
 def test_build_from_feedback(tmp_path: Path) -> None:
@@ -38,7 +38,9 @@ def test_build_from_feedback(tmp_path: Path) -> None:
     assert card["name"] == "feedback" and card["generator"] == "feedback"
     assert any("restricted" in w for w in card["warnings"])
     assert any("equally often" in w for w in card["warnings"])
-    trained = load_split(project, "feedback", "train") + load_split(project, "feedback", "validation")
+    trained = load_split(project, "feedback", "train") + load_split(
+        project, "feedback", "validation"
+    )
     assert [row["messages"][-1]["content"] for row in trained] == [asked["good"].text]
     assert trained[0]["source"]["doc_id"] == "public/holidays.md"
     (case,) = load_split(project, "feedback", "test")
@@ -51,7 +53,9 @@ def test_build_from_feedback(tmp_path: Path) -> None:
     r = runner.invoke(cli, ["-C", str(project.root), "data", "build", "--from-feedback",
                             "--include-restricted", "--force", "--json"])  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["counts"]["train"] + json.loads(r.output)["counts"]["validation"] == 2
+    assert (
+        json.loads(r.output)["counts"]["train"] + json.loads(r.output)["counts"]["validation"] == 2
+    )
     project.close()
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from tests.helpers.service import EchoGenerator, hammer, serve_app
+from tests.service.conftest import make_keys, make_project
 
 from ragtune.service.app import create_app
 from ragtune.service.deps import ServiceConfig
 from ragtune.store.feedback import list_feedback
-from tests.helpers.service import EchoGenerator, hammer, serve_app
-from tests.service.conftest import make_keys, make_project
 
 
 def _auth(key: str) -> dict[str, str]:
@@ -26,9 +26,10 @@ def test_timeout_is_504_and_frees_the_model(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", model="delay=0.05")  # ~100 words: ~5 s an answer
     keys = make_keys(project)
     config = ServiceConfig(generation_timeout_s=1.5)
-    with serve_app(create_app(project, config)) as url, httpx.Client(
-        base_url=url, headers=_auth(keys.a), timeout=30
-    ) as c:
+    with (
+        serve_app(create_app(project, config)) as url,
+        httpx.Client(base_url=url, headers=_auth(keys.a), timeout=30) as c,
+    ):
         started = time.perf_counter()
         r = c.post("/v1/ask", json={"question": "vacation days"})
         assert r.status_code == 504 and r.json()["error"]["type"] == "timeout"
@@ -83,8 +84,14 @@ def test_load_search_and_ask(tmp_path: Path) -> None:
     out: dict[str, tuple[list[float], list[str]]] = {}
     started = time.perf_counter()
     with serve_app(create_app(project, ServiceConfig())) as url:
-        asker = threading.Thread(target=lambda: out.__setitem__("ask", hammer(
-            url, keys.a, "/v1/ask", [{"question": "vacation days"}], clients=8, per_client=5)))
+        asker = threading.Thread(
+            target=lambda: out.__setitem__(
+                "ask",
+                hammer(
+                    url, keys.a, "/v1/ask", [{"question": "vacation days"}], clients=8, per_client=5
+                ),
+            )
+        )
         asker.start()
         out["search"] = hammer(url, keys.a, "/v1/search", queries, clients=16, per_client=200)
         asker.join()

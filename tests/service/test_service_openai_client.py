@@ -10,14 +10,14 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from tests.conftest import write
+from tests.helpers.service import serve_app
+from tests.service.conftest import DOCS, Keys, Service, make_keys
 
 from ragtune.config import Settings
 from ragtune.project import Project
 from ragtune.service.app import create_app
 from ragtune.service.deps import ServiceConfig
-from tests.conftest import write
-from tests.service.conftest import DOCS, Keys, Service, make_keys
-from tests.helpers.service import serve_app
 
 QUESTION = "How many vacation days do new hires get?"
 
@@ -50,7 +50,10 @@ def test_openai_client_chat_plain_and_streamed(real_service: Service) -> None:
     assert all(c["doc_id"] != "beta/b-secret-plan.md" for c in extra["citations"])
 
     stream = client.chat.completions.create(
-        model="rag", messages=messages, max_tokens=24, stream=True  # type: ignore[arg-type]
+        model="rag",
+        messages=messages,
+        max_tokens=24,
+        stream=True,  # type: ignore[arg-type]
     )
     chunks = list(stream)
     pieces = [c.choices[0].delta.content or "" for c in chunks if c.choices]

@@ -8,16 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.helpers.service import serve_app
+from tests.service.conftest import Service, make_keys, make_project
 
 from ragtune.service.app import create_app
 from ragtune.service.deps import ServiceConfig
 from ragtune.store.feedback import list_feedback
-from tests.helpers.service import serve_app
-from tests.service.conftest import Service, make_keys, make_project
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
 
 
 @pytest.fixture

@@ -111,5 +111,5 @@ def serve(
     err.print(f"Serving {project.root} on http://{host}:{port}  (UI at /, API at /v1)")
     uvicorn.run(
         create_app(project, config), host=host, port=port, log_level=log_level,
-        timeout_graceful_shutdown=max(timeout_s, 5.0),
+        timeout_graceful_shutdown=int(max(timeout_s, 5.0)),
     )  # fmt: skip

@@ -74,8 +74,9 @@ def _rows(
                                      source=_source(r)))  # fmt: skip
         else:
             row = make_row("feedback", f"feedback-{answer_id}", messages=[user], source=_source(r))
-            rejected.append({**row, "test_kind": "rejected", "rejected_answer": r.answer,
-                             "comment": r.comment, "strategy": r.strategy, "model": r.model})  # fmt: skip
+            extra = {"test_kind": "rejected", "rejected_answer": r.answer, "comment": r.comment,
+                     "strategy": r.strategy, "model": r.model}  # fmt: skip
+            rejected.append({**row, **extra})
     if restricted:
         warnings.append(f"skipped {restricted} answer(s) drawn from restricted documents; "
                         "--include-restricted uses them")  # fmt: skip

@@ -24,8 +24,6 @@ from ragtune.service.metrics import Metrics
 from ragtune.store.feedback import record_answer
 from ragtune.types import Answer
 
-# Strategy names made of these parts run a fine-tuned adapter (ft, ft+rag, raft+rag).
-_ADAPTER_PARTS = frozenset({"ft", "raft"})
 
 
 class Cancelled(Exception):
@@ -33,7 +31,10 @@ class Cancelled(Exception):
 
 
 def needs_adapter(strategy: str) -> bool:
-    return bool(_ADAPTER_PARTS & set(strategy.split("+")))
+    """ft, ft+rag and raft+rag run a fine-tuned adapter; they are listed once per adapter."""
+    from ragtune.strategies import NEEDS_ADAPTER
+
+    return strategy in NEEDS_ADAPTER
 
 
 def default_model(config: ServiceConfig) -> str:
@@ -180,7 +181,11 @@ class Answering:
         can still answer with a proper HTTP status."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        job.sink = lambda piece: loop.call_soon_threadsafe(queue.put_nowait, ("token", piece))
+
+        def sink(piece: str) -> None:  # called on the model thread
+            loop.call_soon_threadsafe(queue.put_nowait, ("token", piece))
+
+        job.sink = sink
         future = self._submit(job)
         future.add_done_callback(
             lambda _: loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
@@ -247,9 +252,7 @@ def _as_service_error(exc: BaseException) -> ServiceError:
     return ServiceError(500, f"internal error: {type(exc).__name__}")
 
 
-def options_for(
-    config: ServiceConfig, max_tokens: int | None, **given: Any
-) -> dict[str, Any]:
+def options_for(config: ServiceConfig, max_tokens: int | None, **given: Any) -> dict[str, Any]:
     """Generation overrides from a request; max_tokens is capped by the server's limit."""
     options = {k: v for k, v in given.items() if v is not None}
     if "stop" in options:

@@ -13,6 +13,7 @@ folder (its own SQLite connection and dense-index cache, one shared embedder beh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import shutil
 import tempfile
@@ -114,7 +115,7 @@ class Runtime:
         # (two threads rewriting one cache file would corrupt it), one shared embedder.
         clone = Project(self.project.root, self.project.settings)
         if self.embedder is not None:
-            clone.embedder = self.embedder  # type: ignore[assignment]
+            clone.embedder = self.embedder
         from ragtune.store.vectors import DenseIndex
 
         number = next(self._numbers)
@@ -137,7 +138,8 @@ class Runtime:
 
     def _warm(self) -> None:
         system = self.local().answer_system(self.config.strategy, adapter=self.config.adapter)
-        _ = system.generator.context_window  # loads the weights
+        if system.generator is not None:  # an extractive strategy has no model to load
+            _ = system.generator.context_window  # loads the weights
 
     async def run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on ``pool`` and await its result."""
@@ -149,9 +151,9 @@ class Runtime:
             pool.shutdown(wait=True, cancel_futures=True)
         with self._clones_lock:
             for clone in self._clones:
-                try:
+                # A connection belongs to its (now finished) thread; closing it from here
+                # raises, and garbage collection closes it anyway.
+                with contextlib.suppress(Exception):
                     clone.close()
-                except Exception:  # a connection of an exited thread; nothing to keep
-                    pass
             self._clones.clear()
         shutil.rmtree(self._cache, ignore_errors=True)

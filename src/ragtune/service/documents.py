@@ -125,8 +125,7 @@ def list_visible(project: Project, who: Caller) -> list[dict[str, Any]]:
     """Documents the caller may read (every document for an admin), without their text."""
     sql, params = _visible(who)
     rows = project.store.conn.execute(
-        f"SELECT {_COLUMNS}, length(d.text) AS n_chars FROM documents d WHERE {sql}"
-        " ORDER BY d.id",
+        f"SELECT {_COLUMNS}, length(d.text) AS n_chars FROM documents d WHERE {sql} ORDER BY d.id",
         params,
     ).fetchall()
     return [_summary(r, who) for r in rows]
@@ -161,4 +160,3 @@ def _summary(row: Any, who: Caller) -> dict[str, Any]:
     if who.admin:
         out["source_path"] = row["source_path"]
     return out
-

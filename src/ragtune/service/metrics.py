@@ -26,9 +26,7 @@ class Metrics:
         self.answers = Counter(
             "ragtune_answers", "Answers given, by strategy", ["strategy"], registry=r
         )
-        self.tokens = Counter(
-            "ragtune_generated_tokens", "Tokens generated in answers", registry=r
-        )
+        self.tokens = Counter("ragtune_generated_tokens", "Tokens generated in answers", registry=r)
         self.timeouts = Counter(
             "ragtune_generation_timeouts", "Answers that ran past the timeout", registry=r
         )

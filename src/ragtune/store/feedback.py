@@ -110,10 +110,21 @@ def list_feedback(
     rows = store.conn.execute(sql + " ORDER BY f.id", params).fetchall()
     return [
         FeedbackRecord(
-            id=r[0], answer_id=r[1], key_id=r[2], rating=r[3], comment=r[4], created_at=r[5],
-            question=r[6], answer=r[7], strategy=r[8], model=r[9], adapter=r[10],
-            citations=json.loads(r[11]), doc_ids=json.loads(r[12]), restricted=bool(r[13]),
-        )  # fmt: skip
+            id=r[0],
+            answer_id=r[1],
+            key_id=r[2],
+            rating=r[3],
+            comment=r[4],
+            created_at=r[5],
+            question=r[6],
+            answer=r[7],
+            strategy=r[8],
+            model=r[9],
+            adapter=r[10],
+            citations=json.loads(r[11]),
+            doc_ids=json.loads(r[12]),
+            restricted=bool(r[13]),
+        )
         for r in rows
     ]
 

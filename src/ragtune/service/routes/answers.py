@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from ragtune.service.answering import (
-    AnswerJob,
     Answering,
+    AnswerJob,
     check_filters,
     model_ids,
     options_for,
@@ -158,9 +158,9 @@ async def chat(
     chunk_id = f"chatcmpl-{job.queued_at:.0f}-{id(job):x}"
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
         return _sse({"id": chunk_id, "object": "chat.completion.chunk", "created": created,
-                     "model": body.model, **extra,
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})  # fmt: skip
+                     "model": body.model, **extra, "choices": [choice]})  # fmt: skip
 
     async def body_iter() -> AsyncIterator[bytes]:
         yield chunk({"role": "assistant", "content": ""})
