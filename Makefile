@@ -4,9 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ragtune-installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup chromium demo test lint bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) chromium
+
+# The web UI test drives Debian's chromium through Playwright (which never downloads a
+# browser). Installed when missing; where apt-get is unavailable it warns, and the UI test
+# then fails rather than being skipped.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	  else echo "warning: chromium is missing and apt-get is unavailable"; fi; }
 
 # torch==2.13.0 first: it is the CPU wheel on local disk. A plain `torch` requirement
 # (or a package that pulls torch first) would download a multi-GB CUDA build.
@@ -35,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/ingest_speed.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/finetune_sample.py
+	$(BIN)/python bench/service_load.py
 	$(BIN)/python bench/report.py
 
 clean:
