@@ -1,6 +1,7 @@
 """RAFT data: the plain QA split kept, oracle share, retrieved distractors, serving prompts."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,7 @@ def test_bad_options_refused(project: Project, builder: PromptBuilder) -> None:
         ({"p_missing": 1.5}, "--raft-p-missing must be in [0, 1], got 1.5"),
         ({"name": "bad name"}, "bad dataset name 'bad name'"),
     ]:
-        with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        with pytest.raises(UsageError, match=re.escape(message)):
             build_raft_dataset(project, builder=builder, **kw)
     build_raft_dataset(project, name="x", builder=builder, k=1)
     with pytest.raises(UsageError, match="dataset 'x' already exists"):
