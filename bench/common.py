@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 import platform
-import re
 import subprocess
-from collections import Counter
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ragtune.evaluation.metrics.answers import token_f1  # noqa: F401  (re-exported)
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -66,14 +67,26 @@ def save(name: str, data: dict[str, Any]) -> Path:
     return path
 
 
-_WORD = re.compile(r"\w+")
+BUILD = REPO.parent / "shared" / "benchdata" / "build.py"
+DATA = BENCH / ".data" / "benchdata"
 
 
-def token_f1(pred: str, gold: str) -> float:
-    """SQuAD-style token F1 over lower-cased word tokens."""
-    p, g = _WORD.findall(pred.lower()), _WORD.findall(gold.lower())
-    common = sum((Counter(p) & Counter(g)).values())
-    if not p or not g or not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
+def benchdata() -> Path:
+    if not (DATA / "qa.jsonl").exists():
+        result = subprocess.run([sys.executable, str(BUILD), "--out", str(DATA)])
+        if result.returncode != 0:
+            sys.exit("benchdata could not be built; run the apt-get line printed above (as root)")
+    return DATA
+
+
+def pick_files(data: Path, budget_mb: float) -> list[Path]:
+    manifest = load_jsonl(data / "corpus" / "manifest.jsonl")
+    faq = [data / m["path"] for m in manifest if m["group"] == "faq"]
+    ref = sorted(data / m["path"] for m in manifest if m["group"] == "ref")
+    chosen, total = list(faq), sum(p.stat().st_size for p in faq)
+    for path in ref:
+        if total > budget_mb * 1e6:
+            break
+        chosen.append(path)
+        total += path.stat().st_size
+    return chosen

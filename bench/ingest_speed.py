@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,32 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, load_jsonl, save
+from common import benchdata, load_jsonl, pick_files, save
 from ragtune.project import Project
-
-BUILD = REPO.parent / "shared" / "benchdata" / "build.py"
-DATA = Path(__file__).resolve().parent / ".data" / "benchdata"
-
-
-def benchdata() -> Path:
-    if not (DATA / "qa.jsonl").exists():
-        result = subprocess.run([sys.executable, str(BUILD), "--out", str(DATA)])
-        if result.returncode != 0:
-            sys.exit("benchdata could not be built; run the apt-get line printed above (as root)")
-    return DATA
-
-
-def pick_files(data: Path, budget_mb: float) -> list[Path]:
-    manifest = load_jsonl(data / "corpus" / "manifest.jsonl")
-    faq = [data / m["path"] for m in manifest if m["group"] == "faq"]
-    ref = sorted(data / m["path"] for m in manifest if m["group"] == "ref")
-    chosen, total = list(faq), sum(p.stat().st_size for p in faq)
-    for path in ref:
-        if total > budget_mb * 1e6:
-            break
-        chosen.append(path)
-        total += path.stat().st_size
-    return chosen
 
 
 class TimedEmbedder:

@@ -1,0 +1,179 @@
+"""What a tiny generator can do: plain script vs ragtune rag vs extract, and abstention.
+
+    .venv/bin/python bench/small_model.py [--n 177] [--mb 0.5] [--sweep]
+
+1. Python FAQ (../shared/benchdata, FAQ pages in the corpus plus reference pages up to --mb):
+   token F1 / ROUGE-L against the FAQ answer's first sentence for the plain peer script
+   (bench/peers/plain_rag.py: BM25 top-3 + the same SmolLM2, no tricks), ragtune `rag` with
+   its defaults and ragtune `extract` (no model), with bootstrap 95 % CIs and paired
+   differences against the plain script on the same questions. Abstention is switched off
+   here: every FAQ question is answerable, and abstaining is scored separately (3).
+2. --sweep: the small-model defaults for `rag`, one knob at a time on the bundled sample's
+   answerable questions (context budget, repetition penalty, answer cap, stop, prompt).
+3. Abstention on the sample (10 unanswerable, 75 answerable): threshold calibrated on one
+   half of the questions, judged on the other (2-fold), and the built-in default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import BENCH, REPO, benchdata, load_jsonl, pick_files, save
+from peers.plain_rag import answer_all
+from ragtune.evaluation.metrics.answers import rouge_l, token_f1
+from ragtune.evaluation.stats import bootstrap_ci, paired_difference
+from ragtune.models import hf_folder
+from ragtune.project import Project
+from ragtune.retrieval.answerability import DEFAULT_THRESHOLD, calibrate, evidence_scores
+
+SAMPLE = REPO / "examples"
+
+
+def scores(preds: list[str], golds: list[str]) -> dict[str, list[float]]:
+    return {
+        "f1": [token_f1(p, g) for p, g in zip(preds, golds, strict=True)],
+        "rouge_l": rouge_l(preds, golds),
+    }
+
+
+def summary(per: dict[str, dict[str, list[float]]], anchor: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, metrics in per.items():
+        out[name] = {m: bootstrap_ci(v, seed=0).to_dict() for m, v in metrics.items()}
+        if name != anchor:
+            out[name]["vs_" + anchor] = {
+                m: paired_difference(v, per[anchor][m], seed=0).to_dict()
+                for m, v in metrics.items()
+            }
+    return out
+
+
+def faq(n: int, mb: float) -> dict[str, Any]:
+    data = benchdata()
+    files = pick_files(data, mb)
+    rows = [r for r in load_jsonl(data / "qa.jsonl") if r["answer_first_sentence"].strip()]
+    random.Random(0).shuffle(rows)
+    rows = rows[:n]
+    questions = [r["question"] for r in rows]
+    golds = [r["answer_first_sentence"] for r in rows]
+    per, seconds = {}, {}
+    started = time.perf_counter()
+    per["plain"] = scores(answer_all(questions, files, str(hf_folder(""))), golds)
+    seconds["plain"] = time.perf_counter() - started
+    root = BENCH / ".data" / f"faq_project_{mb}"
+    project = Project.init(root)
+    project.settings.abstention.enabled = False
+    corpus = tempfile.mkdtemp()
+    for f in files:  # one flat folder of the chosen files, ingested incrementally
+        shutil.copy(f, Path(corpus) / f"{f.parent.name}__{f.name}")
+    project.ingest([corpus])
+    for name in ("rag", "extract"):
+        started = time.perf_counter()
+        answers = project.answer_system(name).answer_many(questions)
+        seconds[name] = time.perf_counter() - started
+        per[name] = scores([a.text for a in answers], golds)
+    return {
+        "n": len(rows), "files": len(files), "chunks": project.store.count_chunks(),
+        "seconds": seconds, "results": summary(per, "plain"),
+    }  # fmt: skip
+
+
+# Each row changes the previous defaults (the first row) in one or two knobs.
+BEFORE: dict[str, Any] = {
+    "k": 5, "context_tokens": 1024, "repetition_penalty": 1.1, "max_new_tokens": 128, "stop": (),
+}  # fmt: skip
+SWEEP: list[tuple[str, dict[str, Any]]] = [
+    ("before: k=5, 1024 context tokens, rp 1.1, 128 new tokens", {}),
+    ("k=3", {"k": 3}),
+    ("k=3, 384 context tokens", {"k": 3, "context_tokens": 384}),
+    ("k=3, rp 1.0", {"k": 3, "repetition_penalty": 1.0}),
+    ("k=3, rp 1.3", {"k": 3, "repetition_penalty": 1.3}),
+    ("k=3, 64 new tokens, stop at a blank line", {"k": 3, "max_new_tokens": 64, "stop": ("\n\n",)}),
+]
+
+
+def sweep(project: Project) -> list[dict[str, Any]]:
+    items = [r for r in load_jsonl(SAMPLE / "eval.jsonl") if not r["unanswerable"]]
+    questions, golds = [r["question"] for r in items], [r["answer"] for r in items]
+    project.settings.abstention.enabled = False
+    out, base = [], None
+    for label, change in SWEEP:
+        knobs = {**BEFORE, **change}
+        k = knobs.pop("k")
+        project.settings.prompt.context_tokens = knobs.pop("context_tokens")
+        system = project.answer_system("rag", options=knobs)
+        started = time.perf_counter()
+        answers = system.answer_many(questions, k=k)
+        per = scores([a.text for a in answers], golds)
+        row = {"config": label, "seconds": time.perf_counter() - started,
+               **{m: bootstrap_ci(v, seed=0).to_dict() for m, v in per.items()}}  # fmt: skip
+        if base is None:
+            base = per
+        else:
+            row["f1_vs_before"] = paired_difference(per["f1"], base["f1"], seed=0).to_dict()
+        print(label, row["f1"]["mean"], flush=True)
+        out.append(row)
+    return out
+
+
+def rates(threshold: float, ans: list[float], una: list[float]) -> dict[str, float]:
+    return {
+        "threshold": threshold,
+        "abstain_unanswerable": sum(x < threshold for x in una) / len(una),
+        "false_abstain": sum(x < threshold for x in ans) / len(ans),
+    }
+
+
+def abstention(project: Project) -> dict[str, Any]:
+    items = load_jsonl(SAMPLE / "eval.jsonl")
+    s = evidence_scores(project, [r["question"] for r in items])
+    ans = [x for x, r in zip(s, items, strict=True) if not r["unanswerable"]]
+    una = [x for x, r in zip(s, items, strict=True) if r["unanswerable"]]
+    folds = []
+    for fit, held in ((0, 1), (1, 0)):
+        cal = calibrate(ans[fit::2], una[fit::2], 0.10)
+        folds.append(rates(cal.threshold, ans[held::2], una[held::2]))
+    return {
+        "n_answerable": len(ans), "n_unanswerable": len(una), "folds": folds,
+        "default": rates(DEFAULT_THRESHOLD, ans, una),
+    }  # fmt: skip
+
+
+def sample_project() -> Project:
+    root = BENCH / ".data" / "sample_project"
+    project = Project.init(root)
+    project.ingest([SAMPLE / "docs"])
+    return project
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=177, help="FAQ questions (177 = all)")
+    ap.add_argument("--mb", type=float, default=0.5, help="corpus size: FAQ + reference pages")
+    ap.add_argument("--sweep", action="store_true", help="also sweep the rag defaults")
+    ap.add_argument("--skip-faq", action="store_true")
+    args = ap.parse_args()
+    started = time.perf_counter()
+    result: dict[str, Any] = {}
+    sample = sample_project()
+    result["abstention_sample"] = abstention(sample)
+    print("abstention", result["abstention_sample"], flush=True)
+    if args.sweep:
+        result["sweep_sample"] = sweep(sample)
+    if not args.skip_faq:
+        result["faq"] = faq(args.n, args.mb)
+    result["wall_s"] = time.perf_counter() - started
+    print(save("small_model", result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Abstention and extract on the bundled sample with the packaged MiniLM (the real path)."""
+
+import pytest
+from tests.conftest import EXAMPLES
+
+from ragtune.evaluation.datasets import load_eval_file
+from ragtune.project import Project
+from ragtune.retrieval.answerability import DEFAULT_THRESHOLD, calibrate, evidence_scores
+
+pytestmark = pytest.mark.slow
+
+
+def test_abstention_separates_unanswerable_questions(sample_project: Project) -> None:
+    items = [i for i in load_eval_file(EXAMPLES / "eval.jsonl")]
+    scores = evidence_scores(sample_project, [i.question for i in items])
+    ans = [s for s, i in zip(scores, items, strict=True) if not i.unanswerable]
+    una = [s for s, i in zip(scores, items, strict=True) if i.unanswerable]
+    assert len(una) >= 10 and len(ans) >= 70
+    # Calibrated on even-numbered questions, judged on the odd ones (no peeking).
+    fit = calibrate(ans[::2], una[::2], max_false_abstention=0.10)
+    held_ans, held_una = ans[1::2], una[1::2]
+    abstain = sum(s < fit.threshold for s in held_una) / len(held_una)
+    false = sum(s < fit.threshold for s in held_ans) / len(held_ans)
+    assert abstain >= 0.5 and false <= 0.15, (fit, abstain, false)
+    # The built-in default holds on the whole set, as its comment says.
+    assert sum(s < DEFAULT_THRESHOLD for s in una) / len(una) >= 0.5
+    assert sum(s < DEFAULT_THRESHOLD for s in ans) / len(ans) <= 0.10
+
+
+def test_extract_quotes_the_source_document(sample_project: Project) -> None:
+    items = [i for i in load_eval_file(EXAMPLES / "eval.jsonl") if not i.unanswerable][:20]
+    system = sample_project.answer_system("extract")
+    answers = system.answer_many([i.question for i in items])
+    right = 0
+    for item, answer in zip(items, answers, strict=True):
+        for c in answer.citations:
+            assert sample_project.document(c.doc_id).text[c.start : c.end] == c.quote
+        right += bool(answer.citations) and answer.citations[0].doc_id in item.source_docs
+    assert right >= 15, right
