@@ -13,6 +13,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, RESULTS_DIR
+from report_hybrids import hybrids_section
 
 
 def load(name: str) -> dict[str, Any] | None:
@@ -162,6 +163,28 @@ def finetune_section(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def service_section(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Service under load (`bench/service_load.py`)",
+        "",
+        f"`ragtune serve` as its own process on loopback: {data['docs']}. Clients are threads "
+        "with keep-alive connections, each sending its requests one after another; the "
+        f"evaluation questions of the sample in turn. Answers: max_tokens {data['max_tokens']}, "
+        "generated one at a time by design (the model thread), so their latency includes "
+        "queueing behind the other clients' answers.",
+        "",
+        "| endpoint | clients | requests | errors | p50 ms | p95 ms | p99 ms | requests/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in ("search", "ask"):
+        r = data[name]
+        lines.append(
+            f"| /v1/{name} | {r['clients']} | {r['requests']} | {r['errors']} "
+            f"| {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['per_s']:.1f} |"
+        )
+    return [*lines, ""]
+
+
 def main() -> None:
     lines = [
         "# Benchmark results",
@@ -175,6 +198,8 @@ def main() -> None:
         ("ingest_speed", ingest_section),
         ("generation", generation_section),
         ("finetune_sample", finetune_section),
+        ("service_load", service_section),
+        ("hybrids_sample", hybrids_section),
     )
     for name, render in sections:
         data = load(name)

@@ -25,7 +25,6 @@ from ragtune.store.feedback import record_answer
 from ragtune.types import Answer
 
 
-
 class Cancelled(Exception):
     """Raised inside a job's token callback to stop generation."""
 
@@ -191,9 +190,13 @@ class Answering:
             lambda _: loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
         )
         deadline = loop.time() + self.timeout
-        first = await self._next(queue, deadline, job)  # raises 504 before any header
-        if first[0] == "done":
-            _raise_failure(future)
+        try:
+            first = await self._next(queue, deadline, job)  # raises 504 before any header
+            if first[0] == "done":
+                _raise_failure(future)
+        except BaseException:  # also the client going away before the first token
+            job.cancel.set()
+            raise
         return self._events(first, queue, deadline, job, future)
 
     async def _next(
