@@ -13,7 +13,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, RESULTS_DIR
-from report_hybrids import hybrids_section
 
 
 def load(name: str) -> dict[str, Any] | None:
@@ -199,7 +198,6 @@ def main() -> None:
         ("generation", generation_section),
         ("finetune_sample", finetune_section),
         ("service_load", service_section),
-        ("hybrids_sample", hybrids_section),
     )
     for name, render in sections:
         data = load(name)
