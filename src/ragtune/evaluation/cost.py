@@ -12,7 +12,7 @@
 Example::
 
     costs = {"rag": StrategyCost(0.004, 0.0), "ft": StrategyCost(0.002, 0.05)}
-    break_even(costs)   # [{"a": "ft", "b": "rag", "queries": 25000.0, ...}]
+    break_even(costs)   # [{"a": "ft", "b": "rag", "queries": 25.0, ...}]
 """
 
 from __future__ import annotations

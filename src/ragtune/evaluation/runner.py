@@ -221,15 +221,14 @@ class Runner:
         self.store.put_meta("fresh:reindex", info)
         adapters: dict[str, str] = {}
         if self.config.retrain:
-            for spec in self.config.strategies:
-                if spec.adapter and spec.adapter not in adapters.values():
-                    key = f"fresh:retrain:{spec.adapter}"
-                    if self.store.meta(key) is None:
-                        name, seconds = freshness.retrain(copy, spec.adapter, self.config.seed)
-                        self.store.put_meta(key, {"adapter": name, "seconds": seconds})
-                for s in self.config.strategies:
-                    if s.adapter:
-                        adapters[s.label] = self.store.meta(f"fresh:retrain:{s.adapter}")["adapter"]
+            specs = self.config.strategies
+            for adapter in sorted({s.adapter for s in specs if s.adapter}):
+                key = f"fresh:retrain:{adapter}"
+                if self.store.meta(key) is None:
+                    name, seconds = freshness.retrain(copy, adapter, self.config.seed)
+                    self.store.put_meta(key, {"adapter": name, "seconds": seconds})
+            adapters = {s.label: self.store.meta(f"fresh:retrain:{s.adapter}")["adapter"]
+                        for s in specs if s.adapter}  # fmt: skip
         for spec in self.config.strategies:  # no retrieval, same model: the same answers
             if spec.label not in adapters and not self.store.meta(f"retrieves:{spec.label}"):
                 main = self.store.answers("main", spec.label)

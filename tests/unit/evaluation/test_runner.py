@@ -131,3 +131,16 @@ def test_plan_strategies_skips_adapter_ones_without_adapters(eval_project: Proje
         plan_strategies(eval_project, ["nope"], [])
     specs, _ = plan_strategies(eval_project, ["rag", "ft"], ["ft=my-lora", "x"])
     assert [s.label for s in specs] == ["rag", "ft:my-lora"]
+
+
+def test_llm_judge_failures_are_counted_and_cached(eval_project: Project) -> None:
+    items = _items()[:6]
+    # The fake backend answers with a passage sentence, never "1: yes": every judgement fails.
+    runner = Runner(eval_project, items, _config(judge=fake.NAME))
+    results = runner.run()
+    failures = results["judge"]["failures"]["rag"]
+    assert failures["faithfulness"] > 0 and failures["context_recall"] > 0
+    assert results["metrics"]["ragas"]["faithfulness"]["rag"]["n"] == 0
+    cached = runner.store.judgements(fake.NAME, "main", "rag")
+    assert set(cached) == {i.id for i in items}
+    runner.close()
