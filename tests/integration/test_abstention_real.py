@@ -16,12 +16,14 @@ def test_abstention_separates_unanswerable_questions(sample_project: Project) ->
     ans = [s for s, i in zip(scores, items, strict=True) if not i.unanswerable]
     una = [s for s, i in zip(scores, items, strict=True) if i.unanswerable]
     assert len(una) >= 10 and len(ans) >= 70
-    # Calibrated on even-numbered questions, judged on the odd ones (no peeking).
-    fit = calibrate(ans[::2], una[::2], max_false_abstention=0.10)
-    held_ans, held_una = ans[1::2], una[1::2]
-    abstain = sum(s < fit.threshold for s in held_una) / len(held_una)
-    false = sum(s < fit.threshold for s in held_ans) / len(held_ans)
-    assert abstain >= 0.5 and false <= 0.15, (fit, abstain, false)
+    # Two-fold: calibrated on one half, judged on the other (no peeking). With 5 unanswerable
+    # questions per half the folds are noisy, so the mean over both folds is checked.
+    abstain, false = [], []
+    for fit, held in ((0, 1), (1, 0)):
+        t = calibrate(ans[fit::2], una[fit::2], max_false_abstention=0.10).threshold
+        abstain.append(sum(s < t for s in una[held::2]) / len(una[held::2]))
+        false.append(sum(s < t for s in ans[held::2]) / len(ans[held::2]))
+    assert sum(abstain) / 2 >= 0.5 and sum(false) / 2 <= 0.15, (abstain, false)
     # The built-in default holds on the whole set, as its comment says.
     assert sum(s < DEFAULT_THRESHOLD for s in una) / len(una) >= 0.5
     assert sum(s < DEFAULT_THRESHOLD for s in ans) / len(ans) <= 0.10

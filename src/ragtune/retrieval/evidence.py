@@ -37,12 +37,14 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+(?=\s|$)|(?=\n)|$)")
 _STOP = frozenset(
     "a about after all also an and any are as at be been before being but by can could did do "
+    "many much "
     "does doing for from get gets got had has have how i if in into is it its just may me "
     "might more most must my no not of on one only or other our out over own same should so "
     "some such than that the their them then there these they this those through to too under "
     "until up us very was we were what when where which while who whom why will with would "
     "you your".split()
 )
+CACHE_CHUNKS = 4096  # chunks whose sentence vectors are kept (~60 MB at 384 dims)
 COSINE_WEIGHT = 0.5  # score = w * cosine + (1 - w) * coverage; measured in bench/small_model.py
 
 
@@ -102,6 +104,28 @@ class EvidenceScorer:
         self.embedder = embedder
         self.store = store
         self.cosine_weight = cosine_weight
+        # Sentence vectors per chunk id: chunk ids are content hashes, so a cached entry can
+        # never be stale, and a pilot asking several strategies the same question pays once.
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _sentence_vectors(self, hits: Sequence[ScoredChunk], texts: list[list[str]]) -> np.ndarray:
+        missing = [
+            (h.chunk.id, t)
+            for h, t in zip(hits, texts, strict=True)
+            if h.chunk.id not in self._vectors and t
+        ]
+        flat = [s for _, t in missing for s in t]
+        if flat:
+            vectors = self.embedder.embed(flat)
+            at = 0
+            for chunk_id, t in missing:
+                self._vectors[chunk_id] = vectors[at : at + len(t)]
+                at += len(t)
+            while len(self._vectors) > CACHE_CHUNKS:
+                self._vectors.pop(next(iter(self._vectors)))
+        return np.concatenate(
+            [self._vectors[h.chunk.id] for h, t in zip(hits, texts, strict=True) if t]
+        )
 
     def _idf(self, terms: Sequence[str]) -> dict[str, float]:
         n = max(self.store.count_chunks(), 1)
@@ -110,14 +134,16 @@ class EvidenceScorer:
 
     def rank(self, question: str, hits: Sequence[ScoredChunk]) -> list[Sentence]:
         """All sentences of ``hits``, best supported first (empty when there are none)."""
-        spans = [(hit, s, e) for hit in hits for s, e in split_sentences(hit.chunk.text)]
+        per_hit = [split_sentences(hit.chunk.text) for hit in hits]
+        spans = [(hit, s, e) for hit, ss in zip(hits, per_hit, strict=True) for s, e in ss]
         if not spans:
             return []
         terms = content_terms(question)
         idf = self._idf(terms)
         total = sum(idf.values())
         texts = [hit.chunk.text[s:e] for hit, s, e in spans]
-        vectors = self.embedder.embed(texts)
+        grouped = [[h.chunk.text[s:e] for s, e in ss] for h, ss in zip(hits, per_hit, strict=True)]
+        vectors = self._sentence_vectors(hits, grouped)
         cosines = vectors @ self.embedder.embed_query(question)
         out = []
         for (hit, s, e), text, cos in zip(spans, texts, np.asarray(cosines), strict=True):
