@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 CALIBRATION_FILE = "abstention.json"
 FORMAT_VERSION = 1
 # Measured on the bundled sample (85 questions, 10 unanswerable) with the packaged MiniLM and
-# cosine_weight 0.5: abstains on 9/10 unanswerable, refuses 5/75 answerable. A project's own
-# calibration replaces it.
+# cosine_weight 0.5: abstains on 7/10 unanswerable, refuses 5/75 answerable (bench/small_model.py).
+# A project's own calibration replaces it.
 DEFAULT_THRESHOLD = 0.40
 
 
