@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/finetune_sample.py
 	$(BIN)/python bench/service_load.py
+	$(BIN)/python bench/hybrids_sample.py
 	$(BIN)/python bench/report.py
 
 clean:

@@ -13,6 +13,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, RESULTS_DIR
+from report_hybrids import hybrids_section
 
 
 def load(name: str) -> dict[str, Any] | None:
@@ -198,6 +199,7 @@ def main() -> None:
         ("generation", generation_section),
         ("finetune_sample", finetune_section),
         ("service_load", service_section),
+        ("hybrids_sample", hybrids_section),
     )
     for name, render in sections:
         data = load(name)

@@ -114,3 +114,38 @@ def test_help_explains_format_split_and_restricted(project_dir: Path) -> None:
     for text in ("heldout_doc", "paraphrase", "card.json", "byte-identical", "--skip-invalid",
                  "anyone who can query the model", "test_kind"):  # fmt: skip
         assert text in out
+
+
+def test_build_raft(project_dir: Path) -> None:
+    """--raft through the CLI: the rag prompt of the packaged model, the plain split."""
+    assert run(project_dir, "data", "build", "--name", "plain", "--seed", "2")[0] == 0
+    args = ["data", "build", "--name", "r", "--raft", "--raft-k", "1", "--raft-p-missing", "0.5",
+            "--seed", "2", "--json"]  # fmt: skip
+    code, out = run(project_dir, *args)
+    assert code == 0, out
+    card = json.loads(out)
+    assert card["raft"]["k"] == 1 and card["raft"]["p_missing"] == 0.5
+    folder = project_dir / ".ragtune" / "datasets"
+    assert json.loads((folder / "r" / "card.json").read_text())["raft"]["k"] == 1
+    for split in ("train", "validation", "test"):
+        rows = [json.loads(x) for x in (folder / "r" / f"{split}.jsonl").read_text().splitlines()]
+        plain = [
+            json.loads(x) for x in (folder / "plain" / f"{split}.jsonl").read_text().splitlines()
+        ]
+        assert sorted(r["question"] for r in rows) == sorted(
+            p["messages"][0]["content"] for p in plain
+        )
+        assert all(r["messages"][0]["role"] == "system" for r in rows)
+        assert all(r["messages"][1]["content"].startswith("Context:\n[1] ") for r in rows)
+    code, out = run(project_dir, "data", "show", "r")
+    assert code == 0 and "Q: Context" not in out and "Q: " in out
+    code, out = run(project_dir, "data", "build", "--name", "r2", "--raft")
+    assert code == 0 and "raft: 4 distractors per example; oracle left out in" in out
+    for bad, message in [
+        (["--raft-k", "2"], "Error: --raft-k and --raft-p-missing need --raft"),
+        (["--raft-p-missing", "0.3"], "Error: --raft-k and --raft-p-missing need --raft"),
+        (["--raft", "--raft-k", "0"], "Error: --raft-k must be between 1 and 20, got 0"),
+        (["--raft", "--raft-p-missing", "2"], "Error: --raft-p-missing must be in [0, 1], got 2.0"),
+    ]:
+        code, out = run(project_dir, "data", "build", "--name", "bad", *bad)
+        assert code == 2 and out.strip() == message, out

@@ -1,0 +1,119 @@
+"""Hybrids on the real packaged models: RAFT data -> a RAFT LoRA, routing between adapters on
+one shared base model, and ft+rag / raft+rag answers whose citations resolve to stored text."""
+
+import logging
+
+import pytest
+from tests.conftest import EXAMPLES
+from tests.integration.test_finetune_real import style_rows, write_dataset
+
+from ragtune.config import RoutingSettings, Settings
+from ragtune.finetune.config import TuneConfig
+from ragtune.finetune.data import load_split
+from ragtune.finetune.train import train
+from ragtune.generate.prompts import CANNOT_ANSWER
+from ragtune.hybrid.raft import build_raft_dataset
+from ragtune.hybrid.routing import Router
+from ragtune.project import Project
+from ragtune.registry import strategies
+from ragtune.types import Answer
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # real training; slow under load
+DOCS = ("hr/annual-leave.md", "it/password-mfa-policy.md", "company/remote-work.md")
+QUESTION = "How many days of unused annual leave can be carried over?"
+SHORT = {"max_new_tokens": 20}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """Three sample documents in small chunks, a RAFT adapter and a 'ZEBRA' adapter."""
+    root = tmp_path_factory.mktemp("hybrid")
+    # Small chunks and k = 2 keep RAFT prompts short: CPU training time grows with length.
+    settings = Settings.load(None, chunking={"size": 80, "overlap": 8}, retrieval={"k": 2})
+    p = Project.init(root / "p", settings)
+    assert not p.ingest([EXAMPLES / "docs" / d for d in DOCS]).by_status("failed")
+    _, record = build_raft_dataset(p, name="raft", seed=0, k=1, p_missing=0.2)
+    assert record["oracle_missing"]["train"] > 0
+    write_dataset(p, "shout", [(r["question"], "ZEBRA ZEBRA ZEBRA.") for r in style_rows()[:10]])
+    with pytest.MonkeyPatch.context() as mp:
+        # The forgetting probe (tested in test_finetune_real) would double the training time.
+        mp.setattr("ragtune.finetune.train._forgetting", lambda *a: {})
+        for name, dataset, length in (("raft-a", "raft", 384), ("zebra", "shout", 96)):
+            config = TuneConfig(name=name, dataset=dataset, max_steps=5, learning_rate=1e-2,
+                                batch_size=2, max_length=length)  # fmt: skip
+            info = train(p, config)
+            assert info.train_losses[-1] < info.train_losses[0], (name, info.train_losses)
+    return p
+
+
+def resolves(project: Project, answer: Answer) -> bool:
+    """Every citation points at a stored chunk of its document, and its quote is the text."""
+    for c in answer.citations:
+        chunks = {ch.id: ch for ch in project.store.chunks_of(c.doc_id)}
+        chunk = chunks.get(c.chunk_id)
+        text = project.document(c.doc_id).text
+        if chunk is None or not chunk.start <= c.start <= c.end <= chunk.end:
+            return False
+        if text[c.start : c.end] != c.quote:
+            return False
+    return True
+
+
+def test_raft_training_rows_are_the_serving_prompt(project: Project) -> None:
+    system = project.answer_system("rag")
+    assert system.builder is not None
+    for row in load_split(project, "raft", "train")[:5]:
+        ids = row["raft"]["chunk_ids"]
+        hits = [h for h in project.search(row["question"], k=50) if h.chunk.id in ids]
+        if len(hits) != len(ids):
+            continue  # the oracle may rank below 50 for a hard question
+        hits.sort(key=lambda h: ids.index(h.chunk.id))
+        assert system.builder.rag(row["question"], hits).messages == row["messages"][:-1]
+
+
+def test_ft_rag_and_raft_rag_cite_stored_chunks(project: Project) -> None:
+    assert {"ft+rag", "raft+rag"} <= set(strategies.names())
+    # ft+rag takes any adapter; here the RAFT one, so both must cite (and do identically).
+    for strategy, adapter in (("raft+rag", "raft-a"), ("ft+rag", "raft-a")):
+        answer = project.ask(QUESTION, strategy=strategy, adapter=adapter, options=SHORT)
+        assert answer.strategy == strategy and answer.adapter == adapter
+        assert answer.text and answer.text != CANNOT_ANSWER, answer.text
+        assert answer.citations and resolves(project, answer), (answer.text, answer.citations)
+    raft = project.ask(QUESTION, strategy="raft+rag", adapter="raft-a", options=SHORT)
+    assert any(not c.inferred for c in raft.citations), raft.text  # the model wrote [n]
+
+
+def test_routing_picks_the_mapped_adapter(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = RoutingSettings(field="department", routes={"it": "zebra", "hr": "raft-a"})
+    router = Router(project, settings)
+    answers = {}
+    for dept in ("it", "hr", "legal"):
+        with caplog.at_level(logging.WARNING, logger="ragtune.hybrid.routing"):
+            route, answer = router.answer(QUESTION, {"department": dept}, options=SHORT)
+        answers[dept] = answer
+        assert answer.adapter == route.adapter
+    assert answers["it"].strategy == answers["hr"].strategy == "ft+rag"
+    assert answers["legal"].strategy == "rag" and answers["legal"].adapter == ""
+    assert "no route for department='legal'" in caplog.text
+    texts = {d: a.text for d, a in answers.items()}
+    assert len(set(texts.values())) == 3, texts
+    assert "ZEBRA" in texts["it"] and "ZEBRA" not in texts["hr"] + texts["legal"]
+    # One shared base model; switching back gives the same output again.
+    zebra, raft = project.adapter_generator("zebra"), project.adapter_generator("raft-a")
+    assert zebra.base is raft.base  # type: ignore[attr-defined]
+    _, again = router.answer(QUESTION, {"department": "it"}, options=SHORT)
+    assert again.text == texts["it"]
+
+
+def test_routing_by_document_metadata(project: Project) -> None:
+    settings = RoutingSettings(metadata_key="department", routes={"it": "zebra"},
+                               default="raft-a")  # fmt: skip
+    router = Router(project, settings)
+    route, answer = router.answer("What is the minimum password length?", options=SHORT)
+    assert (route.source, route.value, route.adapter) == ("metadata", "it", "zebra")
+    assert "ZEBRA" in answer.text
+    route, answer = router.answer(QUESTION, options=SHORT)
+    assert (route.value, route.adapter, route.matched) == ("hr", "raft-a", False)
+    assert answer.adapter == "raft-a" and "ZEBRA" not in answer.text
