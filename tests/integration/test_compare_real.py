@@ -3,6 +3,7 @@ a few questions, short answers, with the v2 update."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,15 @@ from ragtune.project import Project
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_compare_real_models_on_sample(sample_project: Project) -> None:
+def test_compare_real_models_on_sample(sample_project: Project, tmp_path: Path) -> None:
+    # The update: v1 with the v2 leave policy (one document to re-embed keeps this quick).
+    update = tmp_path / "update"
+    shutil.copytree(EXAMPLES / "docs", update)
+    shutil.copy(EXAMPLES / "v2" / "hr" / "annual-leave.md", update / "hr" / "annual-leave.md")
     items = load_eval_file(EXAMPLES / "eval.jsonl")
     picked = [items[0], items[2], next(i for i in items if i.unanswerable)]
     specs = [StrategySpec("base"), StrategySpec("rag"), StrategySpec("extract")]
-    config = CompareConfig(specs, options={"max_new_tokens": 16}, update=EXAMPLES / "v2",
+    config = CompareConfig(specs, options={"max_new_tokens": 16}, update=update,
                            batch_size=4, resamples=200)  # fmt: skip
     runner = Runner(sample_project, picked, config, run_id="real")
     results = runner.run()
@@ -30,6 +35,8 @@ def test_compare_real_models_on_sample(sample_project: Project) -> None:
     assert results["performance"]["rag"]["latency_s"]["generate"]["p50"]["mean"] > 0
     fresh = results["freshness"]
     assert fresh["questions"] == 2 and fresh["reindex_s"] > 0
+    assert fresh["ingest"]["updated"] == 1 and fresh["ingest"]["unchanged"] >= 30
     assert Path(results["run"]["folder"], "updated", "update.json").exists()
     # The user's project still holds v1.
-    assert "hr/learning-and-development.md" not in {d.id for d in sample_project.documents()}
+    leave = sample_project.document("hr/annual-leave.md").text
+    assert "25 working days" in leave and "27 working days" not in leave

@@ -114,6 +114,7 @@ def compare(ctx: click.Context, **kw: Any) -> None:
     requested = split_csv((kw["strategies"],)) if kw["strategies"] else None
     specs, skipped = plan_strategies(project, requested, list(kw["adapters"]))
     err = console(err=True)
+    _check_sources(project, items, err)
     for reason in skipped:
         err.print(f"[yellow]skipped[/] {reason}", markup=True)
     config = CompareConfig(
@@ -138,6 +139,17 @@ def compare(ctx: click.Context, **kw: Any) -> None:
         from ragtune.cli.compare_tables import print_results
 
         print_results(results, console())
+
+
+def _check_sources(project: Any, items: Any, err: Any) -> None:
+    known = set(project.store.document_ids())
+    missing = sorted({d for i in items for d in i.source_docs} - known)
+    if missing:
+        err.print(
+            f"[yellow]warning:[/] {len(missing)} source document id(s) of the evaluation "
+            f"set are not in the project, e.g. {missing[0]!r}; retrieval metrics count "
+            "them as misses (ids are paths relative to the folder given to ingest)"
+        )
 
 
 def _run(project: Any, items: Any, config: Any, run_id: Any, fresh: bool, err: Any) -> dict:
