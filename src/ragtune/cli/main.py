@@ -48,6 +48,7 @@ def cli(ctx: click.Context, project_dir: str) -> None:
       ragtune ask "question"       a grounded answer with numbered sources
       ragtune docs list            what is stored
       ragtune serve                OpenAI-compatible API + web UI (keys: ragtune keys)
+      ragtune pilot docs/          the whole job: tune, compare, advise, report
     """
     ctx.obj = {"project_dir": project_dir}
 
@@ -73,6 +74,10 @@ def _register() -> None:
 
     cli.add_command(serve.serve)
     cli.add_command(keys.keys)
+    from ragtune.cli import advise, pilot  # advice, report and the main job
+
+    cli.add_command(advise.advise)
+    cli.add_command(pilot.pilot)
 
 
 _register()

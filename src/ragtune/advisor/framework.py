@@ -1,0 +1,214 @@
+"""The decision framework: the practitioner's rules of thumb, each checked against what the
+pilot measured, combined into one :class:`Recommendation`.
+
+Steps (the classic ones): (1) how often the knowledge changes, (2) citations, (3) behaviour
+or knowledge, (4) labelled examples, (5) latency budget, (6) domain specialisation, plus
+(7) budget and query volume. Each step records what the rule says, what was measured (with
+its 95 % interval) and, where they disagree, a *contradiction*. The choice itself:
+
+1. eligible strategies: retrieving ones when knowledge changes weekly or faster or citations
+   are required; within the latency and cost budgets where those were measured;
+2. best on token F1 among them; a simpler strategy replaces it when the paired difference
+   is not significant (no complexity without measured benefit);
+3. a style adapter is added when style is needed and the style check shows it helps.
+
+Example::
+
+    rec = advise(results, Profile(need="both"), style=style_check)
+    rec.choice, rec.strategy, rec.confidence    # "hybrid: RAG + style adapter", ...
+    rec.facts                                   # the three facts that drove it
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ragtune.advisor.evidence import (
+    FAMILIES,
+    Evidence,
+    adapter_of,
+    complexity,
+    fmt,
+    retrieves,
+    strategy_of,
+)
+from ragtune.advisor.profile import Profile
+from ragtune.advisor.steps import STEPS, Step, quality_text
+
+MIN_N = 20  # below this many questions every conclusion is low-confidence
+
+
+@dataclass
+class Recommendation:
+    choice: str  # prompting only | RAG | fine-tuning | hybrid: ...
+    strategy: str  # the measured strategy label behind it, e.g. "rag"
+    style_adapter: str | None
+    confidence: str  # high | medium | low
+    reasons: list[str]
+    facts: list[str]
+    contradictions: list[str]
+    next_steps: list[str]
+    steps: list[Step] = field(default_factory=list)
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _eligible(ev: Evidence, p: Profile, notes: list[str]) -> list[str]:
+    labels = [s for s in ev.labels if ev.quality(s) is not None]
+    style = ev.style.get("adapter") if ev.style else None
+    labels = [s for s in labels if not style or adapter_of(s) != style]  # style is added later
+    if p.needs_fresh_knowledge or p.citations_required:
+        kept = [s for s in labels if retrieves(s)]
+        why = "citations are required" if p.citations_required else "knowledge changes often"
+        if kept and len(kept) < len(labels):
+            notes.append(f"only retrieving strategies considered: {why}")
+            labels = kept
+    budget = p.latency_budget_ms / 1000
+    fast = [s for s in labels if (ev.latency_p95(s) or {}).get("mean", 0) <= budget]
+    if fast and len(fast) < len(labels):
+        notes.append(
+            f"dropped for p95 latency over {budget:g} s: "
+            + ", ".join(s for s in labels if s not in fast)
+        )
+        labels = fast
+    if p.monthly_budget_usd is not None:
+        cheap = [
+            s
+            for s in labels
+            if (ev.monthly_cost(s, p.queries_per_month) or 0) <= p.monthly_budget_usd
+        ]
+        if cheap and len(cheap) < len(labels):
+            notes.append(
+                "dropped for cost over budget: " + ", ".join(s for s in labels if s not in cheap)
+            )
+            labels = cheap
+    return labels
+
+
+def _pick(ev: Evidence, labels: list[str], reasons: list[str]) -> tuple[str, bool]:
+    """(chosen label, whether its lead over the runner-up is significant)."""
+    ranked = sorted(labels, key=lambda s: -(ev.quality(s) or 0.0))
+    best = ranked[0]
+    simpler = [s for s in ranked[1:] if complexity(s) < complexity(best)]
+    for s in sorted(simpler, key=complexity):
+        if ev.better(best, s) is None:
+            reasons.append(
+                f"{best} ({quality_text(ev, best)}) is not significantly better than the "
+                f"simpler {s} ({quality_text(ev, s)}), so {s} is preferred"
+            )
+            return s, False
+    runner = ranked[1] if len(ranked) > 1 else None
+    if runner is None:
+        return best, False
+    lead = ev.better(best, runner)
+    d = ev.diff("answers", "f1", best, runner)
+    reasons.append(
+        f"{best} has the best {quality_text(ev, best)}; vs {runner}: difference "
+        f"{fmt(d)}" + (" (significant)" if lead else " (not significant)")
+    )
+    return best, bool(lead)
+
+
+def _name(label: str, style: str | None) -> str:
+    family = FAMILIES.get(strategy_of(label), strategy_of(label))
+    if style and retrieves(label):
+        return "hybrid: RAG + style adapter"
+    if style and strategy_of(label) == "base":
+        return "fine-tuning (style adapter)"
+    if family == "hybrid":
+        return "hybrid: RAFT + RAG" if strategy_of(label) == "raft+rag" else "hybrid: adapter + RAG"
+    return family
+
+
+def _next_steps(ev: Evidence, p: Profile, significant: bool, steps: list[Step]) -> list[str]:
+    out = []
+    if ev.n < MIN_N or not significant:
+        out.append(
+            f"measure more questions: {ev.n} gave intervals that do not separate the "
+            "leaders; about 4x the questions halves an interval's width"
+        )
+    if not ev.results.get("freshness"):
+        out.append("measure freshness: rerun compare with --update DIR (the next document version)")
+    if p.wants_style and not ev.style:
+        out.append("measure style: give the pilot --style FILE with examples of the house format")
+    if ev.results.get("judge", {}).get("name") == "offline":
+        out.append(
+            "confirm faithfulness with an LLM judge (compare --judge BACKEND) if one is available"
+        )
+    best = max((ev.quality(s) or 0.0) for s in ev.labels) if ev.labels else 0.0
+    if best < 0.3:
+        out.append(
+            f"the best token F1 is {best:.2f}: the small generator limits every "
+            "generative strategy; try a larger model (--model / --backend openai)"
+        )
+    if any(s.contradiction for s in steps):
+        out.append("look into each contradiction above before relying on the rule of thumb")
+    return out
+
+
+def _confidence(ev: Evidence, significant: bool, contradictions: list[str]) -> str:
+    if ev.n < MIN_N:
+        return "low"
+    if significant and not contradictions:
+        return "high"
+    return "medium" if significant or len(contradictions) <= 1 else "low"
+
+
+def advise(
+    results: Mapping[str, Any], profile: Profile, style: Mapping[str, Any] | None = None
+) -> Recommendation:
+    """Combine the profile's answers with the measurements (see the module docstring)."""
+    ev = Evidence(results, style)
+    steps = [fn(ev, profile) for fn in STEPS]
+    reasons: list[str] = []
+    labels = _eligible(ev, profile, reasons)
+    if not labels:
+        return _unmeasured(ev, profile, steps)
+    chosen, significant = _pick(ev, labels, reasons)
+    style_adapter = None
+    diff = ev.style_diff()
+    if profile.wants_style and ev.style and diff and diff.get("significant") and diff["mean"] > 0:
+        style_adapter = str(ev.style.get("adapter"))
+        reasons.append(
+            f"house style: the style adapter passes the format check "
+            f"{fmt(ev.style_pass('adapter'), 2)} vs base {fmt(ev.style_pass('base'), 2)}"
+        )
+    contradictions = [s.contradiction for s in steps if s.contradiction]
+    ranked = sorted(steps, key=lambda s: -s.weight)
+    facts = [
+        f"{s.question} {s.answer} -> {s.evidence}"
+        for s in ranked
+        if s.weight > 0 and s.evidence != "not measured"
+    ][:3]
+    return Recommendation(
+        choice=_name(chosen, style_adapter),
+        strategy=chosen,
+        style_adapter=style_adapter,
+        confidence=_confidence(ev, significant, contradictions),
+        reasons=reasons,
+        facts=facts,
+        contradictions=contradictions,
+        next_steps=_next_steps(ev, profile, significant, steps),
+        steps=steps,
+        profile=profile.model_dump(),
+    )
+
+
+def _unmeasured(ev: Evidence, p: Profile, steps: list[Step]) -> Recommendation:
+    rule = "RAG" if p.wants_knowledge else "fine-tuning (style adapter)"
+    return Recommendation(
+        choice=rule,
+        strategy="",
+        style_adapter=None,
+        confidence="low",
+        reasons=["no strategy has a measured quality; this follows the rules of thumb only"],
+        facts=[],
+        contradictions=[],
+        next_steps=_next_steps(ev, p, False, steps),
+        steps=steps,
+        profile=p.model_dump(),
+    )

@@ -1,0 +1,114 @@
+"""``ragtune pilot DOCS``: the main job, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ragtune.cli.common import console, print_json, split_csv
+
+
+@click.command()
+@click.argument("docs", type=click.Path(exists=True))
+@click.option(
+    "--eval",
+    "eval_file",
+    type=click.Path(dir_okay=False),
+    help="Evaluation JSONL (default: the test split of the built QA dataset).",
+)
+@click.option(
+    "--update",
+    type=click.Path(exists=True, file_okay=False),
+    help="The next version of the documents: measures freshness.",
+)
+@click.option(
+    "--style",
+    type=click.Path(dir_okay=False),
+    help="House-style examples (JSONL question/answer): trains a style LoRA and "
+    "checks it against prompting with examples.",
+)
+@click.option(
+    "-s",
+    "--strategies",
+    default=",".join(("base", "rag", "extract", "ft", "ft+rag", "raft+rag")),
+    show_default=True,
+    help="Comma-separated strategies to compare.",
+)
+@click.option(
+    "-p",
+    "--profile",
+    type=click.Path(dir_okay=False),
+    help="Answers to the advice steps (see `ragtune advise`).",
+)
+@click.option(
+    "-n",
+    "--questions",
+    default=0,
+    show_default=True,
+    help="Use N evaluation questions (0 = all), keeping changed and unanswerable ones.",
+)
+@click.option("--max-new-tokens", default=32, show_default=True, help="Per answer.")
+@click.option("--knowledge-steps", default=40, show_default=True, help="Knowledge LoRA steps.")
+@click.option("--style-steps", default=24, show_default=True, help="Style LoRA steps.")
+@click.option("--raft-steps", default=24, show_default=True, help="RAFT LoRA steps.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_context
+def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
+    """Run the whole pilot on DOCS: init -> ingest -> data build -> tune (knowledge LoRA,
+    style LoRA, RAFT) -> compare -> advise -> report.
+
+    \b
+    The project is the -C folder (created when it has none). Each stage records a hash of its
+    inputs; re-running skips the stages whose inputs did not change, and the progress shows
+    an estimate per stage (the last run's time, else a rough model of 2 CPU cores).
+    The report lands in .ragtune/reports/pilot.html (+ .md, .json).
+    """
+    from ragtune.errors import ProjectNotFoundError
+    from ragtune.pilot.run import PilotConfig, run_pilot
+    from ragtune.project import Project
+
+    def path(key: str) -> Path | None:
+        return Path(kw[key]) if kw[key] else None
+
+    config = PilotConfig(
+        docs=Path(docs),
+        eval_file=path("eval_file"),
+        update=path("update"),
+        style=path("style"),
+        profile=path("profile"),
+        strategies=tuple(split_csv((kw["strategies"],))),
+        questions=kw["questions"],
+        max_new_tokens=kw["max_new_tokens"],
+        knowledge_steps=kw["knowledge_steps"],
+        style_steps=kw["style_steps"],
+        raft_steps=kw["raft_steps"],
+        seed=kw["seed"],
+        resamples=kw["resamples"],
+    )
+    folder = ctx.obj["project_dir"]
+    try:
+        project = Project.open(folder)
+    except ProjectNotFoundError:
+        project = Project.init(folder)
+        console(err=True).print(f"initialised a project in {project.root}", markup=False)
+    try:
+        outcome = run_pilot(project, config, progress=not kw["as_json"])
+    finally:
+        project.close()
+    if kw["as_json"]:
+        print_json(outcome)
+        return
+    from ragtune.cli.advise import print_recommendation
+
+    ran = [
+        f"{s['stage']} " + ("skipped" if s["skipped"] else f"{s['seconds']:.0f} s")
+        for s in outcome["stages"]
+    ]
+    out = console()
+    out.print(f"pilot done in {outcome['wall_s']:.0f} s: " + ", ".join(ran), markup=False)
+    print_recommendation(outcome["recommendation"], outcome["profile_source"])
+    out.print(f"report: {outcome['report']['html']}", markup=False)

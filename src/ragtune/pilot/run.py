@@ -1,0 +1,267 @@
+"""The main job: init -> ingest -> data build -> tune (knowledge LoRA, style LoRA, RAFT) ->
+compare -> style check -> advise -> report, each stage skipped when its inputs (file hashes,
+settings, upstream outputs) did not change since the last run. Example::
+
+    config = PilotConfig(docs=Path("examples/docs"), eval_file=Path("examples/eval.jsonl"),
+                         update=Path("examples/v2"), style=Path("examples/style.jsonl"))
+    outcome = run_pilot(project, config)
+    outcome["report"]["html"], outcome["recommendation"]["choice"]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragtune.errors import UsageError
+from ragtune.pilot.stages import Display, StageBook, file_hash, tree_hash
+
+if TYPE_CHECKING:
+    from ragtune.evaluation.datasets import EvalItem
+    from ragtune.project import Project
+
+ALL = ("base", "rag", "extract", "ft", "ft+rag", "raft+rag")
+KNOWLEDGE, STYLE, RAFT = "pilot-knowledge", "pilot-style", "pilot-raft"
+
+
+@dataclass
+class PilotConfig:
+    """The pilot's knobs. Defaults suit the packaged 135M model on 2 CPU cores."""
+
+    docs: Path
+    eval_file: Path | None = None
+    update: Path | None = None
+    style: Path | None = None
+    profile: Path | None = None
+    strategies: tuple[str, ...] = ALL
+    questions: int = 0  # 0 = all; else a subset keeping changed and unanswerable ones
+    max_new_tokens: int = 32
+    knowledge_steps: int = 40
+    style_steps: int = 24
+    raft_steps: int = 24
+    seed: int = 0
+    resamples: int = 1000
+    batch_size: int = 8
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.strategies if s not in ALL]
+        if unknown:
+            raise UsageError(f"unknown strategy {unknown[0]!r}", f"choose from {', '.join(ALL)}")
+        if not Path(self.docs).exists():
+            raise UsageError(f"documents folder {self.docs} not found")
+        for name in ("eval_file", "update", "style", "profile"):
+            value = getattr(self, name)
+            if value is not None and not Path(value).exists():
+                raise UsageError(f"--{name.replace('_file', '')} {value} not found")
+        if self.questions < 0 or self.max_new_tokens < 1:
+            raise UsageError("--questions must be >= 0 and --max-new-tokens >= 1")
+
+
+def pick_items(items: list[EvalItem], n: int) -> list[EvalItem]:
+    """``n`` items, taken in turn from changed-fact, unanswerable and other questions (each
+    in file order), returned in file order; all of them when ``n`` is 0 or too large."""
+    if not n or n >= len(items):
+        return list(items)
+    buckets = [
+        [i for i in items if i.changes],
+        [i for i in items if i.unanswerable],
+        [i for i in items if not i.changes and not i.unanswerable],
+    ]
+    chosen: set[str] = set()
+    while len(chosen) < n:
+        for bucket in buckets:
+            if bucket and len(chosen) < n:
+                chosen.add(bucket.pop(0).id)
+    return [i for i in items if i.id in chosen]
+
+
+def estimates(config: PilotConfig, book: StageBook, n_questions: int) -> dict[str, float]:
+    """Seconds per stage: last run's time when there is one, else a rough model of 2 cores."""
+    gen = [s for s in config.strategies if s != "extract"]
+    guess = {
+        "ingest": 40.0,
+        "data": 10.0 + (20.0 if "raft+rag" in config.strategies else 0.0),
+        "tune knowledge LoRA": 25 + 2.5 * config.knowledge_steps,
+        "tune style LoRA": 25 + 3.0 * config.style_steps,
+        "tune RAFT LoRA": 25 + 6.0 * config.raft_steps,
+        "compare": 30
+        + n_questions
+        * (0.7 * len(gen) + 0.1)
+        * (1 + config.max_new_tokens / 64)
+        * (1.3 if config.update else 1.0),
+        "style check": 40.0,
+        "advise + report": 10.0,
+    }
+    wanted = stage_names(config)
+    return {s: book.seconds(s) or guess[s] for s in wanted}
+
+
+def stage_names(config: PilotConfig) -> list[str]:
+    names = ["ingest", "data"]
+    if {"ft", "ft+rag"} & set(config.strategies):
+        names.append("tune knowledge LoRA")
+    if config.style:
+        names.append("tune style LoRA")
+    if "raft+rag" in config.strategies:
+        names.append("tune RAFT LoRA")
+    names.append("compare")
+    if config.style:
+        names.append("style check")
+    return [*names, "advise + report"]
+
+
+class Pilot:
+    """Runs the stages of one pilot on a project; see the module docstring."""
+
+    def __init__(self, project: Project, config: PilotConfig, progress: bool = True) -> None:
+        self.project, self.config = project, config
+        self.book = StageBook(project.state_dir / "pilot")
+        self.items = self._items()
+        self.display = Display(estimates(config, self.book, len(self.items)), progress)
+
+    def _items(self) -> list[EvalItem]:
+        from ragtune.evaluation.datasets import load_eval_file
+
+        if self.config.eval_file is None:
+            return []  # the test split of the data stage, loaded after it
+        return pick_items(load_eval_file(self.config.eval_file), self.config.questions)
+
+    def _stage(self, name: str, inputs: dict[str, Any], work: Any) -> dict[str, Any]:
+        key = self.book.key(inputs)
+        if self.book.fresh(name, key):
+            self.display.skipped(name)
+            return self.book.outputs(name)
+        with self.display.stage(name) as tick:
+            started = time.perf_counter()
+            outputs = work(tick)
+            self.book.done(name, key, time.perf_counter() - started, outputs)
+        return dict(outputs)
+
+    def run(self) -> dict[str, Any]:
+        from ragtune.pilot import steps
+
+        cfg = self.config
+        started = time.perf_counter()
+        with self.display.running():
+            docs = self._stage(
+                "ingest",
+                {"docs": tree_hash(cfg.docs), **self._settings()},
+                lambda tick: steps.ingest(self.project, cfg.docs, tick),
+            )
+            data = self._stage(
+                "data",
+                {
+                    "docs": docs,
+                    "style": file_hash(cfg.style),
+                    "seed": cfg.seed,
+                    "raft": "raft+rag" in cfg.strategies,
+                },
+                lambda tick: steps.build_data(self.project, cfg),
+            )
+            if not self.items:
+                from ragtune.evaluation.datasets import load_test_split
+
+                self.items = pick_items(load_test_split(self.project, "default"), cfg.questions)
+            adapters = self._tune(data)
+            results = self._compare(adapters)
+            style = self._style(adapters)
+            out = self._advise(results, style)
+        out["stages"] = self.display.log
+        out["wall_s"] = time.perf_counter() - started
+        return out
+
+    def _settings(self) -> dict[str, Any]:
+        s = self.project.settings
+        return {"chunking": s.chunking.model_dump(), "embedder": s.embedder.model_dump()}
+
+    def _tune(self, data: dict[str, Any]) -> dict[str, str]:
+        from ragtune.pilot import steps
+
+        cfg, adapters = self.config, {}
+        jobs = [
+            ("tune knowledge LoRA", KNOWLEDGE, "default", cfg.knowledge_steps, ("qa",)),
+            ("tune style LoRA", STYLE, "style", cfg.style_steps, ("style",)),
+            ("tune RAFT LoRA", RAFT, "raft", cfg.raft_steps, ("qa",)),
+        ]
+        for stage, name, dataset, n_steps, kinds in jobs:
+            if stage not in stage_names(cfg):
+                continue
+            inputs = {"data": data.get(dataset), "steps": n_steps, "seed": cfg.seed}
+            out = self._stage(
+                stage,
+                inputs,
+                lambda tick, n=name, d=dataset, k=n_steps, ks=kinds: steps.tune(
+                    self.project, n, d, k, ks, cfg.seed, tick
+                ),
+            )
+            adapters[name] = out["created"]
+        return adapters
+
+    def _compare(self, adapters: dict[str, str]) -> dict[str, Any]:
+        from ragtune.evaluation.datasets import items_hash
+        from ragtune.pilot import steps
+
+        cfg = self.config
+        inputs = {
+            "items": items_hash(self.items),
+            "adapters": adapters,
+            "update": tree_hash(cfg.update),
+            "strategies": list(cfg.strategies),
+            "tokens": cfg.max_new_tokens,
+            "seed": cfg.seed,
+            "resamples": cfg.resamples,
+        }
+        run_id = "pilot-" + StageBook.key(inputs)[:10]
+        out = self._stage(
+            "compare",
+            inputs,
+            lambda tick: steps.compare(self.project, self.items, cfg, run_id, tick),
+        )
+        results: dict[str, Any] = json.loads(Path(out["results"]).read_text(encoding="utf-8"))
+        return results
+
+    def _style(self, adapters: dict[str, str]) -> dict[str, Any] | None:
+        if "style check" not in stage_names(self.config):
+            return None
+        from ragtune.pilot.style import style_check
+
+        inputs = {"adapter": adapters.get(STYLE), "seed": self.config.seed}
+        path = self.project.state_dir / "pilot" / "style.json"
+
+        def work(tick: Any) -> dict[str, Any]:
+            check = style_check(self.project, STYLE, "style", seed=self.config.seed)
+            path.write_text(json.dumps(check, indent=1, sort_keys=True))
+            return {"path": str(path)}
+
+        self._stage("style check", inputs, work)
+        style: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return style
+
+    def _advise(self, results: dict[str, Any], style: dict[str, Any] | None) -> dict[str, Any]:
+        from ragtune.advisor.framework import advise
+        from ragtune.advisor.profile import resolve_profile
+        from ragtune.report.html import write_report
+
+        with self.display.stage("advise + report"):
+            profile, source = resolve_profile(self.config.profile, prompt=False)
+            rec = advise(results, profile, style)
+            paths = write_report(
+                results, rec, self.project.state_dir / "reports", style=style, items=self.items
+            )
+        return {
+            "recommendation": rec.to_dict(),
+            "profile_source": source,
+            "report": {k: str(v) for k, v in paths.items()},
+            "results": str(Path(results["run"]["folder"]) / "results.json"),
+            "config": {
+                k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.config).items()
+            },
+        }
+
+
+def run_pilot(project: Project, config: PilotConfig, progress: bool = True) -> dict[str, Any]:
+    return Pilot(project, config, progress).run()

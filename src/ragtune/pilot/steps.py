@@ -1,0 +1,158 @@
+"""The work behind each pilot stage, through the same public pieces the CLI commands use
+(``Project.ingest``, ``build_dataset``/``build_raft_dataset``, ``train``, the compare
+``Runner``). Each returns the small dict of outputs the next stage's input hash is built from.
+Example::
+
+    steps.ingest(project, Path("examples/docs"), tick)    # {"documents": 32, "state": "..."}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragtune.pilot.stages import Tick
+
+if TYPE_CHECKING:
+    from ragtune.evaluation.datasets import EvalItem
+    from ragtune.pilot.run import PilotConfig
+    from ragtune.project import Project
+
+STYLE_SPLIT = (0.6, 0.1, 0.3)  # 40 style lines -> 24 train, 16 held out for the style check
+# (batch size, max tokens per example) per adapter kind; RAFT prompts hold k passages.
+SHAPES = {"default": (4, 128), "style": (4, 256), "raft": (2, 768)}
+LEARNING_RATE = 1e-3  # a short step budget on CPU; 5e-4 barely moved facts in 40 steps
+
+
+def ingest(project: Project, docs: Path, tick: Tick) -> dict[str, Any]:
+    project.ingest([docs], progress=lambda done, total, _name: tick(done, total))
+    state = hashlib.sha256()
+    for doc in sorted(project.documents(), key=lambda d: d.id):
+        state.update(f"{doc.id}\0{doc.content_hash}\0".encode())
+    return {"documents": len(project.documents()), "state": state.hexdigest()}
+
+
+def _card_key(project: Project, name: str) -> str:
+    from ragtune.finetune.data import load_card
+
+    return StageHash.of(load_card(project, name).files_sha256)
+
+
+class StageHash:
+    @staticmethod
+    def of(data: Any) -> str:
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def train_only(project: Project, dataset: str) -> str:
+    """A copy of ``dataset`` without validation rows: with a step budget under one epoch
+    there is nothing for early stopping to choose, and validating long RAFT prompts would
+    cost more CPU time than the training itself."""
+    source = project.state_dir / "datasets" / dataset
+    folder = source.with_name(f"{dataset}-train")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy2(source / "train.jsonl", folder / "train.jsonl")
+    (folder / "validation.jsonl").write_text("")
+    (folder / "test.jsonl").write_text("")
+    return folder.name
+
+
+def build_data(project: Project, cfg: PilotConfig) -> dict[str, Any]:
+    """QA pairs ("default"), the style set ("style") and RAFT examples ("raft")."""
+    from ragtune.finetune.data import build_dataset
+
+    build_dataset(project, name="default", seed=cfg.seed, force=True)
+    out = {"default": _card_key(project, "default")}
+    if cfg.style:
+        build_dataset(
+            project,
+            name="style",
+            style=cfg.style,
+            qa=False,
+            seed=cfg.seed,
+            split=STYLE_SPLIT,
+            force=True,
+        )
+        out["style"] = _card_key(project, "style")
+    if "raft+rag" in cfg.strategies:
+        from ragtune.hybrid.raft import build_raft_dataset
+
+        build_raft_dataset(project, name="raft", seed=cfg.seed, force=True)
+        out["raft"] = _card_key(project, "raft")
+    return out
+
+
+def tune(
+    project: Project,
+    name: str,
+    dataset: str,
+    max_steps: int,
+    kinds: tuple[str, ...],
+    seed: int,
+    tick: Tick,
+) -> dict[str, Any]:
+    from ragtune.finetune.config import TuneConfig
+    from ragtune.finetune.train import train
+
+    batch, length = SHAPES[dataset]
+    config = TuneConfig(
+        name=name,
+        dataset=train_only(project, dataset),
+        kinds=kinds,
+        max_steps=max_steps,
+        batch_size=batch,
+        max_length=length,
+        learning_rate=LEARNING_RATE,
+        seed=seed,
+    )
+    info = train(project, config, force=True, progress=lambda s, t, _loss: tick(s, t))
+    return {
+        "created": f"{info.name}@{info.created}",
+        "wall_s": info.wall_time_s,
+        "loss": [info.train_losses[0], info.train_losses[-1]] if info.train_losses else [],
+    }
+
+
+def specs_for(strategies: Sequence[str]) -> list[Any]:
+    from ragtune.evaluation.runner import StrategySpec
+    from ragtune.pilot.run import KNOWLEDGE, RAFT
+
+    adapter = {"ft": KNOWLEDGE, "ft+rag": KNOWLEDGE, "raft+rag": RAFT}
+    return [StrategySpec(s, adapter.get(s)) for s in strategies]
+
+
+def compare(
+    project: Project, items: Sequence[EvalItem], cfg: PilotConfig, run_id: str, tick: Tick
+) -> dict[str, Any]:
+    from ragtune.evaluation.runner import CompareConfig, Runner
+    from ragtune.report.drilldown import save_items
+
+    specs = specs_for(cfg.strategies)
+    config = CompareConfig(
+        specs,
+        options={"max_new_tokens": cfg.max_new_tokens},
+        seed=cfg.seed,
+        update=cfg.update,
+        batch_size=cfg.batch_size,
+        resamples=cfg.resamples,
+    )
+    changed = sum(i.changes for i in items) if cfg.update else 0
+    total = len(specs) * (len(items) + changed)
+    done: dict[str, int] = {}
+
+    def progress(label: str, n: int, _of: int) -> None:
+        done[label] = n
+        tick(sum(done.values()), total)
+
+    runner = Runner(project, items, config, run_id=run_id, progress=progress)
+    try:
+        save_items(runner.folder, items)
+        runner.run()
+    finally:
+        runner.close()
+    return {"results": str(runner.folder / "results.json"), "run_id": run_id}

@@ -1,0 +1,127 @@
+"""The style check: does a style adapter reproduce the house format better than prompting
+the base model with examples of it?
+
+The format is learned from the style examples themselves, not hard-coded: a feature is kept
+when at least 80 % of the training answers have it (the first line's ``Label:`` prefix, other
+line prefixes such as ``Details:`` or ``- ``, an identical last line such as a sign-off). On
+held-out style questions, *prompting* (the base model with two training examples shown in the
+prompt) and the *adapter* (no examples) are scored by the share of answers with every
+feature, with bootstrap CIs and the paired difference. Example::
+
+    feats = format_features(["Short answer: Yes.\\nSource: Leave policy\\n-- Desk", ...])
+    format_score("Short answer: No.\\nSource: X\\n-- Desk", feats)   # (True, 1.0)
+    check = style_check(project, "style", "style", max_new_tokens=96)
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ragtune.evaluation.stats import bootstrap_ci, paired_difference
+
+if TYPE_CHECKING:
+    from ragtune.project import Project
+
+SHARE = 0.8
+SHOTS = 2
+_PREFIX = re.compile(r"^([A-Z][\w ]{0,24}:|[-*] )")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.strip().splitlines() if line.strip()]
+
+
+def _features_of(text: str) -> set[tuple[str, str]]:
+    lines = _lines(text)
+    if not lines:
+        return set()
+    out = {("last", lines[-1])}
+    first = _PREFIX.match(lines[0])
+    if first:
+        out.add(("first", first.group(1)))
+    out |= {("line", m.group(1)) for line in lines[1:] if (m := _PREFIX.match(line))}
+    return out
+
+
+def format_features(answers: Sequence[str]) -> list[tuple[str, str]]:
+    """Features shared by at least 80 % of ``answers`` (see the module docstring)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for a in answers:
+        counts.update(_features_of(a))
+    need = SHARE * max(len(answers), 1)
+    return sorted(f for f, n in counts.items() if n >= need)
+
+
+def describe(feature: tuple[str, str]) -> str:
+    kind, value = feature
+    if kind == "first":
+        return f"starts with {value!r}"
+    if kind == "last":
+        return f"ends with {value!r}"
+    return f"has a line starting {value!r}"
+
+
+def format_score(text: str, features: Sequence[tuple[str, str]]) -> tuple[bool, float]:
+    """(has every feature, share of features present)."""
+    if not features:
+        return False, 0.0
+    have = _features_of(text)
+    hits = sum(f in have for f in features)
+    return hits == len(features), hits / len(features)
+
+
+def _question(row: dict[str, Any]) -> dict[str, str]:
+    return next(m for m in reversed(row["messages"]) if m["role"] == "user")
+
+
+def _answer(row: dict[str, Any]) -> str:
+    return str(row["messages"][-1]["content"])
+
+
+def style_check(
+    project: Project, adapter: str, dataset: str, *, max_new_tokens: int = 96, seed: int = 0
+) -> dict[str, Any]:
+    """Prompting with examples vs the style adapter on the dataset's held-out style rows."""
+    from ragtune.finetune.data import load_split
+    from ragtune.generate.base import GenerationOptions
+
+    train = [r for r in load_split(project, dataset, "train") if r.get("kind") == "style"]
+    test = [r for r in load_split(project, dataset, "test") if r.get("kind") == "style"]
+    test += [r for r in load_split(project, dataset, "validation") if r.get("kind") == "style"]
+    features = format_features([_answer(r) for r in train])
+    system = {"role": "system", "content": project.settings.prompt.base_system}
+    shots = [m for r in train[:SHOTS] for m in (_question(r), r["messages"][-1])]
+    options = GenerationOptions(max_new_tokens=max_new_tokens, seed=seed)
+    prompted = project.generator().generate([[system, *shots, _question(r)] for r in test], options)
+    tuned = project.adapter_generator(adapter).generate(
+        [[system, _question(r)] for r in test], options
+    )
+    scores = {
+        "base": [format_score(g.text, features) for g in prompted],
+        "adapter": [format_score(g.text, features) for g in tuned],
+    }
+    passes = {k: [float(ok) for ok, _ in v] for k, v in scores.items()}
+    return {
+        "adapter": adapter,
+        "dataset": dataset,
+        "n": len(test),
+        "shots": SHOTS,
+        "features": [describe(f) for f in features],
+        "format_pass": {k: bootstrap_ci(v, seed=seed).to_dict() for k, v in passes.items()},
+        "format_parts": {
+            k: bootstrap_ci([p for _, p in v], seed=seed).to_dict() for k, v in scores.items()
+        },
+        "difference": paired_difference(passes["adapter"], passes["base"], seed=seed).to_dict(),
+        "examples": [
+            {
+                "question": _question(r)["content"],
+                "gold": _answer(r),
+                "base": p.text,
+                "adapter": t.text,
+            }
+            for r, p, t in list(zip(test, prompted, tuned, strict=True))[:3]
+        ],
+    }

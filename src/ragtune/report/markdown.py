@@ -1,0 +1,109 @@
+"""The Markdown version of the pilot report (no charts; tables with CIs). Example::
+
+text = render_markdown(context(results, rec, style))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def _recommendation(rec: Any) -> list[str]:
+    lines = [
+        f"## Recommendation: **{rec.choice}** (confidence: {rec.confidence})",
+        "",
+        f"Measured strategy: `{rec.strategy or '—'}`"
+        + (f" + style adapter `{rec.style_adapter}`" if rec.style_adapter else ""),
+        "",
+        "### The facts that drove it",
+        "",
+    ]
+    lines += [f"{n}. {f}" for n, f in enumerate(rec.facts, start=1)] + ["", "### Reasons", ""]
+    lines += [f"- {r}" for r in rec.reasons] + [""]
+    if rec.contradictions:
+        lines += ["### Contradictions with the rules of thumb", ""]
+        lines += [f"- {c}" for c in rec.contradictions] + [""]
+    if rec.next_steps:
+        lines += ["### What to measure next", ""] + [f"- {s}" for s in rec.next_steps] + [""]
+    return lines
+
+
+def render_markdown(ctx: Mapping[str, Any]) -> str:
+    rec, results, labels = ctx["rec"], ctx["results"], ctx["labels"]
+    run = results.get("run", {})
+    lines = [
+        "# ragtune pilot report",
+        "",
+        f"Run `{run.get('id')}`, {run.get('questions')} questions, strategies "
+        f"{', '.join(labels)}; generated {ctx['generated']}.",
+        "",
+    ]
+    lines += _recommendation(rec)
+    lines += ["## Decision steps", ""]
+    lines += _table(
+        ["question", "answer", "rule of thumb", "measured"],
+        [
+            [
+                s.question,
+                s.answer,
+                s.rule,
+                s.evidence + (f" **Contradiction:** {s.contradiction}" if s.contradiction else ""),
+            ]
+            for s in rec.steps
+        ],
+    )
+    lines += ["## Metrics (mean [95 % CI]; ▲/▼ = differs from " + labels[0] + ")", ""]
+    for group, rows in ctx["tables"].items():
+        if rows:
+            lines += [f"### {group}", ""]
+            lines += _table(
+                ["metric", *labels, "n"],
+                [
+                    [
+                        r["name"],
+                        *(c["text"] + (" " + c["flag"] if c["flag"] else "") for c in r["cells"]),
+                        r["n"],
+                    ]
+                    for r in rows
+                ],
+            )
+    if ctx["perf_rows"]:
+        lines += ["## Latency and cost", ""]
+        lines += _table(["measure", *labels], [[r["name"], *r["cells"]] for r in ctx["perf_rows"]])
+        lines += [f"- {b}" for b in ctx["break_even"]] + [""]
+    if ctx["fresh_rows"]:
+        lines += ["## Freshness", ""]
+        lines += _table(
+            ["strategy", "new fact before", "new fact after", "stale after", "time to fresh"],
+            [
+                [r["label"], r["before"], r["after"], r["stale"], r["ttf"]]
+                for r in ctx["fresh_rows"]
+            ],
+        )
+    if ctx["forget_rows"]:
+        lines += ["## Forgetting", ""]
+        lines += _table(
+            ["adapter", "perplexity base → adapter", "probe accuracy"],
+            [[r["name"], r["ppl"], r["acc"]] for r in ctx["forget_rows"]],
+        )
+    style = ctx.get("style")
+    if style:
+        lines += [
+            "## House style",
+            "",
+            f"{style.get('n')} held-out style questions; format check: "
+            + " · ".join(style.get("features", [])),
+            "",
+        ]
+    lines += [
+        f"The per-question drill-down ({len(ctx['questions'])} questions) is in the HTML report.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""The decision framework on hand-made compare results: which strategy, why, how sure."""
+
+from __future__ import annotations
+
+from tests.helpers.pilot_results import make_results, make_style
+
+from ragtune.advisor.framework import advise
+from ragtune.advisor.profile import Profile
+
+
+def _profile(**kw: object) -> Profile:
+    return Profile.model_validate(kw)
+
+
+def test_knowledge_with_citations_picks_rag_and_quotes_numbers() -> None:
+    rec = advise(make_results(), _profile(need="knowledge", citations_required=True))
+    assert rec.choice == "RAG"
+    assert rec.strategy in ("rag", "extract")
+    assert any("token F1" in r and "[" in r for r in rec.reasons)  # numbers with CIs
+    assert len(rec.facts) == 3
+    assert rec.confidence in ("high", "medium", "low")
+
+
+def test_simpler_strategy_wins_without_a_significant_difference() -> None:
+    # rag 0.45 vs extract 0.44: indistinguishable, extract is simpler (no generator).
+    results = make_results({"base": 0.1, "rag": 0.45, "extract": 0.44})
+    rec = advise(results, _profile())
+    assert rec.strategy == "extract"
+    assert any("not significantly better" in r for r in rec.reasons)
+
+
+def test_style_need_with_a_helpful_adapter_gives_the_hybrid() -> None:
+    rec = advise(make_results(), _profile(need="both"), style=make_style(0.75, 0.0))
+    assert rec.choice == "hybrid: RAG + style adapter"
+    assert rec.style_adapter == "pilot-style"
+    assert any("house style" in r for r in rec.reasons)
+
+
+def test_style_adapter_that_does_not_help_is_a_contradiction() -> None:
+    rec = advise(make_results(), _profile(need="both"), style=make_style(0.1, 0.1))
+    assert rec.style_adapter is None
+    assert any("not significant" in c for c in rec.contradictions)
+
+
+def test_latency_contradiction_when_ft_is_not_faster() -> None:
+    p95 = {"base": 0.4, "rag": 0.8, "extract": 0.1, "ft:k": 1.5}
+    rec = advise(make_results(p95=p95), _profile())
+    assert any("fine-tuning was expected to help latency" in c and "1.50" in c
+               for c in rec.contradictions)  # fmt: skip
+
+
+def test_latency_budget_drops_slow_strategies() -> None:
+    p95 = {"base": 0.4, "rag": 9.0, "extract": 0.1, "ft:k": 0.4}
+    rec = advise(make_results(p95=p95), _profile(latency_budget_ms=2000))
+    assert rec.strategy == "extract"
+    assert any("latency over 2 s" in r for r in rec.reasons)
+
+
+def test_static_knowledge_without_citations_can_choose_fine_tuning() -> None:
+    f1 = {"base": 0.1, "rag": 0.2, "ft:k": 0.6}
+    rec = advise(make_results(f1), _profile(knowledge_change="static", citations_required=False))
+    assert rec.choice == "fine-tuning" and rec.strategy == "ft:k"
+
+
+def test_freshness_contradiction_when_retrieval_does_not_follow_the_update() -> None:
+    fresh = {"base": 0.0, "rag": 0.0, "extract": 0.0, "ft:k": 0.0}
+    rec = advise(make_results(fresh_new=fresh), _profile(knowledge_change="daily"))
+    assert any("retrieval was expected to pick up the update" in c for c in rec.contradictions)
+
+
+def test_few_questions_mean_low_confidence_and_next_steps() -> None:
+    rec = advise(make_results(n=8), _profile())
+    assert rec.confidence == "low"
+    assert any("measure more questions" in s for s in rec.next_steps)
+
+
+def test_style_need_without_style_evidence_says_what_to_measure() -> None:
+    rec = advise(make_results(), _profile(need="style"))
+    assert any("--style" in s for s in rec.next_steps)
+    assert rec.to_dict()["steps"][0]["key"] == "knowledge_change"

@@ -1,0 +1,63 @@
+"""The report: self-contained HTML (no network references), Markdown, JSON, charts, and a
+drill-down read from a real run store (fake generator, hash embedder)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.helpers.pilot_results import make_results, make_style, run_fake_compare
+
+from ragtune.advisor.framework import Recommendation, advise
+from ragtune.advisor.profile import Profile
+from ragtune.report import plots
+from ragtune.report.drilldown import collect
+from ragtune.report.html import write_report
+
+NETWORK = re.compile(r"""(src|href)\s*=\s*["']?(https?:)?//|@import|url\(\s*["']?https?:""")
+
+
+def _rec(results: dict, style: dict | None = None) -> Recommendation:
+    return advise(results, Profile.model_validate({"need": "both"}), style)
+
+
+def test_html_is_self_contained_with_charts(tmp_path: Path) -> None:
+    results, style = make_results(), make_style()
+    paths = write_report(results, _rec(results, style), tmp_path, style=style)
+    html = paths["html"].read_text()
+    assert not NETWORK.search(html), NETWORK.search(html)
+    assert "<link" not in html and "<script src" not in html
+    assert html.count("<svg") >= 5  # metric groups, latency, cost, freshness, forgetting, style
+    assert "hybrid: RAG + style adapter" in html and "3,300" in html  # break-even
+    md = paths["md"].read_text()
+    assert md.startswith("# ragtune pilot report") and "| metric |" in md
+    data = json.loads(paths["json"].read_text())
+    assert data["recommendation"]["choice"] == "hybrid: RAG + style adapter"
+
+
+def test_charts_are_empty_when_nothing_was_measured() -> None:
+    assert plots.freshness_chart({"freshness": None}) == ""
+    assert plots.cost_chart({}) == ""
+    assert plots.style_chart(None) == ""
+    assert plots.metric_chart(make_results(), "answers").startswith("<svg")
+
+
+@pytest.fixture
+def fake_run(tmp_path: Path) -> Iterator[dict]:
+    project, results = run_fake_compare(tmp_path)
+    yield results
+    project.close()
+
+
+def test_drilldown_reads_answers_passages_and_gold(fake_run: dict, tmp_path: Path) -> None:
+    rows = collect(fake_run)
+    assert len(rows) == 6
+    row = next(r for r in rows if not r["unanswerable"])
+    assert row["gold"] and set(row["answers"]) == {"base", "rag"}
+    assert row["answers"]["rag"]["passages"] and not row["answers"]["base"]["passages"]
+    assert row["answers"]["rag"]["f1"] is not None
+    html = write_report(fake_run, _rec(fake_run), tmp_path)["html"].read_text()
+    assert row["question"].split()[0] in html and 'class="q"' in html
