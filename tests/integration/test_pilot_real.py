@@ -1,0 +1,54 @@
+"""``ragtune pilot`` through the real path (MiniLM, SmolLM2, PEFT training, the compare
+runner) on a slice of the sample: every stage runs, the report is written, and a re-run
+skips every stage whose inputs did not change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.conftest import EXAMPLES
+
+from ragtune.pilot.run import PilotConfig, run_pilot
+from ragtune.project import Project
+
+DOCS = ("hr/annual-leave.md", "finance/purchasing-approval.md")
+
+
+def _slice(root: Path, version: str) -> Path:
+    for doc in DOCS:
+        target = root / version / doc
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((EXAMPLES / version / doc).read_bytes())
+    return root / version
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_pilot_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
+    docs, update = _slice(tmp_path, "docs"), _slice(tmp_path, "v2")
+    rows = [json.loads(line) for line in (EXAMPLES / "eval.jsonl").read_text().splitlines()]
+    picked = [r for r in rows if set(r["source_docs"]) & set(DOCS)][:3]
+    picked.append(next(r for r in rows if r["unanswerable"]))
+    eval_file = tmp_path / "eval.jsonl"
+    eval_file.write_text("".join(json.dumps(r) + "\n" for r in picked))
+    config = PilotConfig(docs=docs, eval_file=eval_file, update=update,
+                         strategies=("rag", "extract", "ft"), max_new_tokens=8,
+                         knowledge_steps=2, resamples=100)  # fmt: skip
+    project = Project.init(tmp_path / "proj")
+    try:
+        first = run_pilot(project, config, progress=False)
+        again = run_pilot(project, config, progress=False)
+    finally:
+        project.close()
+    ran = {s["stage"]: s["skipped"] for s in first["stages"]}
+    assert ran == {"ingest": False, "data": False, "tune knowledge LoRA": False,
+                   "compare": False, "advise + report": False}  # fmt: skip
+    skipped = {s["stage"] for s in again["stages"] if s["skipped"]}
+    assert skipped == set(ran) - {"advise + report"}
+    html = Path(first["report"]["html"]).read_text()
+    assert first["recommendation"]["choice"] in html and "<svg" in html
+    results = json.loads(Path(first["results"]).read_text())
+    assert set(results["per_question"]) == {"rag", "extract", "ft:pilot-knowledge"}
+    assert results["freshness"]["questions"] >= 1
