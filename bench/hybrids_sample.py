@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tempfile
@@ -172,14 +173,23 @@ def main() -> None:
     parser.add_argument("--raft-steps", type=int, default=30, help="RAFT LoRA, batch 2")
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--questions", type=int, default=0, help="limit (0 = all)")
+    parser.add_argument("--workdir", default="", help="keep the project here; a rerun on a "
+                        "trained one only evaluates again")  # fmt: skip
     args = parser.parse_args()
     questions = load_jsonl(REPO / "examples" / "eval.jsonl")
     if args.questions:
         questions = questions[: args.questions]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        project = Project.init(Path(tmp) / "p")
+        root = Path(args.workdir or tmp) / "p"
+        fresh = not (root / ".ragtune" / "adapters" / "raft").is_dir()
+        project = Project.init(root)
         project.settings.retrieval.k = args.k
+        if not fresh:  # --workdir of a finished training: evaluate again only
+            out = json.loads((root / "bench-training.json").read_text())
+            out["eval"] = evaluate(project, questions, args.max_new_tokens)
+            finish(out, started)
+            return
         project.ingest([REPO / "examples" / "docs"])
         out: dict[str, Any] = {"k": args.k, "n_questions": len(questions),
                                "n_unanswerable": sum(q["unanswerable"] for q in questions),
@@ -191,9 +201,21 @@ def main() -> None:
                                                 for q in questions)  # fmt: skip
         print("data", out["data"], flush=True)
         out["training"] = train_adapters(project, args.ft_steps, args.raft_steps)
+        out["train_wall_s"] = time.perf_counter() - started
+        (root / "bench-training.json").write_text(json.dumps(out))
         out["eval"] = evaluate(project, questions, args.max_new_tokens)
-    out["wall_s"] = time.perf_counter() - started
-    out["command"] = "python bench/hybrids_sample.py " + " ".join(sys.argv[1:])
+        finish(out, started)
+
+
+def finish(out: dict[str, Any], started: float) -> None:
+    out["wall_s"] = out.get("train_wall_s", 0.0) + time.perf_counter() - started
+    argv = sys.argv[1:]
+    # The reproducing command, without --workdir.
+    keep = [
+        a for i, a in enumerate(argv)
+        if not a.startswith("--workdir") and (i == 0 or argv[i - 1] != "--workdir")
+    ]  # fmt: skip
+    out["command"] = "python bench/hybrids_sample.py " + " ".join(keep)
     print(f"wrote {save('hybrids_sample', out)} ({out['wall_s']:.0f} s)")
 
 

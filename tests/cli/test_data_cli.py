@@ -116,8 +116,12 @@ def test_help_explains_format_split_and_restricted(project_dir: Path) -> None:
         assert text in out
 
 
-def test_build_raft(project_dir: Path) -> None:
-    """--raft through the CLI: the rag prompt of the packaged model, the plain split."""
+def test_build_raft(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--raft through the CLI: the rag prompt of the configured generator, the plain split.
+    (An openai-backend generator counts tokens without loading a model; the packaged model's
+    prompts are checked in tests/integration/test_hybrid_real.py.)"""
+    monkeypatch.setenv("RAGTUNE_GENERATOR__BACKEND", "openai")
+    monkeypatch.setenv("RAGTUNE_GENERATOR__MODEL", "served-model")
     assert run(project_dir, "data", "build", "--name", "plain", "--seed", "2")[0] == 0
     args = ["data", "build", "--name", "r", "--raft", "--raft-k", "1", "--raft-p-missing", "0.5",
             "--seed", "2", "--json"]  # fmt: skip
