@@ -177,6 +177,17 @@ def advise(
             f"house style: the style adapter passes the format check "
             f"{fmt(ev.style_pass('adapter'), 2)} vs base {fmt(ev.style_pass('base'), 2)}"
         )
+    next_steps = _next_steps(ev, profile, significant, steps)
+    if style_adapter and strategy_of(chosen) == "extract":
+        reasons.append(
+            "extract quotes a passage and runs no model, so the house style needs the "
+            "generative path: rag with the style adapter"
+        )
+        next_steps.insert(
+            0,
+            f"measure the facts of rag with the style adapter: ragtune "
+            f"compare -s ft+rag --adapter ft+rag={style_adapter}",
+        )
     contradictions = [s.contradiction for s in steps if s.contradiction]
     ranked = sorted(steps, key=lambda s: -s.weight)
     facts = [
@@ -192,7 +203,7 @@ def advise(
         reasons=reasons,
         facts=facts,
         contradictions=contradictions,
-        next_steps=_next_steps(ev, profile, significant, steps),
+        next_steps=next_steps,
         steps=steps,
         profile=profile.model_dump(),
     )

@@ -105,7 +105,8 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
     from ragtune.cli.advise import print_recommendation
 
     ran = [
-        f"{s['stage']} " + ("skipped" if s["skipped"] else f"{s['seconds']:.0f} s")
+        f"{s['stage']} "
+        + ("skipped" if s["skipped"] else f"{s['seconds']:.0f} s (cpu {s['cpu_s']:.0f} s)")
         for s in outcome["stages"]
     ]
     out = console()

@@ -111,7 +111,7 @@ class Display:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Tick]:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         task = self._tasks.get(name)
         if self._bar is not None and task is not None:
             self._bar.start_task(task)
@@ -122,13 +122,15 @@ class Display:
 
         yield tick
         seconds = time.perf_counter() - started
-        self.log.append({"stage": name, "seconds": seconds, "skipped": False})
+        # CPU seconds (all threads) too: on a shared machine wall time says little.
+        used = time.process_time() - cpu
+        self.log.append({"stage": name, "seconds": seconds, "cpu_s": used, "skipped": False})
         if self._bar is not None and task is not None:
             self._bar.update(task, completed=1, total=1, note=f"done in {_human(seconds)}")
             self._bar.stop_task(task)
 
     def skipped(self, name: str, why: str = "inputs unchanged") -> None:
-        self.log.append({"stage": name, "seconds": 0.0, "skipped": True})
+        self.log.append({"stage": name, "seconds": 0.0, "cpu_s": 0.0, "skipped": True})
         task = self._tasks.get(name)
         if self._bar is not None and task is not None:
             self._bar.update(task, completed=1, total=1, note=f"skipped: {why}")

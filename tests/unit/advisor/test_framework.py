@@ -78,3 +78,10 @@ def test_style_need_without_style_evidence_says_what_to_measure() -> None:
     rec = advise(make_results(), _profile(need="style"))
     assert any("--style" in s for s in rec.next_steps)
     assert rec.to_dict()["steps"][0]["key"] == "knowledge_change"
+
+
+def test_extract_with_style_points_the_style_at_the_generative_path() -> None:
+    results = make_results({"base": 0.1, "rag": 0.2, "extract": 0.5})
+    rec = advise(results, _profile(need="both"), style=make_style(0.75, 0.0))
+    assert rec.strategy == "extract" and rec.choice == "hybrid: RAG + style adapter"
+    assert "ft+rag=pilot-style" in rec.next_steps[0]
