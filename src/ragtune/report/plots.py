@@ -81,7 +81,7 @@ def _bars(
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left")
-    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    ax.legend(fontsize=7, loc="best", frameon=True, framealpha=0.8)
     return _svg(fig)
 
 

@@ -30,6 +30,7 @@ def test_html_is_self_contained_with_charts(tmp_path: Path) -> None:
     html = paths["html"].read_text()
     assert not NETWORK.search(html), NETWORK.search(html)
     assert "<link" not in html and "<script src" not in html
+    assert "built-in method" not in html and "object at 0x" not in html
     assert html.count("<svg") >= 5  # metric groups, latency, cost, freshness, forgetting, style
     assert "hybrid: RAG + style adapter" in html and "3,300" in html  # break-even
     md = paths["md"].read_text()
