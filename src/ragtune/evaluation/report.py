@@ -24,7 +24,6 @@ from ragtune.evaluation.metrics.ragas import RAGAS_METRICS, LLMJudge, OfflineJud
 from ragtune.evaluation.metrics.retrieval import RETRIEVAL_METRICS
 from ragtune.evaluation.scoring import (
     ROBUSTNESS_METRICS,
-    STAGES,
     answers_of,
     judge_inputs,
     score_answers,
@@ -79,8 +78,8 @@ def _performance(runner: Runner, per: Mapping[str, Mapping[str, Sequence[float]]
     out: dict[str, Any] = {}
     for label, scores in per.items():
         lat = {}
-        for stage in STAGES:
-            v = scores[f"latency_{stage}"]
+        for key in (k for k in scores if k.startswith("latency_")):
+            stage, v = key.removeprefix("latency_"), scores[key]
             p50 = percentile_ci(v, 50, seed=seed, n_resamples=n)
             if p50.n:
                 lat[stage] = {

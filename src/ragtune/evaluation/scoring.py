@@ -20,7 +20,7 @@ from ragtune.evaluation.metrics.retrieval import retrieval_scores
 from ragtune.evaluation.metrics.text import supported
 from ragtune.types import Answer
 
-STAGES = ("retrieve", "rerank", "prompt", "generate", "total")
+STAGES = ("retrieve", "rerank", "evidence", "prompt", "generate")  # the usual order
 ROBUSTNESS_METRICS = {
     "f1_original": "token F1 on the first phrasing of facts that have alternative phrasings",
     "f1_alternative": "token F1 on the alternative phrasings of those facts",
@@ -61,16 +61,22 @@ def _robustness(items: Sequence[EvalItem], f1: list[float]) -> dict[str, list[fl
 
 
 def _performance(answers: Sequence[Answer], records: Sequence[Any]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {f"latency_{s}": [] for s in STAGES}
+    """Latency per stage (every stage a strategy reports, plus the total), tokens, compute."""
+    stages = sorted({k for a in answers for k in a.timings}, key=_stage_order)
+    out: dict[str, list[float]] = {f"latency_{s}": [] for s in [*stages, "total"]}
     out.update(tokens_in=[], tokens_out=[], compute_s=[])
     for a, rec in zip(answers, records, strict=True):
-        for stage in STAGES[:-1]:
+        for stage in stages:
             out[f"latency_{stage}"].append(a.timings.get(stage, math.nan))
         out["latency_total"].append(sum(a.timings.values()))
         out["tokens_in"].append(float(a.tokens_in))
         out["tokens_out"].append(float(a.tokens_out))
         out["compute_s"].append(float(rec.get("compute_s", math.nan)))
     return out
+
+
+def _stage_order(stage: str) -> tuple[int, str]:
+    return (STAGES.index(stage) if stage in STAGES else len(STAGES), stage)
 
 
 def score_answers(
