@@ -53,6 +53,14 @@ from ragtune.cli.common import console, print_json, split_csv
 @click.option("--knowledge-steps", default=40, show_default=True, help="Knowledge LoRA steps.")
 @click.option("--style-steps", default=24, show_default=True, help="Style LoRA steps.")
 @click.option("--raft-steps", default=24, show_default=True, help="RAFT LoRA steps.")
+@click.option(
+    "-k",
+    "--k",
+    "k",
+    type=int,
+    default=None,
+    help="Passages per prompt (default: retrieval.k of the project).",
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
@@ -86,6 +94,7 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         knowledge_steps=kw["knowledge_steps"],
         style_steps=kw["style_steps"],
         raft_steps=kw["raft_steps"],
+        k=kw["k"],
         seed=kw["seed"],
         resamples=kw["resamples"],
     )

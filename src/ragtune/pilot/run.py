@@ -42,6 +42,7 @@ class PilotConfig:
     knowledge_steps: int = 40
     style_steps: int = 24
     raft_steps: int = 24
+    k: int | None = None  # passages per prompt (retrieval.k); None = the project's setting
     seed: int = 0
     resamples: int = 1000
     batch_size: int = 8
@@ -57,6 +58,8 @@ class PilotConfig:
             value = getattr(self, name)
             if value is not None and not Path(value).exists():
                 raise UsageError(f"--{name.replace('_file', '')} {value} not found")
+        if self.k is not None and self.k < 1:
+            raise UsageError(f"--k must be >= 1, got {self.k}")
         if self.questions < 0 or self.max_new_tokens < 1:
             raise UsageError("--questions must be >= 0 and --max-new-tokens >= 1")
 
@@ -119,6 +122,8 @@ class Pilot:
 
     def __init__(self, project: Project, config: PilotConfig, progress: bool = True) -> None:
         self.project, self.config = project, config
+        if config.k is not None:  # shorter prompts: prefill dominates CPU latency
+            project.settings.retrieval.k = config.k
         self.book = StageBook(project.state_dir / "pilot")
         self.items = self._items()
         self.display = Display(estimates(config, self.book, len(self.items)), progress)
@@ -159,6 +164,7 @@ class Pilot:
                     "style": file_hash(cfg.style),
                     "seed": cfg.seed,
                     "raft": "raft+rag" in cfg.strategies,
+                    "retrieval": self._retrieval(),
                 },
                 lambda tick: steps.build_data(self.project, cfg),
             )
@@ -173,6 +179,9 @@ class Pilot:
         out["stages"] = self.display.log
         out["wall_s"] = time.perf_counter() - started
         return out
+
+    def _retrieval(self) -> dict[str, Any]:
+        return dict(self.project.settings.retrieval.model_dump())
 
     def _settings(self) -> dict[str, Any]:
         s = self.project.settings
@@ -214,6 +223,7 @@ class Pilot:
             "tokens": cfg.max_new_tokens,
             "seed": cfg.seed,
             "resamples": cfg.resamples,
+            "retrieval": self._retrieval(),
         }
         run_id = "pilot-" + StageBook.key(inputs)[:10]
         out = self._stage(
