@@ -169,6 +169,7 @@ def advise(
     if not labels:
         return _unmeasured(ev, profile, steps)
     chosen, significant = _pick(ev, labels, reasons)
+    quality = reasons[-1:]  # the quality comparison that picked the strategy
     style_adapter = None
     diff = ev.style_diff()
     if profile.wants_style and ev.style and diff and diff.get("significant") and diff["mean"] > 0:
@@ -190,11 +191,14 @@ def advise(
         )
     contradictions = [s.contradiction for s in steps if s.contradiction]
     ranked = sorted(steps, key=lambda s: -s.weight)
-    facts = [
-        f"{s.question} {s.answer} -> {s.evidence}"
-        for s in ranked
-        if s.weight > 0 and s.evidence != "not measured"
-    ][:3]
+    facts = (
+        quality
+        + [
+            f"{s.question} {s.answer} -> {s.evidence}"
+            for s in ranked
+            if s.weight > 0 and s.evidence != "not measured"
+        ][: 3 - len(quality)]
+    )
     return Recommendation(
         choice=_name(chosen, style_adapter),
         strategy=chosen,

@@ -50,7 +50,7 @@ def _step_change(ev: Evidence, p: Profile) -> Step:
         f"share of {fresh['questions']} changed-fact answers stating the new fact "
         f"after the update: {', '.join(parts)}; time to fresh: {', '.join(fast)}"
     )
-    step.weight = 3.0 if p.needs_fresh_knowledge else 1.0
+    step.weight = 3.0 if p.needs_fresh_knowledge else 2.0
     best_ret = max((v["mean"] for s, v in rows.items() if retrieves(s)), default=None)
     best_other = max((v["mean"] for s, v in rows.items() if not retrieves(s)), default=None)
     if best_ret is not None and best_other is not None and best_ret <= best_other:
@@ -77,7 +77,7 @@ def _step_citations(ev: Evidence, p: Profile) -> Step:
             f"{s} {fmt(v, 2)}" + (f" ({inferred[s]:.0%} inferred)" if inferred[s] else "")
             for s, v in measured.items()
         )
-    step.weight = 2.5 if p.citations_required else 0.0
+    step.weight = 1.8 if p.citations_required else 0.0
     return step
 
 
