@@ -75,18 +75,14 @@ def _freshness(out: Console, fresh: dict[str, Any]) -> None:
         title=f"freshness after update {fresh['update']} ({fresh['questions']} "
         f"changed-fact questions; re-index {fresh['reindex_s']:.1f} s)"
     )
-    for col in ("strategy", "new fact before", "new fact after", "stale after", "time to fresh"):
+    cols = ("strategy", "new before", "stale before", "new after", "stale after", "time to fresh")
+    for col in cols:
         table.add_column(col, justify="left" if col == "strategy" else "right")
     for label, row in fresh["strategies"].items():
         ttf = row["time_to_fresh"]
         secs = "—" if ttf["seconds"] is None else f"{ttf['seconds']:.1f} s"
-        table.add_row(
-            label,
-            _ci(row["main"]["new"], 2),
-            _ci(row["fresh"]["new"], 2),
-            _ci(row["fresh"]["stale"], 2),
-            f"{secs} ({ttf['how']})",
-        )
+        states = [_ci(row[p][k], 2) for p in ("main", "fresh") for k in ("new", "stale")]
+        table.add_row(label, *states, f"{secs} ({ttf['how']})")
     out.print(table)
 
 
