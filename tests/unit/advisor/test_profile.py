@@ -47,3 +47,15 @@ def test_missing_file_and_unknown_suffix(tmp_path: Path) -> None:
 def test_no_file_and_no_terminal_gives_defaults() -> None:
     profile, source = resolve_profile(None)  # pytest's stdin is not a terminal
     assert profile == Profile.model_validate({}) and "defaults" in source
+
+
+def test_interactive_answers_are_validated() -> None:
+    from click.testing import CliRunner
+
+    from ragtune.advisor.profile import ask_profile
+
+    answers = "daily\nn\nboth\n120\n3000\ngeneral\n50000\n25\n"
+    with CliRunner().isolation(input=answers):
+        profile = ask_profile()
+    assert profile.knowledge_change == "daily" and profile.citations_required is False
+    assert profile.labelled_examples == 120 and profile.monthly_budget_usd == 25.0
