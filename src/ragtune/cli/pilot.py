@@ -61,6 +61,12 @@ from ragtune.cli.common import console, print_json, split_csv
     default=None,
     help="Passages per prompt (default: retrieval.k of the project).",
 )
+@click.option(
+    "--threads",
+    default=0,
+    show_default=True,
+    help="Torch threads; 0 = auto (1 when the machine is busy, else torch's default).",
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
@@ -95,6 +101,7 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         style_steps=kw["style_steps"],
         raft_steps=kw["raft_steps"],
         k=kw["k"],
+        threads=kw["threads"],
         seed=kw["seed"],
         resamples=kw["resamples"],
     )
@@ -119,6 +126,10 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         for s in outcome["stages"]
     ]
     out = console()
-    out.print(f"pilot done in {outcome['wall_s']:.0f} s: " + ", ".join(ran), markup=False)
+    out.print(
+        f"pilot done in {outcome['wall_s']:.0f} s ({outcome['torch_threads']} torch "
+        "threads): " + ", ".join(ran),
+        markup=False,
+    )
     print_recommendation(outcome["recommendation"], outcome["profile_source"])
     out.print(f"report: {outcome['report']['html']}", markup=False)
