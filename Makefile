@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python bench/finetune_sample.py
 	$(BIN)/python bench/service_load.py
 	$(BIN)/python bench/hybrids_sample.py
+	$(BIN)/python bench/small_model.py --sweep
 	$(BIN)/python bench/report.py
 
 clean:

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, RESULTS_DIR
 from report_hybrids import hybrids_section
+from report_small_model import small_model_section
 
 
 def load(name: str) -> dict[str, Any] | None:
@@ -200,6 +201,7 @@ def main() -> None:
         ("finetune_sample", finetune_section),
         ("service_load", service_section),
         ("hybrids_sample", hybrids_section),
+        ("small_model", small_model_section),
     )
     for name, render in sections:
         data = load(name)
