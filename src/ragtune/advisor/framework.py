@@ -103,6 +103,7 @@ def _pick(ev: Evidence, labels: list[str], reasons: list[str]) -> tuple[str, boo
             return s, False
     runner = ranked[1] if len(ranked) > 1 else None
     if runner is None:
+        reasons.append(f"{best} is the only eligible strategy: {quality_text(ev, best)}")
         return best, False
     lead = ev.better(best, runner)
     d = ev.diff("answers", "f1", best, runner)
