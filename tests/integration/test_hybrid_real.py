@@ -81,8 +81,9 @@ def test_ft_rag_and_raft_rag_cite_stored_chunks(project: Project) -> None:
         assert answer.strategy == strategy and answer.adapter == adapter
         assert answer.text and answer.text != CANNOT_ANSWER, answer.text
         assert answer.citations and resolves(project, answer), (answer.text, answer.citations)
-    raft = project.ask(QUESTION, strategy="raft+rag", adapter="raft-a", options=SHORT)
-    assert any(not c.inferred for c in raft.citations), raft.text  # the model wrote [n]
+    # Whether 4 training steps teach the model to write [n] itself varies with float rounding
+    # (thread counts) — seen both ways on the same seed — so that is a bench number
+    # (bench/hybrids_sample.py), not a test assertion; the citations above must resolve always.
 
 
 def test_routing_picks_the_mapped_adapter(
