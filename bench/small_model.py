@@ -6,8 +6,8 @@
    token F1 / ROUGE-L against the FAQ answer's first sentence for the plain peer script
    (bench/peers/plain_rag.py: BM25 top-3 + the same SmolLM2, no tricks), ragtune `rag` with
    its defaults and ragtune `extract` (no model), with bootstrap 95 % CIs and paired
-   differences against the plain script on the same questions. Abstention is switched off
-   here: every FAQ question is answerable, and abstaining is scored separately (3).
+   differences against the plain script on the same questions. Abstention never fires
+   here (threshold 0): every FAQ question is answerable, and abstaining is scored separately (3).
 2. --sweep: the small-model defaults for `rag`, one knob at a time on the bundled sample's
    answerable questions (context budget, repetition penalty, answer cap, stop, prompt).
 3. Abstention on the sample (10 unanswerable, 75 answerable): threshold calibrated on one
@@ -72,7 +72,7 @@ def faq(n: int, mb: float) -> dict[str, Any]:
     seconds["plain"] = time.perf_counter() - started
     root = BENCH / ".data" / f"faq_project_{mb}"
     project = Project.init(root)
-    project.settings.abstention.enabled = False
+    project.settings.abstention.threshold = 0.0  # score everything, refuse nothing
     corpus = tempfile.mkdtemp()
     for f in files:  # one flat folder of the chosen files, ingested incrementally
         shutil.copy(f, Path(corpus) / f"{f.parent.name}__{f.name}")

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import UsageError
@@ -241,11 +242,15 @@ def _builder(project: Project, generator: Generator) -> PromptBuilder:
     )  # fmt: skip
 
 
-def _abstention_parts(project: Project) -> dict[str, Any]:
+def _abstention_parts(project: Project, *, always_score: bool = False) -> dict[str, Any]:
+    """Evidence scorer + threshold; no scoring at all (it embeds every retrieved sentence)
+    when abstention is off, unless the strategy needs the scores itself (extract)."""
     from ragtune.retrieval.answerability import resolve_threshold
     from ragtune.retrieval.evidence import EvidenceScorer
 
     a = project.settings.abstention
+    if not a.enabled and not always_score:
+        return {}
     evidence = EvidenceScorer(project.embedder, project.store, a.cosine_weight)
     threshold = resolve_threshold(a.threshold, project.state_dir)[0] if a.enabled else None
     return {"evidence": evidence, "threshold": threshold}
@@ -268,39 +273,19 @@ def _generative(
     )  # fmt: skip
 
 
-@strategies.register("base")
-def _base(project: Project, make: GeneratorFactory) -> AnswerSystem:
-    return _generative("base", project, make, retrieval=False)
-
-
-@strategies.register("ft")
-def _ft(project: Project, make: GeneratorFactory) -> AnswerSystem:
-    """A fine-tuned adapter alone (no retrieval); the generator carries the adapter."""
-    return _generative("ft", project, make, retrieval=False)
-
-
-@strategies.register("rag")
-def _rag(project: Project, make: GeneratorFactory) -> AnswerSystem:
-    return _generative("rag", project, make, retrieval=True)
-
-
-@strategies.register("ft+rag")
-def _ft_rag(project: Project, make: GeneratorFactory) -> AnswerSystem:
-    """Any adapter (knowledge, style) with the rag prompt and retrieval."""
-    return _generative("ft+rag", project, make, retrieval=True)
-
-
-@strategies.register("raft+rag")
-def _raft_rag(project: Project, make: GeneratorFactory) -> AnswerSystem:
-    """A RAFT-trained adapter with retrieval (RAFT trains on this very prompt)."""
-    return _generative("raft+rag", project, make, retrieval=True)
+# base and ft answer without retrieval (ft: the generator carries the adapter); rag, ft+rag
+# and raft+rag share the rag prompt (RAFT trains on this very prompt).
+for _name, _retrieval in (
+    ("base", False), ("ft", False), ("rag", True), ("ft+rag", True), ("raft+rag", True)
+):  # fmt: skip
+    strategies.register(_name)(partial(_generative, _name, retrieval=_retrieval))
 
 
 @strategies.register("extract")
 def _extract(project: Project, make: GeneratorFactory) -> AnswerSystem:
     return ExtractiveSystem(
         "extract", None, None, _options(project), project.retriever,
-        k=project.settings.retrieval.k, **_abstention_parts(project),
+        k=project.settings.retrieval.k, **_abstention_parts(project, always_score=True),
     )  # fmt: skip
 
 

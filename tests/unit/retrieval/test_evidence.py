@@ -70,6 +70,8 @@ def test_weak_evidence_abstains_without_the_model(project: Project) -> None:
     project.settings.abstention.enabled = False
     system = project.answer_system("extract")
     assert system.threshold is None and not system.answer("VPN port?").abstained
+    rag = project.answer_system("rag", backend="openai", model="never-called")
+    assert rag.evidence is None  # off means no sentence embedding on the hot path
 
 
 def test_extract_refuses_an_adapter(project: Project) -> None:
@@ -92,10 +94,8 @@ def test_calibration_with_and_without_unanswerable() -> None:
 
 
 def test_threshold_resolution_order(tmp_path: Path) -> None:
-    assert resolve_threshold(None, tmp_path) == (
-        DEFAULT_THRESHOLD,
-        resolve_threshold(None, tmp_path)[1],
-    )
+    value, where = resolve_threshold(None, tmp_path)
+    assert value == DEFAULT_THRESHOLD and "built-in default" in where
     calibrate([0.5, 0.6], [0.1]).save(tmp_path / CALIBRATION_FILE)
     value, where = resolve_threshold(None, tmp_path)
     assert (
