@@ -186,6 +186,20 @@ def service_section(data: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def earlier_sections(path: Path) -> dict[str, str]:
+    """Sections of an existing RESULTS.md by script name (the `bench/NAME.py` in the
+    heading), so a partial `make bench` run or a single script does not erase the others."""
+    if not path.exists():
+        return {}
+    out: dict[str, str] = {}
+    for block in path.read_text().split("\n## ")[1:]:
+        heading = block.split("\n", 1)[0]
+        if "`bench/" in heading and ".py`" in heading:
+            name = heading.split("`bench/", 1)[1].split(".py`", 1)[0]
+            out[name] = "## " + block
+    return out
+
+
 def main() -> None:
     lines = [
         "# Benchmark results",
@@ -203,6 +217,7 @@ def main() -> None:
         ("hybrids_sample", hybrids_section),
         ("small_model", small_model_section),
     )
+    earlier = earlier_sections(BENCH / "RESULTS.md")
     for name, render in sections:
         data = load(name)
         if data:
@@ -211,6 +226,8 @@ def main() -> None:
                 f"_{name}: commit {data['env']['commit']}, Python {data['env']['python']}_"
             )
             lines.append("")
+        elif name in earlier:  # not rerun this time: keep what an earlier run measured
+            lines += [earlier[name].rstrip(), ""]
     notes = BENCH / "NOTES.md"
     if notes.exists():
         lines += [notes.read_text().strip(), ""]
