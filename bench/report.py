@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, RESULTS_DIR
 from report_hybrids import hybrids_section
+from report_pilot import pilot_section
+from report_retrieval_faq import retrieval_faq_section
 from report_small_model import small_model_section
 
 
@@ -210,12 +212,14 @@ def main() -> None:
     ]
     sections = (
         ("retrieval_sample", retrieval_section),
+        ("retrieval_faq", retrieval_faq_section),
         ("ingest_speed", ingest_section),
         ("generation", generation_section),
         ("finetune_sample", finetune_section),
         ("service_load", service_section),
         ("hybrids_sample", hybrids_section),
         ("small_model", small_model_section),
+        ("pilot_sample", pilot_section),
     )
     earlier = earlier_sections(BENCH / "RESULTS.md")
     for name, render in sections:

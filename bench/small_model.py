@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import sys
@@ -58,6 +59,42 @@ def summary(per: dict[str, dict[str, list[float]]], anchor: str) -> dict[str, An
     return out
 
 
+class AnswerCache:
+    """Finished answers per system, one JSONL file each, keyed by question: the FAQ run takes
+    hours on 2 loaded cores, and a rerun (or a resumed one) answers only what is missing.
+    Delete the folder after changing a system's defaults."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.rows: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def _load(self, name: str) -> dict[str, dict[str, Any]]:
+        if name not in self.rows:
+            path = self.folder / f"{name}.jsonl"
+            rows = load_jsonl(path) if path.exists() else []
+            self.rows[name] = {r["question"]: r for r in rows}
+        return self.rows[name]
+
+    def missing(self, name: str, questions: list[str]) -> list[str]:
+        have = self._load(name)
+        return [q for q in questions if q not in have]
+
+    def get(self, name: str, question: str, field: str = "answer") -> Any:
+        return self._load(name)[question].get(field)
+
+    def adder(self, name: str) -> Any:
+        def add(qs: list[str], answers: list[str], support: list[Any] | None = None) -> None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            rows = self._load(name)
+            with open(self.folder / f"{name}.jsonl", "a", encoding="utf-8") as fh:
+                for i, (q, a) in enumerate(zip(qs, answers, strict=True)):
+                    row = {"question": q, "answer": a, "support": support[i] if support else None}
+                    rows[q] = row
+                    fh.write(json.dumps(row) + "\n")
+
+        return add
+
+
 def faq(n: int, mb: float) -> dict[str, Any]:
     data = benchdata()
     files = pick_files(data, mb)
@@ -67,8 +104,12 @@ def faq(n: int, mb: float) -> dict[str, Any]:
     questions = [r["question"] for r in rows]
     golds = [r["answer_first_sentence"] for r in rows]
     per, seconds, refused = {}, {}, {}
+    cache = AnswerCache(BENCH / ".data" / f"small_model_answers_{mb}")
     started = time.perf_counter()
-    per["plain"] = scores(answer_all(questions, files, str(hf_folder(""))), golds)
+    todo = cache.missing("plain", questions)
+    if todo:
+        answer_all(todo, files, str(hf_folder("")), on_batch=cache.adder("plain"))
+    per["plain"] = scores([cache.get("plain", q) for q in questions], golds)
     seconds["plain"] = time.perf_counter() - started
     root = BENCH / ".data" / f"faq_project_{mb}"
     project = Project.init(root)
@@ -79,12 +120,21 @@ def faq(n: int, mb: float) -> dict[str, Any]:
     project.ingest([corpus])
     for name in ("rag", "extract"):
         started = time.perf_counter()
-        answers = project.answer_system(name).answer_many(questions)
+        system, todo = project.answer_system(name), cache.missing(name, questions)
+        for at in range(0, len(todo), 8):  # a killed run keeps every finished batch
+            batch = todo[at : at + 8]
+            answers = system.answer_many(batch)
+            cache.adder(name)(batch, [a.text for a in answers], [a.support for a in answers])
         seconds[name] = time.perf_counter() - started
-        per[name] = scores([a.text for a in answers], golds)
+        texts = [cache.get(name, q) for q in questions]
+        per[name] = scores(texts, golds)
         # What the default abstention threshold would have done to the same answers (every
         # FAQ question is answerable, so each abstention here is a false one).
-        kept = [CANNOT_ANSWER if (a.support or 0) < DEFAULT_THRESHOLD else a.text for a in answers]
+        support = [cache.get(name, q, "support") or 0.0 for q in questions]
+        kept = [
+            CANNOT_ANSWER if x < DEFAULT_THRESHOLD else t
+            for t, x in zip(texts, support, strict=True)
+        ]
         per[f"{name} + abstention {DEFAULT_THRESHOLD}"] = scores(kept, golds)
         refused[name] = sum(t == CANNOT_ANSWER for t in kept) / len(kept)
     return {

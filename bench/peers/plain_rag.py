@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 _WORD = re.compile(r"\w+")
@@ -48,8 +48,14 @@ class BM25:
 
 
 def answer_all(
-    questions: Sequence[str], files: Sequence[Path], model_dir: str, batch: int = 8
+    questions: Sequence[str],
+    files: Sequence[Path],
+    model_dir: str,
+    batch: int = 8,
+    on_batch: Callable[[list[str], list[str]], None] | None = None,
 ) -> list[str]:
+    """Answers in question order; ``on_batch(questions, answers)`` after each batch (so a
+    caller can keep finished answers when a long run is killed)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -76,6 +82,11 @@ def answer_all(
             gen = model.generate(
                 **enc, max_new_tokens=64, do_sample=False, pad_token_id=tok.pad_token_id
             )
-        for row in gen[:, enc["input_ids"].shape[1] :]:
-            out.append(tok.decode(row, skip_special_tokens=True).strip())
+        done = [
+            tok.decode(r, skip_special_tokens=True).strip()
+            for r in gen[:, enc["input_ids"].shape[1] :]
+        ]
+        out += done
+        if on_batch:
+            on_batch(list(questions[i : i + batch]), done)
     return out
