@@ -126,6 +126,7 @@ class IngestReport:
 
     outcomes: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    excluded: list[str] = field(default_factory=list)  # left out by ingest.exclude patterns
 
     def add(self, outcome: FileOutcome) -> None:
         self.outcomes.append(outcome)
@@ -146,6 +147,7 @@ class IngestReport:
             "counts": self.counts(),
             "chunks_written": self.n_chunks,
             "seconds": round(self.seconds, 3),
+            "excluded": list(self.excluded),
             "files": [asdict(o) for o in self.outcomes],
         }
 

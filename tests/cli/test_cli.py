@@ -32,8 +32,10 @@ def run(root: Path, *args: str) -> tuple[int, str]:
 
 
 def test_ingest_search_docs(project_dir: Path) -> None:
+    write(project_dir / "docs" / "_draft.md", "Excluded by the default ingest.exclude.\n")
     code, out = run(project_dir, "ingest", str(project_dir / "docs"))
     assert code == 0 and "2 added" in out
+    assert "excluded 1 path(s) matching ingest.exclude (_draft.md)" in out
     code, out = run(project_dir, "ingest", str(project_dir / "docs"), "--json")
     assert json.loads(out)["counts"]["unchanged"] == 2
     code, out = run(project_dir, "search", "new hires days", "--json", "-k", "1")

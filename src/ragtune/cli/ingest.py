@@ -88,3 +88,9 @@ def _print_report(report: IngestReport) -> None:
         out.print(f"  [red]failed[/] {outcome.path}: {outcome.reason}")
     for outcome in report.by_status("removed"):
         out.print(f"  [yellow]removed[/] {outcome.doc_id}")
+    if report.excluded:
+        shown = ", ".join(report.excluded[:5]) + (", ..." if len(report.excluded) > 5 else "")
+        out.print(
+            f"  [yellow]excluded[/] {len(report.excluded)} path(s) matching ingest.exclude "
+            f"({shown}); set ingest.exclude in ragtune.toml to ingest them"
+        )

@@ -48,6 +48,10 @@ class _Pending:
 class Discovery:
     files: list[Candidate] = field(default_factory=list)
     failures: list[FileOutcome] = field(default_factory=list)
+    # Paths (files, or folders not entered) left out by an exclude pattern: reported, so a
+    # default such as "_*" never drops a document without saying so. Hidden names (".git")
+    # are left out of the list: nobody expects those ingested.
+    excluded: list[str] = field(default_factory=list)
 
 
 def _matches(rel: str, patterns: Iterable[str]) -> bool:
@@ -76,10 +80,21 @@ def discover(paths: Sequence[Path], include: Sequence[str], exclude: Sequence[st
                 continue
             seen_dirs.add((st.st_dev, st.st_ino))
             rel_dir = Path(dirpath).relative_to(root).as_posix()
-            dirnames[:] = sorted(d for d in dirnames if not _matches(_join(rel_dir, d), exclude))
+            kept = []
+            for d in sorted(dirnames):
+                if _matches(_join(rel_dir, d), exclude):
+                    if not d.startswith("."):
+                        found.excluded.append(_join(rel_dir, d) + "/")
+                else:
+                    kept.append(d)
+            dirnames[:] = kept
             for name in sorted(filenames):
                 rel = _join(rel_dir, name)
-                if _matches(rel, exclude) or not _matches(rel, include):
+                if not _matches(rel, include):
+                    continue
+                if _matches(rel, exclude):
+                    if not name.startswith("."):
+                        found.excluded.append(rel)
                     continue
                 found.files.append(Candidate(Path(dirpath) / name, rel))
     return found
@@ -118,6 +133,7 @@ class Ingestor:
         found = discover([Path(p) for p in paths], include, exclude)
         for failure in found.failures:
             report.add(failure)
+        report.excluded = found.excluded
         pending: list[_Pending] = []
         total = len(found.files)
         for done, cand in enumerate(found.files, start=1):

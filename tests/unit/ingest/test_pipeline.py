@@ -55,8 +55,12 @@ def test_include_exclude(hash_project: Project, tmp_path: Path) -> None:
     write(tmp_path / "d" / "drafts" / "skip.md", "Skip me.\n")
     write(tmp_path / "d" / "note.txt", "Text.\n")
     write(tmp_path / "d" / ".hidden.md", "Hidden.\n")
-    hash_project.ingest([tmp_path / "d"], include=["*.md"], exclude=["drafts"])
+    write(tmp_path / "d" / "_thread.md", "Underscore names are excluded by default.\n")
+    report = hash_project.ingest([tmp_path / "d"], include=["*.md"], exclude=["drafts"])
     assert hash_project.store.document_ids() == ["keep.md"]
+    # Exclusions are reported (hidden names aside); files outside `include` are not excluded.
+    assert report.excluded == ["drafts/", "_thread.md"]
+    assert report.to_dict()["excluded"] == ["drafts/", "_thread.md"]
 
 
 def test_bad_files_reported_everything_else_kept(hash_project: Project, tmp_path: Path) -> None:
