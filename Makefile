@@ -43,12 +43,15 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/retrieval_sample.py
+	$(BIN)/python bench/retrieval_faq.py
 	$(BIN)/python bench/ingest_speed.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/finetune_sample.py
 	$(BIN)/python bench/service_load.py
 	$(BIN)/python bench/hybrids_sample.py
 	$(BIN)/python bench/small_model.py --sweep
+	DEMO_QUESTIONS=85 bash examples/demo.sh
+	$(BIN)/python bench/pilot_sample.py demo
 	$(BIN)/python bench/report.py
 
 clean:
