@@ -172,8 +172,15 @@ def load_pdf(data: bytes, path: Path) -> Loaded:
     return _finish(_tidy(text), title, "pdf", meta)
 
 
+# Source formats that hide inside another extension (Sphinx ships "memory.rst.txt").
+_INNER_SUFFIXES = {".rst", ".md", ".markdown", ".txt", ".html", ".htm", ".adoc"}
+
+
 def _title_from(path: Path) -> str:
-    return path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
+    stem = Path(path.stem)
+    while stem.suffix.lower() in _INNER_SUFFIXES:
+        stem = Path(stem.stem)
+    return str(stem).replace("-", " ").replace("_", " ").strip().capitalize()
 
 
 LOADERS: dict[str, Callable[[bytes, Path], Loaded]] = {

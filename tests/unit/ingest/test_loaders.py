@@ -37,6 +37,9 @@ def test_markdown_front_matter_and_offsets() -> None:
 def test_txt_title_from_filename() -> None:
     doc = load_bytes(b"Plain words here.\n", Path("on-call_rota.txt"))
     assert doc.title == "On call rota" and doc.format == "txt"
+    # A source extension inside the file name is not part of the title; other dots are.
+    assert load_bytes(b"Words.\n", Path("c-api/memory.rst.txt")).title == "Memory"
+    assert load_bytes(b"Words.\n", Path("release-v1.2.txt")).title == "Release v1.2"
 
 
 def test_html_meta_structure_and_boilerplate() -> None:
