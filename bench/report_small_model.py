@@ -45,17 +45,22 @@ def small_model_section(data: dict[str, Any]) -> list[str]:
     sweep = data.get("sweep_sample")
     if sweep:
         lines += [
-            "`rag` defaults, one change at a time, on the bundled sample's answerable "
-            "questions (token F1 vs the eval answers; paired difference vs the first row):",
+            "`rag` defaults, a few knobs at a time, on the bundled sample's answerable "
+            "questions (token F1 vs the eval answers; paired difference vs the first row, or "
+            "the row named; rp = repetition penalty, on prompt and answer tokens unless "
+            "said):",
             "",
-            "| config | token F1 | ROUGE-L | F1 vs first row | wall s |",
-            "|---|---|---|---|---|",
+            "| config | token F1 | ROUGE-L | F1 difference | words | wall s |",
+            "|---|---|---|---|---|---|",
         ]
         for row in sweep:
             vs = _diff(row["f1_vs_before"]) if "f1_vs_before" in row else "—"
+            if row.get("paired_with") and row["paired_with"] != sweep[0]["config"]:
+                vs += f" vs '{row['paired_with']}'"
+            words = f"{row['words']:.0f}" if "words" in row else "—"
             lines.append(
                 f"| {row['config']} | {_ci(row['f1'])} | {_ci(row['rouge_l'])} | {vs} | "
-                f"{row['seconds']:.0f} |"
+                f"{words} | {row['seconds']:.0f} |"
             )
         lines.append("")
     ab = data.get("abstention_sample")

@@ -28,8 +28,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH, REPO, benchdata, load_jsonl, pick_files, save
+from common import BENCH, REPO, RESULTS_DIR, benchdata, load_jsonl, pick_files, save
 from peers.plain_rag import answer_all
+from ragtune.config import PromptSettings
 from ragtune.evaluation.metrics.answers import rouge_l, token_f1
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 from ragtune.generate.prompts import CANNOT_ANSWER
@@ -137,6 +138,10 @@ def faq(n: int, mb: float) -> dict[str, Any]:
         ]
         per[f"{name} + abstention {DEFAULT_THRESHOLD}"] = scores(kept, golds)
         refused[name] = sum(t == CANNOT_ANSWER for t in kept) / len(kept)
+    # Answers kept from a run with earlier rag defaults (cache file rag_before.jsonl; see the
+    # sweep's first row): shown next to the current defaults when complete.
+    if not cache.missing("rag_before", questions):
+        per[BEFORE_LABEL] = scores([cache.get("rag_before", q) for q in questions], golds)
     return {
         "n": len(rows), "files": len(files), "chunks": project.store.count_chunks(),
         "seconds": seconds, "false_abstention": refused,
@@ -144,40 +149,56 @@ def faq(n: int, mb: float) -> dict[str, Any]:
     }  # fmt: skip
 
 
-# Each row changes the previous defaults (the first row) in one or two knobs.
+# Each row changes the previous defaults (the first row) in a few knobs; every row answers
+# the same questions, so the paired difference against the first row is what a change buys.
 BEFORE: dict[str, Any] = {
     "k": 5, "context_tokens": 1024, "repetition_penalty": 1.1, "max_new_tokens": 128, "stop": (),
+    "system": PromptSettings().system, "penalize_prompt": True,
 }  # fmt: skip
+BEFORE_LABEL = "rag, earlier defaults (k=5, 1024 context tokens, 128 new tokens, no stop)"
+PLAIN_SYSTEM = "Answer the question using only the context, in one or two sentences."
+SHORT = {"k": 3, "context_tokens": 512, "max_new_tokens": 64, "stop": ("\n\n",)}
 SWEEP: list[tuple[str, dict[str, Any]]] = [
-    ("before: k=5, 1024 context tokens, rp 1.1, 128 new tokens", {}),
-    ("k=3", {"k": 3}),
-    ("k=3, 384 context tokens", {"k": 3, "context_tokens": 384}),
-    ("k=3, rp 1.3", {"k": 3, "repetition_penalty": 1.3}),
-    ("k=3, 64 new tokens, stop at a blank line", {"k": 3, "max_new_tokens": 64, "stop": ("\n\n",)}),
-]
+    ("before: k=5, 1024 context tokens, rp 1.1, 128 new tokens, citing prompt", {}),
+    ("k=3, 512 context tokens", {"k": 3, "context_tokens": 512}),
+    ("k=3, 512 ctx, 64 new tokens, stop at a blank line", SHORT),
+    ("same + rp 1.3", {**SHORT, "repetition_penalty": 1.3}),
+    ("same (rp 1.1) + plain one-line system prompt", {**SHORT, "system": PLAIN_SYSTEM}),
+    ("k=2, 384 ctx, 64 new tokens, blank-line stop, plain prompt",
+     {**SHORT, "k": 2, "context_tokens": 384, "system": PLAIN_SYSTEM}),
+    ("k=3, 512 ctx, 64 new tokens, blank-line stop, rp 1.1 on the answer's tokens only",
+     {**SHORT, "penalize_prompt": False}),
+    ("k=3, 512 ctx, 64 new tokens, blank-line stop, rp 1.0 (none)",
+     {**SHORT, "repetition_penalty": 1.0}),
+]  # fmt: skip
 
 
-def sweep(project: Project, n: int) -> list[dict[str, Any]]:
+def sweep(project: Project, n: int, rows: list[int] | None = None) -> list[dict[str, Any]]:
+    """The SWEEP rows (all, or the given indices); paired differences are against the first
+    row run, named in each row's ``paired_with``."""
     items = [r for r in load_jsonl(SAMPLE / "eval.jsonl") if not r["unanswerable"]]
     items = items[:: max(1, len(items) // n)][:n]  # spread over the sample's topics
     questions, golds = [r["question"] for r in items], [r["answer"] for r in items]
     project.settings.abstention.enabled = False
-    out, base = [], None
-    for label, change in SWEEP:
+    out, base, base_label = [], None, ""
+    for label, change in [SWEEP[i] for i in rows] if rows else SWEEP:
         knobs = {**BEFORE, **change}
         k = knobs.pop("k")
         project.settings.prompt.context_tokens = knobs.pop("context_tokens")
+        project.settings.prompt.system = knobs.pop("system")
         system = project.answer_system("rag", options=knobs)
         started = time.perf_counter()
         answers = system.answer_many(questions, k=k)
         per = scores([a.text for a in answers], golds)
-        row = {"config": label, "seconds": time.perf_counter() - started,
+        words = sum(len(a.text.split()) for a in answers) / len(answers)
+        row = {"config": label, "seconds": time.perf_counter() - started, "words": words,
                **{m: bootstrap_ci(v, seed=0).to_dict() for m, v in per.items()}}  # fmt: skip
         if base is None:
-            base = per
+            base, base_label = per, label
         else:
             row["f1_vs_before"] = paired_difference(per["f1"], base["f1"], seed=0).to_dict()
-        print(label, row["f1"]["mean"], flush=True)
+            row["paired_with"] = base_label
+        print(label, row["f1"]["mean"], f"{row['seconds']:.0f} s", flush=True)
         out.append(row)
     return out
 
@@ -217,7 +238,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=177, help="FAQ questions (177 = all)")
     ap.add_argument("--mb", type=float, default=0.5, help="corpus size: FAQ + reference pages")
     ap.add_argument("--sweep", action="store_true", help="also sweep the rag defaults")
-    ap.add_argument("--sweep-n", type=int, default=75, help="sample questions in the sweep")
+    ap.add_argument("--sweep-n", type=int, default=40, help="sample questions in the sweep")
+    ap.add_argument("--sweep-rows", default="", help="only these SWEEP rows, e.g. 2,6,7")
     ap.add_argument("--skip-faq", action="store_true")
     args = ap.parse_args()
     started = time.perf_counter()
@@ -226,10 +248,22 @@ def main() -> None:
     result["abstention_sample"] = abstention(sample)
     print("abstention", result["abstention_sample"], flush=True)
     if args.sweep:
-        result["sweep_sample"] = sweep(sample, args.sweep_n)
+        rows = [int(x) for x in args.sweep_rows.split(",")] if args.sweep_rows else None
+        result["sweep_sample"] = sweep(sample, args.sweep_n, rows)
     if not args.skip_faq:
         result["faq"] = faq(args.n, args.mb)
     result["wall_s"] = time.perf_counter() - started
+    # A part not rerun this time (--skip-faq, no --sweep) keeps its last measured result.
+    previous = RESULTS_DIR / "small_model.json"
+    if previous.is_file():
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        result = {**{k: kept[k] for k in ("faq", "sweep_sample") if k in kept}, **result}
+        if args.sweep_rows:  # a partial sweep adds to (or replaces rows of) the last one
+            new = {r["config"]: r for r in result["sweep_sample"]}
+            old = [r for r in kept.get("sweep_sample", []) if r["config"] not in new]
+            order = {label: i for i, (label, _) in enumerate(SWEEP)}
+            rows = old + list(new.values())
+            result["sweep_sample"] = sorted(rows, key=lambda r: order.get(r["config"], 99))
     print(save("small_model", result))
 
 

@@ -201,3 +201,42 @@ def test_merge_matches_the_adapter(project: Project, tmp_path: Path) -> None:
         assert torch.allclose(peft_model(ids).logits, merged(ids).logits, atol=1e-3)
     with pytest.raises(Exception, match="not empty"):
         merge_adapter(project, "mg", tmp_path / "merged")
+
+
+def test_answer_loss_equals_the_full_loss_with_its_gradients() -> None:
+    """The labelled-positions loss (fewer logits) is the model's own loss, value and grads."""
+    import torch
+    from transformers import DataCollatorForSeq2Seq
+
+    from ragtune.finetune.loss import answer_loss
+
+    model, tok, folder = load_base("", "lora")
+    model = _wrap(model, TuneConfig(name="t"), folder)
+    model.eval()  # LoRA dropout off: both losses must see the same network
+    encoder = ExampleEncoder(tok, 128, "SYS")
+    rows = [{"kind": "style", "messages": [{"role": "user", "content": r["question"]},
+             {"role": "assistant", "content": r["answer"]}]} for r in style_rows()[:3]]  # fmt: skip
+    raw = {"kind": "raw", "text": "Plain text: every token carries a label here."}
+    batch = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)(
+        [encoder(r) for r in [*rows, raw]]
+    )
+    assert (batch["labels"] == -100).any()  # padding and prompts are masked
+
+    def grads(loss: Any) -> list[Any]:
+        model.zero_grad()
+        loss.backward()
+        return [p.grad.clone() for p in model.parameters() if p.requires_grad]
+
+    full = model(**batch).loss
+    g_full = grads(full)
+    mine, out = answer_loss(model, dict(batch))
+    assert out.logits.shape[0] == int((batch["labels"][:, 1:] != -100).sum())
+    assert torch.allclose(mine, full, atol=1e-5), (mine, full)
+    mine_grads = grads(mine)
+    assert len(mine_grads) == len(g_full)
+    assert all(
+        torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(mine_grads, g_full, strict=True)
+    )
+    count = (batch["labels"][:, 1:] != -100).sum()
+    scaled, _ = answer_loss(model, dict(batch), num_items_in_batch=count * 2)
+    assert torch.allclose(scaled, full / 2, atol=1e-5)

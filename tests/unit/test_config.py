@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,17 @@ def test_registry_lists_choices() -> None:
     assert reg.create("one") == 1
     with pytest.raises(ConfigError, match="choose one of: one"):
         reg.create("two")
+
+
+def test_default_toml_uncommented_gives_the_defaults(tmp_path: Path) -> None:
+    """Every commented default is valid TOML for its key (a stop of "\\n\\n" stays escaped)."""
+    setting = re.compile(r"^# ([a-z][a-z_0-9]* = .*)$")
+    lines = []
+    for line in default_toml().splitlines():
+        if (m := setting.match(line)) and "(unset)" not in line:
+            lines.append(m.group(1))
+        elif line.startswith("["):
+            lines.append(line)
+    (tmp_path / "ragtune.toml").write_text("\n".join(lines) + "\n")
+    assert 'stop = ["\\n\\n"]' in lines
+    assert Settings.load(tmp_path).model_dump() == Settings.load(None).model_dump()

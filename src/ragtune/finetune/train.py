@@ -248,6 +248,24 @@ def _forgetting(model: Any, tokenizer: Any, config: TuneConfig, system: str) -> 
     return forgetting.report(base, adapted)
 
 
+def _trainer_class(base: Any, method: str) -> Any:
+    """The Trainer, with the loss computed on labelled positions only where it can be."""
+    from ragtune.finetune.loss import METHODS, answer_loss
+
+    if method not in METHODS:
+        return base
+
+    class AnswerLossTrainer(base):
+        def compute_loss(
+            self, model: Any, inputs: Any, return_outputs: bool = False, **kw: Any
+        ) -> Any:
+            num_items_in_batch = kw.get("num_items_in_batch")
+            loss, outputs = answer_loss(model, inputs, num_items_in_batch)
+            return (loss, outputs) if return_outputs else loss
+
+    return AnswerLossTrainer
+
+
 def _dataset_hash(project: Project, name: str) -> str:
     card = dataset_dir(project, name) / "card.json"
     try:
@@ -287,6 +305,7 @@ def _trainer(
         metric_for_best_model="eval_loss", greater_is_better=False, logging_steps=1,
         use_cpu=True, report_to=[], seed=config.seed, data_seed=config.seed,
         disable_tqdm=True, save_only_model=False, remove_unused_columns=False,
+        prediction_loss_only=True,
     )  # fmt: skip
 
     class Progress(TrainerCallback):
@@ -298,7 +317,7 @@ def _trainer(
     callbacks: list[Any] = [Progress()]
     if best_at_end and config.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(config.early_stopping_patience))
-    trainer = Trainer(
+    trainer = _trainer_class(Trainer, config.method)(
         model=model, args=args, train_dataset=train_set, eval_dataset=val_set or None,
         data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100),
         callbacks=callbacks,

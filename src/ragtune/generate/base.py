@@ -23,6 +23,9 @@ class GenerationOptions:
     repetition_penalty: float = 1.1
     stop: tuple[str, ...] = ()
     seed: int = 0
+    # transformers applies the repetition penalty to the prompt's tokens too, which keeps a
+    # small model from quoting the passages it was given; False counts the answer's only.
+    penalize_prompt: bool = False
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
@@ -73,6 +76,7 @@ class GenerationOptions:
         return cls(
             max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
             repetition_penalty=g.repetition_penalty, stop=tuple(g.stop), seed=g.seed,
+            penalize_prompt=g.penalize_prompt,
         )  # fmt: skip
 
 

@@ -114,13 +114,22 @@ class TransformersGenerator:
         turns = [f"{m['role'].capitalize()}: {m['content']}" for m in prompt]
         return "\n\n".join([*turns, "Assistant:"])
 
-    def _generate_kwargs(self, options: GenerationOptions) -> dict[str, Any]:
+    def _generate_kwargs(self, options: GenerationOptions, prompt_width: int) -> dict[str, Any]:
+        """``prompt_width``: the (left-padded) prompt length, where the answer starts."""
         kwargs: dict[str, Any] = {
             "max_new_tokens": options.max_new_tokens,
-            "repetition_penalty": options.repetition_penalty,
             "pad_token_id": self.tokenizer.pad_token_id,
             "do_sample": not options.greedy,
         }
+        if options.penalize_prompt or options.repetition_penalty == 1.0:
+            kwargs["repetition_penalty"] = options.repetition_penalty
+        else:
+            from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
+
+            penalty = RepetitionPenaltyLogitsProcessor(
+                options.repetition_penalty, prompt_ignore_length=prompt_width
+            )
+            kwargs.update(repetition_penalty=1.0, logits_processor=LogitsProcessorList([penalty]))
         if options.greedy:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         else:
@@ -157,7 +166,9 @@ class TransformersGenerator:
         enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         started = time.perf_counter()
         try:
-            out = self._model.generate(**enc, **self._generate_kwargs(options))
+            out = self._model.generate(
+                **enc, **self._generate_kwargs(options, enc["input_ids"].shape[1])
+            )
         except RuntimeError as exc:  # e.g. out of memory on a huge batch
             raise GenerationError(
                 f"generation failed: {exc}", "lower generator.batch_size"
@@ -187,7 +198,8 @@ class TransformersGenerator:
         self._load()
         enc = self._tokenizer(self.render(prompt), return_tensors="pt", add_special_tokens=False)
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
-        kwargs = {**enc, **self._generate_kwargs(options), "streamer": streamer}
+        width = enc["input_ids"].shape[1]
+        kwargs = {**enc, **self._generate_kwargs(options, width), "streamer": streamer}
         errors: list[BaseException] = []
 
         def run() -> None:
