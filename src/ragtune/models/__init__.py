@@ -121,6 +121,11 @@ def _convert_gguf(path: Path, target: Path) -> None:
     try:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        os.replace(tmp, target)  # atomic: a crash never leaves a half-written folder
+        try:
+            os.replace(tmp, target)  # atomic: a crash never leaves a half-written folder
+        except OSError:
+            # Another process (the pilot's parallel LoRA runs) converted it first: keep theirs.
+            if not (target / "config.json").is_file():
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

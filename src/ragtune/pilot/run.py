@@ -44,6 +44,7 @@ class PilotConfig:
     raft_steps: int = 24
     k: int | None = None  # passages per prompt (retrieval.k); None = the project's setting
     threads: int = 0  # torch intra-op threads; 0 = auto (1 on a busy machine, else default)
+    workers: int = 0  # parallel LoRA runs; 0 = auto (2 on an idle machine with >= 2 cores)
     seed: int = 0
     resamples: int = 1000
     batch_size: int = 8
@@ -126,6 +127,7 @@ class Pilot:
         if config.k is not None:  # shorter prompts: prefill dominates CPU latency
             project.settings.retrieval.k = config.k
         self.book = StageBook(project.state_dir / "pilot")
+        self.tune_workers = 0  # processes the LoRA runs used (0: none ran)
         self.items = self._items()
         self.display = Display(estimates(config, self.book, len(self.items)), progress)
 
@@ -180,6 +182,7 @@ class Pilot:
             out = self._advise(results, style)
         out["stages"] = self.display.log
         out["torch_threads"] = threads
+        out["tune_workers"] = self.tune_workers
         out["wall_s"] = time.perf_counter() - started
         return out
 
@@ -192,25 +195,50 @@ class Pilot:
 
     def _tune(self, data: dict[str, Any]) -> dict[str, str]:
         from ragtune.pilot import steps
+        from ragtune.pilot.parallel import TuneJob, auto_workers, run_tunes
 
         cfg, adapters = self.config, {}
-        jobs = [
-            ("tune knowledge LoRA", KNOWLEDGE, "default", cfg.knowledge_steps, ("qa",)),
-            ("tune style LoRA", STYLE, "style", cfg.style_steps, ("style",)),
-            ("tune RAFT LoRA", RAFT, "raft", cfg.raft_steps, ("qa",)),
+        jobs = [  # longest first, so two workers finish close together
+            TuneJob(stage, name, dataset, n, kinds, cfg.seed)
+            for stage, name, dataset, n, kinds in (
+                ("tune RAFT LoRA", RAFT, "raft", cfg.raft_steps, ("qa",)),
+                ("tune knowledge LoRA", KNOWLEDGE, "default", cfg.knowledge_steps, ("qa",)),
+                ("tune style LoRA", STYLE, "style", cfg.style_steps, ("style",)),
+            )
+            if stage in stage_names(cfg)
         ]
-        for stage, name, dataset, n_steps, kinds in jobs:
-            if stage not in stage_names(cfg):
-                continue
-            inputs = {"data": data.get(dataset), "steps": n_steps, "seed": cfg.seed}
+        inputs = {
+            j.stage: {"data": data.get(j.dataset), "steps": j.steps, "seed": cfg.seed} for j in jobs
+        }
+        keys = {stage: self.book.key(values) for stage, values in inputs.items()}
+        todo = []
+        for job in jobs:
+            if self.book.fresh(job.stage, keys[job.stage]):
+                self.display.skipped(job.stage)
+                adapters[job.name] = self.book.outputs(job.stage)["created"]
+            else:
+                todo.append(job)
+        workers = auto_workers(cfg.workers, len(todo))
+        self.tune_workers = workers if todo else 0
+
+        def finished(job: TuneJob, out: dict[str, Any]) -> None:
+            seconds = self.display.end(job.stage, out.pop("cpu_s", 0.0))
+            self.book.done(job.stage, keys[job.stage], seconds, out)
+            adapters[job.name] = out["created"]
+
+        if workers > 1:  # one torch thread per process: see ragtune.pilot.parallel
+            begin = self.display.begin
+            run_tunes(self.project.root, todo, workers, lambda j: begin(j.stage), finished)
+            return adapters
+        for job in todo:
             out = self._stage(
-                stage,
-                inputs,
-                lambda tick, n=name, d=dataset, k=n_steps, ks=kinds: steps.tune(
-                    self.project, n, d, k, ks, cfg.seed, tick
+                job.stage,
+                inputs[job.stage],
+                lambda tick, j=job: steps.tune(
+                    self.project, j.name, j.dataset, j.steps, j.kinds, j.seed, tick
                 ),
             )
-            adapters[name] = out["created"]
+            adapters[job.name] = out["created"]
         return adapters
 
     def _compare(self, adapters: dict[str, str]) -> dict[str, Any]:

@@ -85,6 +85,7 @@ class Display:
         self.log: list[dict[str, Any]] = []
         self._bar: Any = None
         self._tasks: dict[str, Any] = {}
+        self._started: dict[str, float] = {}
 
     @contextmanager
     def running(self) -> Iterator[Display]:
@@ -111,7 +112,15 @@ class Display:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Tick]:
-        started, cpu = time.perf_counter(), time.process_time()
+        cpu = time.process_time()
+        tick = self.begin(name)
+        yield tick
+        # CPU seconds (all threads) too: on a shared machine wall time says little.
+        self.end(name, time.process_time() - cpu)
+
+    def begin(self, name: str) -> Tick:
+        """Start a stage's row and clock; stages may overlap (parallel LoRA runs)."""
+        self._started[name] = time.perf_counter()
         task = self._tasks.get(name)
         if self._bar is not None and task is not None:
             self._bar.start_task(task)
@@ -120,14 +129,17 @@ class Display:
             if self._bar is not None and task is not None:
                 self._bar.update(task, completed=done, total=max(total, 1))
 
-        yield tick
-        seconds = time.perf_counter() - started
-        # CPU seconds (all threads) too: on a shared machine wall time says little.
-        used = time.process_time() - cpu
-        self.log.append({"stage": name, "seconds": seconds, "cpu_s": used, "skipped": False})
+        return tick
+
+    def end(self, name: str, cpu_s: float) -> float:
+        """Close a stage begun with :meth:`begin`; returns its wall seconds."""
+        seconds = time.perf_counter() - self._started.pop(name)
+        self.log.append({"stage": name, "seconds": seconds, "cpu_s": cpu_s, "skipped": False})
+        task = self._tasks.get(name)
         if self._bar is not None and task is not None:
             self._bar.update(task, completed=1, total=1, note=f"done in {_human(seconds)}")
             self._bar.stop_task(task)
+        return seconds
 
     def skipped(self, name: str, why: str = "inputs unchanged") -> None:
         self.log.append({"stage": name, "seconds": 0.0, "cpu_s": 0.0, "skipped": True})

@@ -53,6 +53,13 @@ def train_only(project: Project, dataset: str) -> str:
     there is nothing for early stopping to choose, and validating long RAFT prompts would
     cost more CPU time than the training itself."""
     source = project.state_dir / "datasets" / dataset
+    if not (source / "train.jsonl").is_file():
+        from ragtune.errors import NotFoundError
+
+        raise NotFoundError(
+            f"dataset {dataset!r} has no train split ({source / 'train.jsonl'})",
+            "re-run the pilot: its data stage builds it",
+        )
     folder = source.with_name(f"{dataset}-train")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
