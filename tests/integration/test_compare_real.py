@@ -40,3 +40,36 @@ def test_compare_real_models_on_sample(sample_project: Project, tmp_path: Path) 
     # The user's project still holds v1.
     leave = sample_project.document("hr/annual-leave.md").text
     assert "25 working days" in leave and "27 working days" not in leave
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_strategies_in_two_processes_store_the_same_answers(
+    sample_project: Project, tmp_path: Path
+) -> None:
+    """workers=2 (spawned 1-thread processes) stores what the sequential run stores, with
+    the update phase too."""
+    update = tmp_path / "update"
+    shutil.copytree(EXAMPLES / "docs", update)
+    shutil.copy(EXAMPLES / "v2" / "hr" / "annual-leave.md", update / "hr" / "annual-leave.md")
+    items = load_eval_file(EXAMPLES / "eval.jsonl")
+    changed = next(i for i in items if i.changes and "hr/annual-leave.md" in i.source_docs)
+    picked = [items[2], changed, next(i for i in items if i.unanswerable)]
+    specs = [StrategySpec("base"), StrategySpec("rag"), StrategySpec("extract")]
+    answers = {}
+    for workers in (1, 2):
+        config = CompareConfig(specs, options={"max_new_tokens": 12}, update=update,
+                               batch_size=2, resamples=50, workers=workers)  # fmt: skip
+        runner = Runner(sample_project, picked, config, run_id=f"w{workers}", fresh=True)
+        runner.run()
+        answers[workers] = {
+            (phase, s.label): {k: v["answer"]["text"] for k, v in
+                               runner.store.answers(phase, s.label).items()}
+            for phase in ("main", "fresh") for s in specs
+        }  # fmt: skip
+        assert runner.store.meta("retrieves:rag") is True
+        assert runner.store.meta("retrieves:base") is False
+        runner.close()
+    assert answers[1] == answers[2]
+    assert all(len(v) == 3 for (phase, _), v in answers[2].items() if phase == "main")
+    assert len(answers[2][("fresh", "rag")]) == 1

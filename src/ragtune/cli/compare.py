@@ -95,6 +95,15 @@ strategy excludes zero.
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
 @click.option("--batch-size", default=8, show_default=True, help="Questions per stored batch.")
 @click.option("--resamples", default=2000, show_default=True, help="Bootstrap resamples.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Strategies answered at once, each in its own process with one torch thread. On "
+    "2 idle cores 2 is much faster: two threads barely speed up a small model. Local "
+    "backends only (each process loads its own copy of the models).",
+)
 @click.option("--run-id", default=None, help="Name the run (default: derived from the settings).")
 @click.option("--fresh", is_flag=True, help="Discard a stored run with the same id.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON.")
@@ -129,6 +138,7 @@ def compare(ctx: click.Context, **kw: Any) -> None:
         kw["retrain"],
         kw["batch_size"],
         kw["resamples"],
+        workers=kw["workers"],
     )
     results = _run(project, items, config, kw["run_id"], kw["fresh"], err)
     results["run"]["skipped"] = skipped

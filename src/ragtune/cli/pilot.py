@@ -69,11 +69,12 @@ from ragtune.cli.common import console, print_json, split_csv
 )
 @click.option(
     "--workers",
+    type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="LoRA runs trained at once, one process and one torch thread each; 0 = auto (2 "
-    "on an idle machine with 2+ cores: two threads barely speed up the 135M model, two "
-    "processes nearly double the throughput).",
+    help="LoRA runs trained, and strategies answered, at once: one process and one torch "
+    "thread each; 0 = auto (2 on an idle machine with 2+ cores: two threads barely speed "
+    "up the 135M model, two single-thread processes do).",
 )
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
@@ -145,5 +146,5 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
 
 
 def _workers(outcome: dict[str, Any]) -> str:
-    n = outcome.get("tune_workers", 0)
-    return f"; LoRA runs in {n} processes of 1 thread" if n > 1 else ""
+    n = outcome.get("workers", 1)
+    return f"; LoRA runs and strategies in {n} processes of 1 thread" if n > 1 else ""

@@ -56,6 +56,7 @@ class CompareConfig:
     retrain: bool = False
     batch_size: int = 8
     resamples: int = 2000
+    workers: int = 1  # strategies answered at once (processes); not part of the identity
 
     def identity(self, items: Sequence[EvalItem]) -> dict[str, Any]:
         return {
@@ -175,11 +176,19 @@ class Runner:
         self, project: Project, phase: str, items: Sequence[EvalItem], adapters: dict[str, str]
     ) -> None:
         """Answer ``items`` with every strategy; questions already stored are skipped."""
+        work = []
         for spec in self.config.strategies:
             done = self.store.answered(phase, spec.label)
             todo = [i for i in items if i.id not in done]
-            if not todo:
-                continue
+            if todo:
+                work.append((spec, todo))
+        if self.config.workers > 1 and len(work) > 1:
+            from ragtune.evaluation.parallel import answer_in_workers
+
+            workers = min(self.config.workers, len(work))
+            answer_in_workers(self, project, phase, work, adapters, workers, len(items))
+            return
+        for spec, todo in work:
             system = project.answer_system(
                 spec.name,
                 self.config.backend,

@@ -127,7 +127,7 @@ class Pilot:
         if config.k is not None:  # shorter prompts: prefill dominates CPU latency
             project.settings.retrieval.k = config.k
         self.book = StageBook(project.state_dir / "pilot")
-        self.tune_workers = 0  # processes the LoRA runs used (0: none ran)
+        self.workers = 1  # processes for LoRA runs and strategies; set when run() starts
         self.items = self._items()
         self.display = Display(estimates(config, self.book, len(self.items)), progress)
 
@@ -155,6 +155,10 @@ class Pilot:
         cfg = self.config
         started = time.perf_counter()
         threads = set_threads(cfg.threads)
+        from ragtune.pilot.parallel import auto_workers
+
+        # Decided once, before the pilot's own work raises the load average.
+        self.workers = auto_workers(cfg.workers, 2)
         with self.display.running():
             docs = self._stage(
                 "ingest",
@@ -182,7 +186,7 @@ class Pilot:
             out = self._advise(results, style)
         out["stages"] = self.display.log
         out["torch_threads"] = threads
-        out["tune_workers"] = self.tune_workers
+        out["workers"] = self.workers
         out["wall_s"] = time.perf_counter() - started
         return out
 
@@ -195,7 +199,7 @@ class Pilot:
 
     def _tune(self, data: dict[str, Any]) -> dict[str, str]:
         from ragtune.pilot import steps
-        from ragtune.pilot.parallel import TuneJob, auto_workers, run_tunes
+        from ragtune.pilot.parallel import TuneJob, run_tunes
 
         cfg, adapters = self.config, {}
         jobs = [  # longest first, so two workers finish close together
@@ -218,8 +222,7 @@ class Pilot:
                 adapters[job.name] = self.book.outputs(job.stage)["created"]
             else:
                 todo.append(job)
-        workers = auto_workers(cfg.workers, len(todo))
-        self.tune_workers = workers if todo else 0
+        workers = min(self.workers, len(todo))
 
         def finished(job: TuneJob, out: dict[str, Any]) -> None:
             seconds = self.display.end(job.stage, out.pop("cpu_s", 0.0))
@@ -260,7 +263,9 @@ class Pilot:
         out = self._stage(
             "compare",
             inputs,
-            lambda tick: steps.compare(self.project, self.items, cfg, run_id, tick),
+            lambda tick: steps.compare(
+                self.project, self.items, cfg, run_id, tick, workers=self.workers
+            ),
         )
         results: dict[str, Any] = json.loads(Path(out["results"]).read_text(encoding="utf-8"))
         return results

@@ -134,7 +134,12 @@ def specs_for(strategies: Sequence[str]) -> list[Any]:
 
 
 def compare(
-    project: Project, items: Sequence[EvalItem], cfg: PilotConfig, run_id: str, tick: Tick
+    project: Project,
+    items: Sequence[EvalItem],
+    cfg: PilotConfig,
+    run_id: str,
+    tick: Tick,
+    workers: int = 1,
 ) -> dict[str, Any]:
     from ragtune.evaluation.runner import CompareConfig, Runner
     from ragtune.report.drilldown import save_items
@@ -147,6 +152,7 @@ def compare(
         update=cfg.update,
         batch_size=cfg.batch_size,
         resamples=cfg.resamples,
+        workers=workers,
     )
     changed = sum(i.changes for i in items) if cfg.update else 0
     total = len(specs) * (len(items) + changed)

@@ -82,3 +82,14 @@ def test_config_validation_and_stages(tmp_path: Path) -> None:
     full = PilotConfig(docs=EXAMPLES / "docs", style=EXAMPLES / "style.jsonl")
     assert "tune style LoRA" in stage_names(full) and "style check" in stage_names(full)
     assert set(estimates(full, StageBook(tmp_path), 30)) == set(stage_names(full))
+
+
+def test_display_stages_can_overlap() -> None:
+    """Parallel LoRA runs: two stages open at once, closed in any order, each timed."""
+    display = Display({"a": 1.0, "b": 1.0}, enabled=False)
+    tick_a = display.begin("a")
+    display.begin("b")
+    tick_a(1, 2)
+    assert display.end("b", cpu_s=0.5) >= 0.0
+    display.end("a", cpu_s=0.25)
+    assert [(s["stage"], s["cpu_s"]) for s in display.log] == [("b", 0.5), ("a", 0.25)]
