@@ -72,4 +72,4 @@ def test_strategies_in_two_processes_store_the_same_answers(
         runner.close()
     assert answers[1] == answers[2]
     assert all(len(v) == 3 for (phase, _), v in answers[2].items() if phase == "main")
-    assert len(answers[2][("fresh", "rag")]) == 1
+    assert len(answers[2][("fresh", "rag")]) == sum(i.changes for i in picked) >= 1
