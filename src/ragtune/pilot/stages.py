@@ -112,11 +112,12 @@ class Display:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Tick]:
-        cpu = time.process_time()
+        cpu = _cpu_seconds()
         tick = self.begin(name)
         yield tick
-        # CPU seconds (all threads) too: on a shared machine wall time says little.
-        self.end(name, time.process_time() - cpu)
+        # CPU seconds (all threads, and worker processes) too: on a shared machine wall
+        # time says little.
+        self.end(name, _cpu_seconds() - cpu)
 
     def begin(self, name: str) -> Tick:
         """Start a stage's row and clock; stages may overlap (parallel LoRA runs)."""
@@ -146,6 +147,14 @@ class Display:
         task = self._tasks.get(name)
         if self._bar is not None and task is not None:
             self._bar.update(task, completed=1, total=1, note=f"skipped: {why}")
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time plus that of its finished worker processes."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _human(seconds: float) -> str:
