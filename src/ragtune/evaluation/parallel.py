@@ -1,11 +1,12 @@
 """Strategies answered side by side: one spawned process per worker, one torch thread each.
 
-Two torch threads make the packaged 135M model only ~10 % faster than one (decoding is
-per-step overhead, not arithmetic), so on 2 cores two strategies answering at once in
-single-thread processes finish far sooner than one after another. Workers only *answer*:
-each batch's records come back through a queue and the parent writes them to the run store,
-so a killed run resumes batch by batch exactly as a sequential one does. A worker keeps its
-project (and so its loaded models) for the next strategy it is given. Example::
+Two torch threads make the packaged 135M model's decoding only ~10 % faster than one, but
+its ~400-token RAG prefills do gain from them, and each worker loads its own models: on 2
+idle cores the pilot's compare stage went from 417 s to 385 s (bench/NOTES.md).
+Workers only *answer*: each batch's records come back through a queue and the parent writes
+them to the run store, so a killed run resumes batch by batch exactly as a sequential one
+does. A worker keeps its project (and so its loaded models) for the next strategy it is
+given. Example::
 
     answer_in_workers(runner, project, "main", [(spec, items), ...], adapters={}, workers=2)
 """
