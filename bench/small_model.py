@@ -170,6 +170,12 @@ SWEEP: list[tuple[str, dict[str, Any]]] = [
      {**SHORT, "penalize_prompt": False}),
     ("k=3, 512 ctx, 64 new tokens, blank-line stop, rp 1.0 (none)",
      {**SHORT, "repetition_penalty": 1.0}),
+    ("k=2, 384 ctx, 64 new tokens, blank-line stop, rp 1.1 on the answer only",
+     {**SHORT, "k": 2, "context_tokens": 384, "penalize_prompt": False}),
+    ("k=3, 512 ctx, 32 new tokens, blank-line stop, rp 1.1 on the answer only",
+     {**SHORT, "max_new_tokens": 32, "penalize_prompt": False}),
+    ("k=2, 384 ctx, 32 new tokens, blank-line stop, rp 1.1 on the answer only",
+     {**SHORT, "k": 2, "context_tokens": 384, "max_new_tokens": 32, "penalize_prompt": False}),
 ]  # fmt: skip
 
 

@@ -36,7 +36,8 @@ Metrics (per question, averaged; NaN where they do not apply):
   citations  citation_precision/recall of cited passages vs passages supporting the gold
              answer; citation_inferred (citations matched by overlap, not by the model)
   robustness f1 on a fact's first phrasing vs its alternative phrasings
-  performance latency p50/p95 per stage (generate = the batch's wall time), tokens in/out,
+  performance latency p50/p95 per stage, of the first --latency-sample questions answered
+             one at a time; tokens in/out,
              compute seconds per query, peak RSS, adapter training wall time
   cost       [pricing] in ragtune.toml: cost per 1k queries, one-off training cost,
              break-even query volume between strategies
@@ -96,6 +97,15 @@ strategy excludes zero.
 @click.option("--batch-size", default=8, show_default=True, help="Questions per stored batch.")
 @click.option("--resamples", default=2000, show_default=True, help="Bootstrap resamples.")
 @click.option(
+    "--latency-sample",
+    type=click.IntRange(min=0),
+    default=8,
+    show_default=True,
+    help="Questions (the first N) each strategy answers one request at a time; latency "
+    "p50/p95 come from these (a batched answer's timings are its whole batch's wall time). "
+    "0 = latency from the batches.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=1,
@@ -139,6 +149,7 @@ def compare(ctx: click.Context, **kw: Any) -> None:
         kw["batch_size"],
         kw["resamples"],
         workers=kw["workers"],
+        latency_sample=kw["latency_sample"],
     )
     results = _run(project, items, config, kw["run_id"], kw["fresh"], err)
     results["run"]["skipped"] = skipped

@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ragtune.evaluation.report import latency_unit
+
 
 def _ci(d: dict[str, Any] | None, digits: int = 3) -> str:
     if not d or d.get("mean") is None or not d.get("n"):
@@ -47,10 +49,11 @@ def _performance(out: Console, results: dict[str, Any], labels: list[str]) -> No
     for label in labels:
         table.add_column(label, justify="right")
     stages = sorted({st for s in labels for st in perf[s]["latency_s"]})
+    unit = latency_unit(results)
     for stage in stages:
         for q in ("p50", "p95"):
             table.add_row(
-                f"latency {stage} {q} (s)",
+                f"latency {stage} {q} ({unit})",
                 *[_ci(perf[s]["latency_s"].get(stage, {}).get(q), 2) for s in labels],
             )
     for key in ("tokens_in", "tokens_out", "compute_s_per_query"):

@@ -78,6 +78,15 @@ from ragtune.cli.common import console, print_json, split_csv
 )
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
+@click.option(
+    "--latency-sample",
+    type=click.IntRange(min=0),
+    default=8,
+    show_default=True,
+    help="Questions (the first N) each strategy answers one request at a time; latency "
+    "p50/p95 come from these (a batched answer's timings are its whole batch's wall time). "
+    "0 = latency from the batches.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
 def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
@@ -114,6 +123,7 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         workers=kw["workers"],
         seed=kw["seed"],
         resamples=kw["resamples"],
+        latency_sample=kw["latency_sample"],
     )
     folder = ctx.obj["project_dir"]
     try:

@@ -1,12 +1,12 @@
-"""Strategies answered side by side: one spawned process per worker, one torch thread each.
+"""Strategies answered side by side: spawned worker processes, one torch thread each (the
+last job left gets the idle cores; see ``ragtune.workers``).
 
-Two torch threads make the packaged 135M model's decoding only ~10 % faster than one, but
-its ~400-token RAG prefills do gain from them, and each worker loads its own models: on 2
-idle cores the pilot's compare stage went from 417 s to 385 s (bench/NOTES.md).
-Workers only *answer*: each batch's records come back through a queue and the parent writes
-them to the run store, so a killed run resumes batch by batch exactly as a sequential one
-does. A worker keeps its project (and so its loaded models) for the next strategy it is
-given. Example::
+Each strategy's questions are cut into one piece per worker along the sequential run's
+batch boundaries, so the answers are the same as one process would give and the workers
+finish close together. Workers only *answer*: each batch's records come back through a
+queue and the parent writes them to the run store, so a killed run resumes batch by batch
+exactly as a sequential one does. A worker keeps its project (and so its loaded models)
+for the next piece it is given. Example::
 
     answer_in_workers(runner, project, "main", [(spec, items), ...], adapters={}, workers=2)
 """
@@ -14,12 +14,11 @@ given. Example::
 from __future__ import annotations
 
 import json
-import queue as queue_mod
 import resource
-import time
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
+
+from ragtune.workers import Channel, run_jobs
 
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
@@ -47,28 +46,40 @@ def _answer(
     settings: str,
     job: dict[str, Any],
     questions: list[tuple[str, str]],
-    messages: Any,
+    channel: Channel,
 ) -> float:
     """Answer ``questions`` ((id, text)) with one strategy; returns this process's peak RSS."""
-    import torch
+    from ragtune.evaluation.runner import answer_batches
 
-    from ragtune.evaluation.runner import answer_record
-
-    torch.set_num_threads(1)
+    channel.use_threads()
     project = _project(root, settings)
     system = project.answer_system(
         job["name"], job["backend"], job["model"], job["options"], job["adapter"]
     )
     label = job["label"]
-    messages.put(("meta", label, getattr(system, "retriever", None) is not None))
-    for start in range(0, len(questions), job["batch_size"]):
-        batch = questions[start : start + job["batch_size"]]
-        began = time.perf_counter()
-        answers = system.answer_many([q for _, q in batch])
-        share = (time.perf_counter() - began) / len(batch)
-        records = {i: answer_record(a, share) for (i, _), a in zip(batch, answers, strict=True)}
-        messages.put(("batch", label, records))
+    channel.put("meta", label, getattr(system, "retriever", None) is not None)
+    for records in answer_batches(system, questions, job["batch_size"], set(job["alone"])):
+        channel.put("batch", label, records)
+        channel.use_threads()
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def pieces(
+    questions: Sequence[tuple[str, str]], alone: Collection[str], batch_size: int, n: int
+) -> list[list[tuple[str, str]]]:
+    """Up to ``n`` parts of ``questions``, cut between the batches ``answer_batches`` would
+    make of the whole (the questions answered alone are dealt out in turn), so the parts
+    give the same batches, hence the same answers, as the whole would."""
+    single = [q for q in questions if q[0] in alone]
+    rest = [q for q in questions if q[0] not in alone]
+    batches = [rest[s : s + batch_size] for s in range(0, len(rest), batch_size)]
+    n = max(1, n)
+    cuts = [round(len(batches) * j / n) for j in range(n + 1)]
+    parts = [
+        single[j::n] + [q for batch in batches[cuts[j] : cuts[j + 1]] for q in batch]
+        for j in range(n)
+    ]
+    return [part for part in parts if part]
 
 
 def answer_in_workers(
@@ -79,56 +90,40 @@ def answer_in_workers(
     adapters: dict[str, str],
     workers: int,
     n_items: int,
+    alone: Collection[str] = (),
 ) -> None:
     """Answer each (strategy, items still to answer) pair in ``workers`` processes;
-    ``n_items`` is the phase's question count (progress counts answers stored earlier)."""
-    import multiprocessing
-
+    ``n_items`` is the phase's question count (progress counts answers stored earlier);
+    ``alone``: ids answered one request at a time (see ``runner.answer_batches``)."""
     config, store = runner.config, runner.store
     settings = project.settings.model_dump_json()
     totals = {spec.label: n_items for spec, _ in work}
     done = {spec.label: n_items - len(items) for spec, items in work}
-    context = multiprocessing.get_context("spawn")  # a forked torch can deadlock
-    ordered = sorted(work, key=lambda w: -COST.get(w[0].name, 3) * len(w[1]))
-    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
-        messages = manager.Queue()
-        pending: dict[Future[float], StrategySpec] = {}
-        for spec, items in ordered:
-            job = {
-                "name": spec.name, "label": spec.label, "backend": config.backend,
-                "model": config.model, "options": runner._options(),
-                "adapter": adapters.get(spec.label, spec.adapter),
-                "batch_size": config.batch_size,
-            }  # fmt: skip
-            questions = [(i.id, i.question) for i in items]
-            future = pool.submit(_answer, str(project.root), settings, job, questions, messages)
-            pending[future] = spec
+    calls, specs = [], []
+    for spec, items in sorted(work, key=lambda w: -COST.get(w[0].name, 3) * len(w[1])):
+        job = {
+            "name": spec.name, "label": spec.label, "backend": config.backend,
+            "model": config.model, "options": runner._options(),
+            "adapter": adapters.get(spec.label, spec.adapter),
+            "batch_size": config.batch_size, "alone": sorted(alone),
+        }  # fmt: skip
+        questions = [(i.id, i.question) for i in items]
+        for part in pieces(questions, alone, config.batch_size, workers):
+            calls.append((_answer, (str(project.root), settings, job, part)))
+            specs.append(spec)
 
-        def drain() -> None:
-            while True:
-                try:
-                    kind, label, value = messages.get_nowait()
-                except queue_mod.Empty:
-                    return
-                if kind == "meta":
-                    store.put_meta(f"retrieves:{label}", value)
-                    continue
-                store.put_answers(phase, label, value)
-                done[label] += len(value)
-                if runner.progress:
-                    runner.progress(f"{phase} {label}", done[label], totals[label])
+    def message(msg: tuple[Any, ...]) -> None:
+        kind, label, value = msg
+        if kind == "meta":
+            store.put_meta(f"retrieves:{label}", value)
+            return
+        store.put_answers(phase, label, value)
+        done[label] += len(value)
+        if runner.progress:
+            runner.progress(f"{phase} {label}", done[label], totals[label])
 
-        try:
-            while pending:
-                finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                drain()
-                for future in finished:
-                    spec = pending.pop(future)
-                    rss = future.result()
-                    drain()
-                    key = f"rss:{spec.label}"
-                    store.put_meta(key, max(rss, store.meta(key, 0.0)))
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    def finished(index: int, rss: float) -> None:
+        key = f"rss:{specs[index].label}"
+        store.put_meta(key, max(rss, store.meta(key, 0.0)))
+
+    run_jobs(calls, workers, message, finished)

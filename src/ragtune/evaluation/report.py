@@ -73,6 +73,12 @@ def _intervals(
     return values, paired
 
 
+def latency_unit(results: Mapping[str, Any]) -> str:
+    """What a latency row measures: seconds, and on which answers (see CompareConfig)."""
+    n = (results.get("run") or {}).get("latency_sample") or 0
+    return f"s, first {n} answered alone" if n else "s, batch wall time"
+
+
 def _performance(runner: Runner, per: Mapping[str, Mapping[str, Sequence[float]]]) -> dict:
     seed, n = runner.config.seed, runner.config.resamples
     out: dict[str, Any] = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import resource
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,7 @@ class CompareConfig:
     retrain: bool = False
     batch_size: int = 8
     resamples: int = 2000
+    latency_sample: int = 8  # questions answered alone per strategy; their timings = latency
     workers: int = 1  # strategies answered at once (processes); not part of the identity
 
     def identity(self, items: Sequence[EvalItem]) -> dict[str, Any]:
@@ -69,6 +70,7 @@ class CompareConfig:
             "judge_model": self.judge_model,
             "update": str(self.update.resolve()) if self.update else None,
             "retrain": self.retrain,
+            "latency_sample": self.latency_sample,
             "eval_hash": items_hash(items),
             "n_items": len(items),
         }
@@ -129,8 +131,9 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def answer_record(answer: Any, share_s: float) -> dict[str, Any]:
-    """What the store keeps per answer: the Answer, abstention and compute share."""
+def answer_record(answer: Any, share_s: float, alone: bool = False) -> dict[str, Any]:
+    """What the store keeps per answer: the Answer, abstention, compute share and whether it
+    was answered alone (its timings are then one request's latency)."""
     from ragtune.evaluation.metrics.answers import is_abstention
 
     flag = getattr(answer, "abstained", None)
@@ -138,7 +141,29 @@ def answer_record(answer: Any, share_s: float) -> dict[str, Any]:
         "answer": answer.to_dict(),
         "abstained": is_abstention(answer.text, flag),
         "compute_s": share_s,
+        "alone": alone,
     }
+
+
+def answer_batches(
+    system: Any, questions: Sequence[tuple[str, str]], batch_size: int, alone: Collection[str]
+) -> Iterator[dict[str, dict[str, Any]]]:
+    """Store records for ``questions`` ((id, text)), one batch at a time. The ids in ``alone``
+    are answered first, one request each: a batch's answers all carry the batch's wall time,
+    which is what throughput costs but not what one user waits, so latency is measured on
+    these. The rest go ``batch_size`` at a time."""
+    single = [q for q in questions if q[0] in alone]
+    rest = [q for q in questions if q[0] not in alone]
+    batches = [[q] for q in single]
+    batches += [rest[s : s + batch_size] for s in range(0, len(rest), batch_size)]
+    for batch in batches:
+        began = time.perf_counter()
+        answers = system.answer_many([q for _, q in batch])
+        share = (time.perf_counter() - began) / len(batch)
+        yield {
+            i: answer_record(a, share, alone=i in alone)
+            for (i, _), a in zip(batch, answers, strict=True)
+        }
 
 
 class Runner:
@@ -182,11 +207,14 @@ class Runner:
             todo = [i for i in items if i.id not in done]
             if todo:
                 work.append((spec, todo))
+        # Latency is measured on the phase's first questions, answered alone (main phase only:
+        # the re-asked changed facts measure freshness, not speed).
+        alone = {i.id for i in items[: self.config.latency_sample]} if phase == "main" else set()
         if self.config.workers > 1 and len(work) > 1:
             from ragtune.evaluation.parallel import answer_in_workers
 
             workers = min(self.config.workers, len(work))
-            answer_in_workers(self, project, phase, work, adapters, workers, len(items))
+            answer_in_workers(self, project, phase, work, adapters, workers, len(items), alone)
             return
         for spec, todo in work:
             system = project.answer_system(
@@ -199,23 +227,15 @@ class Runner:
             self.store.put_meta(
                 f"retrieves:{spec.label}", getattr(system, "retriever", None) is not None
             )
+            done = len(items) - len(todo)
             if self.progress:
-                self.progress(f"{phase} {spec.label}", len(items) - len(todo), len(items))
-            for start in range(0, len(todo), self.config.batch_size):
-                batch = todo[start : start + self.config.batch_size]
-                began = time.perf_counter()
-                answers = system.answer_many([i.question for i in batch])
-                share = (time.perf_counter() - began) / len(batch)
-                records = {
-                    i.id: answer_record(a, share) for i, a in zip(batch, answers, strict=True)
-                }
+                self.progress(f"{phase} {spec.label}", done, len(items))
+            questions = [(i.id, i.question) for i in todo]
+            for records in answer_batches(system, questions, self.config.batch_size, alone):
                 self.store.put_answers(phase, spec.label, records)
+                done += len(records)
                 if self.progress:
-                    self.progress(
-                        f"{phase} {spec.label}",
-                        len(items) - len(todo) + start + len(batch),
-                        len(items),
-                    )
+                    self.progress(f"{phase} {spec.label}", done, len(items))
             rss = max(_peak_rss_mb(), self.store.meta(f"rss:{spec.label}", 0.0))
             self.store.put_meta(f"rss:{spec.label}", rss)
 

@@ -61,14 +61,18 @@ def _robustness(items: Sequence[EvalItem], f1: list[float]) -> dict[str, list[fl
 
 
 def _performance(answers: Sequence[Answer], records: Sequence[Any]) -> dict[str, list[float]]:
-    """Latency per stage (every stage a strategy reports, plus the total), tokens, compute."""
+    """Latency per stage (every stage a strategy reports, plus the total), tokens, compute.
+    Latency counts only the answers given alone when there are any (a batch's answers all
+    carry the batch's wall time); runs stored before that distinction count every answer."""
     stages = sorted({k for a in answers for k in a.timings}, key=_stage_order)
     out: dict[str, list[float]] = {f"latency_{s}": [] for s in [*stages, "total"]}
     out.update(tokens_in=[], tokens_out=[], compute_s=[])
+    some_alone = any(rec.get("alone") for rec in records)
     for a, rec in zip(answers, records, strict=True):
+        timed = rec.get("alone") or not some_alone
         for stage in stages:
-            out[f"latency_{stage}"].append(a.timings.get(stage, math.nan))
-        out["latency_total"].append(sum(a.timings.values()))
+            out[f"latency_{stage}"].append(a.timings.get(stage, math.nan) if timed else math.nan)
+        out["latency_total"].append(sum(a.timings.values()) if timed else math.nan)
         out["tokens_in"].append(float(a.tokens_in))
         out["tokens_out"].append(float(a.tokens_out))
         out["compute_s"].append(float(rec.get("compute_s", math.nan)))

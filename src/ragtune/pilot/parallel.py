@@ -1,4 +1,5 @@
-"""The pilot's LoRA runs side by side: one process per run, one torch thread each.
+"""The pilot's LoRA runs side by side: one process per run, one torch thread each (the
+last one left gets the idle cores; see ``ragtune.workers``).
 
 On 2 CPU cores two torch threads speed the 135M model up far less than 2x, so two
 independent runs with one thread each finish sooner than the same runs one after another
@@ -12,15 +13,14 @@ moving. Example::
 from __future__ import annotations
 
 import os
-import queue as queue_mod
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ragtune.pilot.stages import Tick
+from ragtune.workers import Channel, run_jobs
 
 
 @dataclass(frozen=True)
@@ -44,26 +44,21 @@ def auto_workers(wanted: int, jobs: int) -> int:
     return 2 if load < cores else 1
 
 
-def _work(root: str, job: TuneJob, messages: Any) -> dict[str, Any]:
-    import torch
-
-    torch.set_num_threads(1)
+def _work(root: str, job: TuneJob, channel: Channel) -> dict[str, Any]:
+    channel.use_threads()
     from ragtune.pilot.steps import tune
     from ragtune.project import Project
 
     cpu = time.process_time()
-    messages.put((job.stage, 0, job.steps))  # started: the stage's clock begins now
+    channel.put(job.stage, 0, job.steps)  # started: the stage's clock begins now
+
+    def tick(done: int, total: int) -> None:
+        channel.use_threads()
+        channel.put(job.stage, done, total)
+
     project = Project.open(root)
     try:
-        out = tune(
-            project,
-            job.name,
-            job.dataset,
-            job.steps,
-            job.kinds,
-            job.seed,
-            lambda done, total: messages.put((job.stage, done, total)),
-        )
+        out = tune(project, job.name, job.dataset, job.steps, job.kinds, job.seed, tick)
     finally:
         project.close()
     return {**out, "cpu_s": time.process_time() - cpu}
@@ -79,37 +74,14 @@ def run_tunes(
     """Run ``jobs`` in ``workers`` processes; ``started(job)`` when a worker picks a job up
     (it returns the job's progress tick), ``finished(job, outputs)`` as each one completes.
     The first failure is raised after the jobs not yet started are cancelled."""
-    import multiprocessing
+    by_stage = {job.stage: job for job in jobs}
+    ticks: dict[str, Tick] = {}
 
-    context = multiprocessing.get_context("spawn")  # a forked torch can deadlock
-    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
-        messages = manager.Queue()
-        by_stage = {job.stage: job for job in jobs}
-        ticks: dict[str, Tick] = {}
-        pending: dict[Future[dict[str, Any]], TuneJob] = {
-            pool.submit(_work, str(root), job, messages): job for job in jobs
-        }
-        try:
-            while pending:
-                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                _drain(messages, ticks, lambda stage: started(by_stage[stage]))
-                for future in done:
-                    job = pending.pop(future)
-                    out = future.result()
-                    _drain(messages, ticks, lambda stage: started(by_stage[stage]))
-                    finished(job, out)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-
-
-def _drain(messages: Any, ticks: dict[str, Tick], start: Callable[[str], Tick]) -> None:
-    while True:
-        try:
-            stage, done, total = messages.get_nowait()
-        except queue_mod.Empty:
-            return
+    def message(msg: tuple[Any, ...]) -> None:
+        stage, done, total = msg
         if stage not in ticks:
-            ticks[stage] = start(stage)
+            ticks[stage] = started(by_stage[stage])
         ticks[stage](done, total)
+
+    calls = [(_work, (str(root), job)) for job in jobs]
+    run_jobs(calls, workers, message, lambda i, out: finished(jobs[i], out))

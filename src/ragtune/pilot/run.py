@@ -48,6 +48,7 @@ class PilotConfig:
     seed: int = 0
     resamples: int = 1000
     batch_size: int = 8
+    latency_sample: int = 8  # questions answered alone per strategy, for latency
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -257,6 +258,7 @@ class Pilot:
             "tokens": cfg.max_new_tokens,
             "seed": cfg.seed,
             "resamples": cfg.resamples,
+            "latency_sample": cfg.latency_sample,
             "retrieval": self._retrieval(),
         }
         run_id = "pilot-" + StageBook.key(inputs)[:10]

@@ -152,6 +152,7 @@ def compare(
         update=cfg.update,
         batch_size=cfg.batch_size,
         resamples=cfg.resamples,
+        latency_sample=cfg.latency_sample,
         workers=workers,
     )
     changed = sum(i.changes for i in items) if cfg.update else 0

@@ -17,6 +17,7 @@ from typing import Any
 from ragtune.advisor.evidence import fmt
 from ragtune.advisor.framework import Recommendation
 from ragtune.evaluation.datasets import EvalItem
+from ragtune.evaluation.report import latency_unit
 from ragtune.report import plots
 from ragtune.report.drilldown import collect
 
@@ -64,11 +65,12 @@ def _perf_rows(results: Mapping[str, Any], labels: list[str]) -> list[dict[str, 
         return []
     rows = []
     stages = sorted({st for s in labels for st in perf.get(s, {}).get("latency_s", {})})
+    unit = latency_unit(results)
     for stage in stages:
         for q in ("p50", "p95"):
             rows.append(
                 {
-                    "name": f"latency {stage} {q} (s)",
+                    "name": f"latency {stage} {q} ({unit})",
                     "cells": [fmt(perf[s]["latency_s"].get(stage, {}).get(q), 2) for s in labels],
                 }
             )

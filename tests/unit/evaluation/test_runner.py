@@ -71,7 +71,8 @@ def test_run_scores_and_resumes_from_store(eval_project: Project, tmp_path: Path
     assert m["answers"]["f1"]["rag"]["n"] == sum(not i.unanswerable for i in items)
     assert m["answers"]["abstain_unanswerable"]["rag"]["n"] == sum(i.unanswerable for i in items)
     assert {p["a"] + p["b"] for p in results["paired"]["answers"]["f1"]} == {"baserag"}
-    assert results["performance"]["rag"]["latency_s"]["retrieve"]["p95"]["n"] == len(items)
+    # latency comes from the first 8 questions, answered one request at a time
+    assert results["performance"]["rag"]["latency_s"]["retrieve"]["p95"]["n"] == 8
     assert "base" not in results["performance"]["base"]["latency_s"].get("retrieve", {})
     assert results["cost"]["strategies"]["rag"]["per_1k_queries"] >= 0
     stored = json.loads((runner.folder / "results.json").read_text())
@@ -144,3 +145,33 @@ def test_llm_judge_failures_are_counted_and_cached(eval_project: Project) -> Non
     cached = runner.store.judgements(fake.NAME, "main", "rag")
     assert set(cached) == {i.id for i in items}
     runner.close()
+
+
+def test_latency_is_measured_on_questions_answered_alone(
+    eval_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes: list[int] = []
+    original = fake.EchoGenerator.generate
+
+    def recording(self, prompts, options):  # type: ignore[no-untyped-def]
+        sizes.append(len(prompts))
+        return original(self, prompts, options)
+
+    monkeypatch.setattr(fake.EchoGenerator, "generate", recording)
+    eval_project.settings.abstention.enabled = False  # every question reaches the model
+    items = [i for i in _items() if not i.unanswerable][:11]
+    specs = [StrategySpec("rag")]
+    runner = Runner(eval_project, items, CompareConfig(specs, batch_size=4, latency_sample=3))
+    results = runner.run()
+    assert sizes == [1, 1, 1, 4, 4]  # three alone, then the other eight in batches
+    stored = runner.store.answers("main", "rag")
+    assert [stored[i.id]["alone"] for i in items] == [True] * 3 + [False] * 8
+    assert results["performance"]["rag"]["latency_s"]["total"]["p50"]["n"] == 3
+    assert results["metrics"]["answers"]["f1"]["rag"]["n"] == 11  # quality counts every answer
+    runner.close()
+    sizes.clear()
+    every = Runner(eval_project, items, CompareConfig(specs, batch_size=4, latency_sample=0))
+    results = every.run()
+    assert sizes == [4, 4, 3]
+    assert results["performance"]["rag"]["latency_s"]["total"]["p50"]["n"] == 11
+    every.close()
