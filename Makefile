@@ -47,6 +47,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/retrieval_sample.py
 	$(BIN)/python bench/retrieval_faq.py
+	$(BIN)/python bench/retrieval_speed.py
 	$(BIN)/python bench/ingest_speed.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/finetune_sample.py

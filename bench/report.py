@@ -16,6 +16,7 @@ from common import BENCH, RESULTS_DIR
 from report_hybrids import hybrids_section
 from report_pilot import pilot_section
 from report_retrieval_faq import retrieval_faq_section
+from report_retrieval_speed import retrieval_speed_section
 from report_small_model import small_model_section
 
 
@@ -213,6 +214,7 @@ def main() -> None:
     sections = (
         ("retrieval_sample", retrieval_section),
         ("retrieval_faq", retrieval_faq_section),
+        ("retrieval_speed", retrieval_speed_section),
         ("ingest_speed", ingest_section),
         ("generation", generation_section),
         ("finetune_sample", finetune_section),

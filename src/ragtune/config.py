@@ -94,7 +94,14 @@ class GeneratorSettings(_Section):
         description="Extra stop sequences (default: a blank line ends the answer).",
     )
     seed: int = Field(0, description="Sampling seed (temperature > 0).")
-    batch_size: int = Field(8, ge=1, le=256, description="Prompts generated together.")
+    batch_size: int = Field(
+        16,
+        ge=1,
+        le=256,
+        description="Prompts generated together. On CPU, decoding streams every weight once "
+        "per step whatever the batch, so 16 short prompts took 0.62x the time of two batches "
+        "of 8 with the packaged model; 32 long RAG prompts were slower than 16 (prefill).",
+    )
     threads: int = Field(0, ge=0, description="CPU threads; 0 = all cores.")
     context_window: int = Field(0, ge=0, description="Override the model's context; 0 = model's.")
     openai_base_url: str = Field(

@@ -94,7 +94,13 @@ strategy excludes zero.
 )
 @click.option("--seed", default=0, show_default=True, help="Generation and bootstrap seed.")
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
-@click.option("--batch-size", default=8, show_default=True, help="Questions per stored batch.")
+@click.option(
+    "--batch-size",
+    default=16,
+    show_default=True,
+    help="Questions answered (and stored) together; at most generator.batch_size are "
+    "generated at once.",
+)
 @click.option("--resamples", default=2000, show_default=True, help="Bootstrap resamples.")
 @click.option(
     "--latency-sample",

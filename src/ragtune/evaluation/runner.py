@@ -54,7 +54,7 @@ class CompareConfig:
     judge_model: str | None = None
     update: Path | None = None
     retrain: bool = False
-    batch_size: int = 8
+    batch_size: int = 16
     resamples: int = 2000
     latency_sample: int = 8  # questions answered alone per strategy; their timings = latency
     workers: int = 1  # strategies answered at once (processes); not part of the identity

@@ -47,7 +47,7 @@ class PilotConfig:
     workers: int = 0  # parallel LoRA runs; 0 = auto (2 on an idle machine with >= 2 cores)
     seed: int = 0
     resamples: int = 1000
-    batch_size: int = 8
+    batch_size: int = 16  # questions per stored batch (see generator.batch_size)
     latency_sample: int = 8  # questions answered alone per strategy, for latency
     extra: dict[str, Any] = field(default_factory=dict)
 
