@@ -141,6 +141,15 @@ def ingest_until(project: Project, groups: list[Path], size: int, progress: str)
     return time.perf_counter() - started
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM; ru_maxrss would include a parent's from before
+    exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def percentiles(times: list[float]) -> dict[str, float]:
     ms = np.array(times) * 1000
     return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95))}
@@ -150,7 +159,7 @@ def ragtune_queries(root: Path, questions: list[str], k: int) -> dict[str, Any]:
     """Open the project with the real MiniLM (queries embedded as in use) and time each mode."""
     settings = Settings.load(None)
     project = Project.open(root, settings)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = peak_rss_mb()
     started = time.perf_counter()
     project.search(questions[0], mode="hybrid", k=k)  # loads MiniLM and the vector cache
     first_s = time.perf_counter() - started
@@ -168,7 +177,7 @@ def ragtune_queries(root: Path, questions: list[str], k: int) -> dict[str, Any]:
         project.embedder.embed_query(q)
         embed.append(time.perf_counter() - t)
     out["embed_query"] = percentiles(embed)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_rss_mb()
     out["rss_before_search_mb"] = rss_before
     export = root / "export"
     export.mkdir(exist_ok=True)
@@ -224,7 +233,8 @@ else:
         top[np.argsort(-scores[top])]
         times.append(time.perf_counter() - t)
 out.update(pct(times))
-out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+out["peak_rss_mb"] = int(hwm[0].split()[1]) / 1024
 print(json.dumps(out))
 """
 
@@ -239,6 +249,14 @@ def peer(folder: Path, system: str, k: int) -> dict[str, Any]:
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def in_own_process(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a fresh spawned interpreter, so its peak RSS is its own."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
 
 
 def main() -> None:
@@ -267,7 +285,7 @@ def main() -> None:
         chunks = project.store.count_chunks()
         project.close()
         row: dict[str, Any] = {"chunks": chunks, "ingest_s_cumulative": ingest_s}
-        row["ragtune"] = ragtune_queries(root, questions, args.k)
+        row["ragtune"] = in_own_process(ragtune_queries, root, questions, args.k)
         export = root / "export"
         row["bm25s"] = peer(export, "bm25s", args.k)
         row["numpy"] = peer(export, "numpy", args.k)

@@ -327,13 +327,18 @@ class SQLiteStore:
         match = fts_query(query)
         if not match:
             return []
+        # The FTS table alone (its rowids are the chunks'): joining chunks for every match
+        # before the LIMIT made a query 2x slower at 100k chunks (bench/NOTES.md).
         sql = (
-            f"SELECT c.rowid, -bm25(chunks_fts, {_BM25_WEIGHTS}) AS s FROM chunks_fts"
-            " JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ?"
+            f"SELECT rowid, -bm25(chunks_fts, {_BM25_WEIGHTS}) AS s FROM chunks_fts"
+            " WHERE chunks_fts MATCH ?"
         )
         params: list[object] = [match]
         if where is not None:
-            sql += f" AND c.doc_id IN (SELECT d.id FROM documents d WHERE {where.sql})"
+            sql += (
+                " AND rowid IN (SELECT c.rowid FROM chunks c WHERE c.doc_id IN"
+                f" (SELECT d.id FROM documents d WHERE {where.sql}))"
+            )
             params += where.params
         sql += f" ORDER BY bm25(chunks_fts, {_BM25_WEIGHTS}) LIMIT ?"
         params.append(k)
