@@ -227,15 +227,15 @@ class Runner:
             self.store.put_meta(
                 f"retrieves:{spec.label}", getattr(system, "retriever", None) is not None
             )
-            done = len(items) - len(todo)
+            count = len(items) - len(todo)
             if self.progress:
-                self.progress(f"{phase} {spec.label}", done, len(items))
+                self.progress(f"{phase} {spec.label}", count, len(items))
             questions = [(i.id, i.question) for i in todo]
             for records in answer_batches(system, questions, self.config.batch_size, alone):
                 self.store.put_answers(phase, spec.label, records)
-                done += len(records)
+                count += len(records)
                 if self.progress:
-                    self.progress(f"{phase} {spec.label}", done, len(items))
+                    self.progress(f"{phase} {spec.label}", count, len(items))
             rss = max(_peak_rss_mb(), self.store.meta(f"rss:{spec.label}", 0.0))
             self.store.put_meta(f"rss:{spec.label}", rss)
 
