@@ -334,9 +334,10 @@ class SQLiteStore:
             " WHERE chunks_fts MATCH ?"
         )
         params: list[object] = [match]
-        if where is not None:
+        if where is not None:  # "+rowid": a bare rowid IN (...) makes FTS5 run the MATCH
+            # once per allowed rowid (120 ms vs 1.3 ms a query on the 316-chunk sample)
             sql += (
-                " AND rowid IN (SELECT c.rowid FROM chunks c WHERE c.doc_id IN"
+                " AND +rowid IN (SELECT c.rowid FROM chunks c WHERE c.doc_id IN"
                 f" (SELECT d.id FROM documents d WHERE {where.sql}))"
             )
             params += where.params
