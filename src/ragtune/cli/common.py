@@ -39,3 +39,15 @@ def parse_pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
             raise UsageError(f"{flag} expects KEY=VALUE, got {item!r}")
         pairs[key.strip()] = value
     return pairs
+
+
+# compare and pilot take the same option (see CompareConfig.latency_sample).
+latency_sample_option = click.option(
+    "--latency-sample",
+    type=click.IntRange(min=0),
+    default=8,
+    show_default=True,
+    help="Questions (the first N) each strategy answers one request at a time; latency "
+    "p50/p95 come from these (a batched answer's timings are its whole batch's wall time). "
+    "0 = latency from the batches.",
+)

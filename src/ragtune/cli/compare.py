@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from ragtune.cli.common import console, open_project, parse_pairs, print_json, split_csv
+from ragtune.cli.common import (
+    console,
+    latency_sample_option,
+    open_project,
+    parse_pairs,
+    print_json,
+    split_csv,
+)
 
 _HELP = """Run strategies on the same held-out questions and compare them, with 95 % bootstrap
 confidence intervals and paired differences.
@@ -102,15 +109,7 @@ strategy excludes zero.
     "generated at once.",
 )
 @click.option("--resamples", default=2000, show_default=True, help="Bootstrap resamples.")
-@click.option(
-    "--latency-sample",
-    type=click.IntRange(min=0),
-    default=8,
-    show_default=True,
-    help="Questions (the first N) each strategy answers one request at a time; latency "
-    "p50/p95 come from these (a batched answer's timings are its whole batch's wall time). "
-    "0 = latency from the batches.",
-)
+@latency_sample_option
 @click.option(
     "--workers",
     type=click.IntRange(min=1),

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ragtune.cli.common import console, print_json, split_csv
+from ragtune.cli.common import console, latency_sample_option, print_json, split_csv
 
 
 @click.command()
@@ -78,15 +78,7 @@ from ragtune.cli.common import console, print_json, split_csv
 )
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
-@click.option(
-    "--latency-sample",
-    type=click.IntRange(min=0),
-    default=8,
-    show_default=True,
-    help="Questions (the first N) each strategy answers one request at a time; latency "
-    "p50/p95 come from these (a batched answer's timings are its whole batch's wall time). "
-    "0 = latency from the batches.",
-)
+@latency_sample_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
 def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
