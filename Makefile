@@ -3,8 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ragtune-installed
+LLAMA_STAMP := $(VENV)/.llamacpp-installed
+LLAMA_CPP := llama-cpp-python==0.3.36
 
-.PHONY: setup chromium demo test lint bench clean
+.PHONY: setup setup-llamacpp chromium demo test lint bench clean
 
 setup: $(STAMP) chromium
 
@@ -33,7 +35,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "from ragtune.models import hf_folder; print('model ready:', hf_folder(''))"
 	touch $(STAMP)
 
-demo: setup
+# The llama.cpp backend for the demo's answers: pip compiles llama.cpp (~12 min on 2 cores,
+# once; pip keeps the wheel). Then llama.cpp's LoRA converter (from the same version's sdist)
+# goes into the model cache, so the pilot can convert its adapters to GGUF. When the build
+# fails, the demo warns and answers with transformers (slower), and the next run retries.
+setup-llamacpp: $(LLAMA_STAMP)
+
+$(LLAMA_STAMP): $(STAMP)
+	@echo "building $(LLAMA_CPP) (compiles llama.cpp: ~12 min on 2 cores, once) ..."
+	@if $(BIN)/python -m pip install --quiet '$(LLAMA_CPP)' && \
+	    $(BIN)/python -c "from ragtune.finetune.export import converter_dir; converter_dir()"; \
+	  then touch $@; \
+	  else echo "warning: llama-cpp-python did not install; the demo will use transformers"; fi
+
+demo: setup setup-llamacpp
 	bash examples/demo.sh
 
 test: setup

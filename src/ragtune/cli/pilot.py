@@ -76,6 +76,14 @@ from ragtune.cli.common import console, latency_sample_option, print_json, split
     "thread each; 0 = auto (2 on an idle machine with 2+ cores; the sample pilot went "
     "from ~985 s to ~875 s).",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["transformers", "llamacpp"]),
+    default=None,
+    help="Generator for compare and the style check (default: the project's "
+    "generator.backend). llamacpp runs the packaged GGUF and the LoRA adapters converted to "
+    "GGUF: on the sample ~4x less CPU time than transformers (needs `make setup-llamacpp`).",
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
 @latency_sample_option
@@ -116,6 +124,7 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         seed=kw["seed"],
         resamples=kw["resamples"],
         latency_sample=kw["latency_sample"],
+        backend=kw["backend"] or "",
     )
     folder = ctx.obj["project_dir"]
     try:

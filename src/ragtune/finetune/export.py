@@ -88,3 +88,14 @@ def export_gguf(project: Project, name: str, out: Path | None = None) -> Path:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise RagtuneError(f"GGUF conversion of {name!r} failed: {tail[0]}")
     return out
+
+
+def ensure_gguf(project: Project, name: str) -> Path:
+    """The adapter's GGUF export, converted again when the adapter was saved after it."""
+    folder = adapter_dir(project, name)
+    gguf = folder / GGUF_NAME
+    weights = [p for p in folder.glob("adapter_model.*") if p.is_file()]
+    newest = max((p.stat().st_mtime for p in weights), default=0.0)
+    if gguf.is_file() and gguf.stat().st_mtime >= newest:
+        return gguf
+    return export_gguf(project, name)

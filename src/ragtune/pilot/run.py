@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 ALL = ("base", "rag", "extract", "ft", "ft+rag", "raft+rag")
 KNOWLEDGE, STYLE, RAFT = "pilot-knowledge", "pilot-style", "pilot-raft"
+# "" = the project's generator.backend. The openai backend cannot run our adapters.
+BACKENDS = ("", "transformers", "llamacpp")
 
 
 @dataclass
@@ -49,6 +51,7 @@ class PilotConfig:
     resamples: int = 1000
     batch_size: int = 16  # questions per stored batch (see generator.batch_size)
     latency_sample: int = 8  # questions answered alone per strategy, for latency
+    backend: str = ""  # generator for compare and the style check; "" = the project's
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,6 +68,22 @@ class PilotConfig:
             raise UsageError(f"--k must be >= 1, got {self.k}")
         if self.questions < 0 or self.max_new_tokens < 1:
             raise UsageError("--questions must be >= 0 and --max-new-tokens >= 1")
+        if self.backend not in BACKENDS:
+            raise UsageError(f"unknown backend {self.backend!r}", "choose transformers or llamacpp")
+        if self.backend == "llamacpp":
+            check_llamacpp()
+
+
+def check_llamacpp() -> None:
+    """A clear error before any stage runs, not one after the LoRA runs."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise UsageError(
+            "--backend llamacpp needs llama-cpp-python, which is not installed",
+            "run `make setup-llamacpp` (or pip install 'ragtune[llamacpp]'; it compiles "
+            "llama.cpp, ~12 min once), or use --backend transformers",
+        )
 
 
 def pick_items(items: list[EvalItem], n: int) -> list[EvalItem]:
@@ -129,6 +148,7 @@ class Pilot:
             project.settings.retrieval.k = config.k
         self.book = StageBook(project.state_dir / "pilot")
         self.workers = 1  # processes for LoRA runs and strategies; set when run() starts
+        self.backend = config.backend or project.settings.generator.backend
         self.items = self._items()
         self.display = Display(estimates(config, self.book, len(self.items)), progress)
 
@@ -160,6 +180,9 @@ class Pilot:
 
         # Decided once, before the pilot's own work raises the load average.
         self.workers = auto_workers(cfg.workers, 2)
+        if self.backend == "llamacpp" and self.workers > 1:
+            # llama.cpp fixes its threads when a model loads: one per worker process.
+            self.project.settings.generator.threads = 1
         with self.display.running():
             docs = self._stage(
                 "ingest",
@@ -260,13 +283,14 @@ class Pilot:
             "resamples": cfg.resamples,
             "latency_sample": cfg.latency_sample,
             "retrieval": self._retrieval(),
+            "backend": self.backend,
         }
         run_id = "pilot-" + StageBook.key(inputs)[:10]
         out = self._stage(
             "compare",
             inputs,
             lambda tick: steps.compare(
-                self.project, self.items, cfg, run_id, tick, workers=self.workers
+                self.project, self.items, cfg, run_id, tick, self.workers, self.backend
             ),
         )
         results: dict[str, Any] = json.loads(Path(out["results"]).read_text(encoding="utf-8"))
@@ -277,11 +301,17 @@ class Pilot:
             return None
         from ragtune.pilot.style import style_check
 
-        inputs = {"adapter": adapters.get(STYLE), "seed": self.config.seed}
+        inputs = {"adapter": adapters.get(STYLE), "seed": self.config.seed, "backend": self.backend}
         path = self.project.state_dir / "pilot" / "style.json"
 
         def work(tick: Any) -> dict[str, Any]:
-            check = style_check(self.project, STYLE, "style", seed=self.config.seed)
+            if self.backend == "llamacpp":
+                from ragtune.finetune.export import ensure_gguf
+
+                ensure_gguf(self.project, STYLE)
+            check = style_check(
+                self.project, STYLE, "style", seed=self.config.seed, backend=self.backend
+            )
             path.write_text(json.dumps(check, indent=1, sort_keys=True))
             return {"path": str(path)}
 

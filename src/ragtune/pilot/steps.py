@@ -140,11 +140,17 @@ def compare(
     run_id: str,
     tick: Tick,
     workers: int = 1,
+    backend: str = "transformers",
 ) -> dict[str, Any]:
     from ragtune.evaluation.runner import CompareConfig, Runner
     from ragtune.report.drilldown import save_items
 
     specs = specs_for(cfg.strategies)
+    if backend == "llamacpp":
+        from ragtune.finetune.export import ensure_gguf
+
+        for adapter in sorted({s.adapter for s in specs if s.adapter}):
+            ensure_gguf(project, adapter)
     config = CompareConfig(
         specs,
         options={"max_new_tokens": cfg.max_new_tokens},
@@ -154,6 +160,7 @@ def compare(
         resamples=cfg.resamples,
         latency_sample=cfg.latency_sample,
         workers=workers,
+        backend=backend,
     )
     changed = sum(i.changes for i in items) if cfg.update else 0
     total = len(specs) * (len(items) + changed)

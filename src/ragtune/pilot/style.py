@@ -82,7 +82,13 @@ def _answer(row: dict[str, Any]) -> str:
 
 
 def style_check(
-    project: Project, adapter: str, dataset: str, *, max_new_tokens: int = 96, seed: int = 0
+    project: Project,
+    adapter: str,
+    dataset: str,
+    *,
+    max_new_tokens: int = 96,
+    seed: int = 0,
+    backend: str | None = None,
 ) -> dict[str, Any]:
     """Prompting with examples vs the style adapter on the dataset's held-out style rows."""
     from ragtune.finetune.data import load_split
@@ -95,8 +101,10 @@ def style_check(
     system = {"role": "system", "content": project.settings.prompt.base_system}
     shots = [m for r in train[:SHOTS] for m in (_question(r), r["messages"][-1])]
     options = GenerationOptions(max_new_tokens=max_new_tokens, seed=seed)
-    prompted = project.generator().generate([[system, *shots, _question(r)] for r in test], options)
-    tuned = project.adapter_generator(adapter).generate(
+    prompted = project.generator(backend).generate(
+        [[system, *shots, _question(r)] for r in test], options
+    )
+    tuned = project.adapter_generator(adapter, backend).generate(
         [[system, _question(r)] for r in test], options
     )
     scores = {

@@ -3,6 +3,7 @@ format features, config validation."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,19 @@ def test_config_validation_and_stages(tmp_path: Path) -> None:
     full = PilotConfig(docs=EXAMPLES / "docs", style=EXAMPLES / "style.jsonl")
     assert "tune style LoRA" in stage_names(full) and "style check" in stage_names(full)
     assert set(estimates(full, StageBook(tmp_path), 30)) == set(stage_names(full))
+
+
+def test_backend_is_checked_before_any_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UsageError, match="unknown backend 'openai'"):
+        PilotConfig(docs=EXAMPLES / "docs", backend="openai")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name)
+    )
+    with pytest.raises(UsageError, match="needs llama-cpp-python") as info:
+        PilotConfig(docs=EXAMPLES / "docs", backend="llamacpp")
+    assert "make setup-llamacpp" in str(info.value.hint)
+    assert PilotConfig(docs=EXAMPLES / "docs", backend="transformers").backend == "transformers"
 
 
 def test_display_stages_can_overlap() -> None:
