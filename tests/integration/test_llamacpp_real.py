@@ -32,6 +32,18 @@ def test_generate_stream_and_limits() -> None:
     assert gen.count_tokens("hello world") >= 2
 
 
+def test_threads_cover_prompt_evaluation_and_can_change() -> None:
+    """One thread means one for prefill too (two pilot workers must not each take every
+    core), and a worker left alone can take more without changing greedy answers."""
+    gen = LlamaCppGenerator("", threads=1, context_window=1024)
+    options = GenerationOptions(max_new_tokens=12)
+    one = gen.generate([HELLO], options)[0].text
+    params = gen._llm.context_params
+    assert (params.n_threads, params.n_threads_batch) == (1, 1)
+    gen.set_threads(2)
+    assert gen.threads == 2 and gen.generate([HELLO], options)[0].text == one
+
+
 def test_lora_export_to_gguf_runs_in_llamacpp(tmp_path: Path) -> None:
     import json
 

@@ -58,9 +58,13 @@ def _answer(
     )
     label = job["label"]
     channel.put("meta", label, getattr(system, "retriever", None) is not None)
+    # torch follows use_threads(); llama.cpp fixes its threads at load, so it is told.
+    set_threads = getattr(getattr(system, "generator", None), "set_threads", None)
     for records in answer_batches(system, questions, job["batch_size"], set(job["alone"])):
         channel.put("batch", label, records)
-        channel.use_threads()
+        threads = channel.use_threads()
+        if set_threads is not None:
+            set_threads(threads)
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

@@ -47,11 +47,27 @@ class LlamaCppGenerator:
                     "llama-cpp-python is not installed",
                     "pip install 'ragtune[llamacpp]' (compiles llama.cpp, ~12 min)",
                 ) from None
-            kwargs: dict[str, Any] = {"n_ctx": self.n_ctx, "n_threads": self.threads}
+            # n_threads_batch (prompt evaluation) defaults to every core, not n_threads:
+            # two worker processes would each take both cores for prefill.
+            kwargs: dict[str, Any] = {
+                "n_ctx": self.n_ctx,
+                "n_threads": self.threads,
+                "n_threads_batch": self.threads,
+            }
             if self.lora_path:
                 kwargs["lora_path"] = self.lora_path
             self._llm = Llama(model_path=str(self.path), verbose=False, **kwargs)
         return self._llm
+
+    def set_threads(self, threads: int) -> None:
+        """Use ``threads`` from the next request on (a worker left alone takes the idle
+        cores; see ``ragtune.workers``)."""
+        if threads < 1 or threads == self.threads:
+            return
+        with self._lock:
+            self.threads = threads
+            if self._llm is not None:
+                self._llm._ctx.set_n_threads(threads, threads)
 
     @property
     def context_window(self) -> int:
