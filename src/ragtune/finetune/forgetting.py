@@ -7,13 +7,18 @@ and on the adapted one; the difference is stored in the adapter's metadata.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ragtune.errors import RagtuneError
+from ragtune.models import cache_dir
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,44 @@ def score(model: Any, tokenizer: Any, system: str) -> ProbeScore:
     return ProbeScore(
         perplexity(model, tokenizer, probe_text()), accuracy(model, tokenizer, system)
     )
+
+
+def base_score(
+    folder: Path, method: str, system: str, compute: Callable[[], ProbeScore]
+) -> ProbeScore:
+    """The base model's probe score, from the user cache when this model folder (same
+    weight files), precision and system message were probed before: greedy decoding makes
+    it the same every time, and every adapter trained on that base needs it."""
+    path = cache_dir() / "probe" / f"{_probe_key(folder, method, system)}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return ProbeScore(float(data["perplexity"]), float(data["accuracy"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # not cached yet (or unreadable): measure it
+    score = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(asdict(score)), encoding="utf-8")
+    tmp.replace(path)
+    return score
+
+
+def _probe_key(folder: Path, method: str, system: str) -> str:
+    weights = sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+        for p in Path(folder).iterdir()
+        if p.suffix in (".safetensors", ".bin", ".gguf")
+    )
+    data = {
+        "version": 1,
+        "folder": str(Path(folder).resolve()),
+        "weights": weights,
+        "precision": "4bit" if method == "qlora" else "fp32",
+        "system": system,
+        "text": probe_text(),
+        "questions": probe_questions(),
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def report(base: ProbeScore, adapted: ProbeScore) -> dict[str, float]:

@@ -206,7 +206,9 @@ def train(
     trainer = _trainer(model, tokenizer, config, run_dir, train_set, val_set, progress)
     result = trainer.train(resume_from_checkpoint=True if resume else None)
     wall = time.perf_counter() - started
-    probe = _forgetting(trainer.model, tokenizer, config, project.settings.prompt.base_system)
+    probe = _forgetting(
+        trainer.model, tokenizer, config, project.settings.prompt.base_system, folder
+    )
     forgetting.check_limit(config.name, probe, config.max_forgetting)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.with_name(f".{config.name}.tmp")
@@ -236,16 +238,32 @@ def train(
     return info
 
 
-def _forgetting(model: Any, tokenizer: Any, config: TuneConfig, system: str) -> dict[str, float]:
-    """Probe scores of the trained model and of its base (adapter switched off)."""
+def _forgetting(
+    model: Any, tokenizer: Any, config: TuneConfig, system: str, folder: Path
+) -> dict[str, float]:
+    """Probe scores of the trained model and of its base (adapter switched off; cached)."""
     adapted = forgetting.score(model, tokenizer, system)
-    if config.method == "full":
-        base_model, _, _ = load_base(config.base_model, "full")
-        base = forgetting.score(base_model, tokenizer, system)
-    else:
+
+    def base() -> forgetting.ProbeScore:
+        if config.method == "full":
+            base_model, _, _ = load_base(config.base_model, "full")
+            return forgetting.score(base_model, tokenizer, system)
         with model.disable_adapter():
-            base = forgetting.score(model, tokenizer, system)
-    return forgetting.report(base, adapted)
+            return forgetting.score(model, tokenizer, system)
+
+    return forgetting.report(forgetting.base_score(folder, config.method, system, base), adapted)
+
+
+def warm_probe(spec: str = "") -> forgetting.ProbeScore:
+    """Measure (or read) a base model's forgetting probe with the default system message, so
+    a first training run finds it cached; ``make setup`` calls it for the packaged model."""
+    from ragtune.config import Settings
+
+    system = Settings().prompt.base_system
+    model, tokenizer, folder = load_base(spec, "lora")
+    return forgetting.base_score(
+        folder, "lora", system, lambda: forgetting.score(model, tokenizer, system)
+    )
 
 
 def _trainer_class(base: Any, method: str) -> Any:

@@ -236,8 +236,10 @@ class Pilot:
             if stage in stage_names(cfg)
         ]
         inputs = {
-            j.stage: {"data": data.get(j.dataset), "steps": j.steps, "seed": cfg.seed} for j in jobs
-        }
+            j.stage: {"data": data.get(j.dataset), "steps": j.steps, "seed": cfg.seed,
+                      "recipe": steps.recipe(j.dataset)}
+            for j in jobs
+        }  # fmt: skip
         keys = {stage: self.book.key(values) for stage, values in inputs.items()}
         todo = []
         for job in jobs:

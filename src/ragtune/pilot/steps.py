@@ -26,6 +26,10 @@ STYLE_SPLIT = (0.6, 0.1, 0.3)  # 40 style lines -> 24 train, 16 held out for the
 # (batch size, max tokens per example) per adapter kind; RAFT prompts hold k passages.
 SHAPES = {"default": (4, 128), "style": (4, 256), "raft": (2, 768)}
 LEARNING_RATE = 1e-3  # a short step budget on CPU; 5e-4 barely moved facts in 40 steps
+# No LoRA dropout: the budgets are under one epoch (knowledge, RAFT) or three (style), too
+# short to overfit, and dropout copies every adapted layer's input: 8 knowledge steps took
+# 33.4 s without it vs 39.8 s with 0.05 (3 runs each, 1 thread), loss after 8 steps 0.668 vs 0.669.
+LORA_DROPOUT = 0.0
 
 
 def ingest(project: Project, docs: Path, tick: Tick) -> dict[str, Any]:
@@ -94,6 +98,12 @@ def build_data(project: Project, cfg: PilotConfig) -> dict[str, Any]:
     return out
 
 
+def recipe(dataset: str) -> dict[str, Any]:
+    """The training settings a LoRA run's stage key must follow besides data and steps."""
+    batch, length = SHAPES[dataset]
+    return {"batch": batch, "length": length, "lr": LEARNING_RATE, "dropout": LORA_DROPOUT}
+
+
 def tune(
     project: Project,
     name: str,
@@ -115,6 +125,7 @@ def tune(
         batch_size=batch,
         max_length=length,
         learning_rate=LEARNING_RATE,
+        lora_dropout=LORA_DROPOUT,
         seed=seed,
     )
     info = train(project, config, force=True, progress=lambda s, t, _loss: tick(s, t))

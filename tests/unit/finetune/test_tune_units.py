@@ -8,7 +8,13 @@ import pytest
 from ragtune.errors import ConfigError, NotFoundError, RagtuneError, UsageError
 from ragtune.finetune.adapters import AdapterInfo, check_base, list_adapters, load_info
 from ragtune.finetune.config import DEFAULT_LR, TuneConfig
-from ragtune.finetune.forgetting import ProbeScore, check_limit, probe_questions, report
+from ragtune.finetune.forgetting import (
+    ProbeScore,
+    base_score,
+    check_limit,
+    probe_questions,
+    report,
+)
 from ragtune.finetune.train import load_examples
 from ragtune.project import Project
 
@@ -57,6 +63,33 @@ def test_adapter_registry_and_base_mismatch(hash_project: Project, tmp_path: Pat
     with pytest.raises(RagtuneError, match=r"hidden 576.*hidden 2048"):
         check_base(info, other)
     assert AdapterInfo.from_dict({**info.to_dict(), "unknown_future_field": 1}) == info
+
+
+def test_base_probe_is_measured_once_per_model_and_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAGTUNE_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"weights")
+    calls: list[str] = []
+
+    def measure(tag: str) -> ProbeScore:
+        calls.append(tag)
+        return ProbeScore(9.5, 0.75)
+
+    assert base_score(model, "lora", "sys", lambda: measure("a")) == ProbeScore(9.5, 0.75)
+    assert base_score(model, "prefix", "sys", lambda: measure("b")) == ProbeScore(9.5, 0.75)
+    assert calls == ["a"]  # same weights, precision and system message: cached
+    base_score(model, "qlora", "sys", lambda: measure("4bit"))
+    base_score(model, "lora", "other system", lambda: measure("system"))
+    (model / "model.safetensors").write_bytes(b"new weights!")
+    base_score(model, "lora", "sys", lambda: measure("weights"))
+    assert calls == ["a", "4bit", "system", "weights"]
+    for cached in (tmp_path / "cache" / "probe").glob("*.json"):
+        cached.write_text("{not json")  # a damaged cache entry is measured again
+    base_score(model, "lora", "sys", lambda: measure("again"))
+    assert calls[-1] == "again"
 
 
 def test_forgetting_limit() -> None:
