@@ -18,6 +18,36 @@ from ragtune.errors import GenerationError
 from ragtune.generate.base import Generation, GenerationOptions, Message, cut_at_stop
 from ragtune.registry import generators
 
+# One decoding step of a batch costs about as much CPU time as evaluating this many prompt
+# tokens (1 thread, SmolLM2-135M: a step 0.131 s, a prompt token 5.6 ms), whatever the batch
+# size: each step streams all the weights once. See plan_batches.
+DECODE_STEP_TOKENS = 24
+
+
+def plan_batches(lengths: Sequence[int], batch_size: int, group_cost: float) -> list[list[int]]:
+    """Prompt indices in the groups to generate together, at most ``batch_size`` each.
+
+    A batch is left-padded to its longest prompt and every padded position costs a prompt
+    token's work; each extra group costs one more run of decoding steps (``group_cost``, in
+    prompt tokens). Prompts sorted by length are cut where that total is lowest (dynamic
+    programming over the cut points), so a batch of similar lengths stays whole and one of a
+    short unanswerable prompt next to long RAG prompts is split (on the sample pilot's RAG
+    batches padding was 48 % of the prompt tokens)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    sizes = [lengths[i] for i in order]
+    best = [0.0] + [float("inf")] * len(sizes)
+    cut = [0] * (len(sizes) + 1)
+    for end in range(1, len(sizes) + 1):
+        for start in range(end - 1, max(0, end - batch_size) - 1, -1):  # ties: full groups first
+            cost = best[start] + (end - start) * sizes[end - 1] + group_cost
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    groups, end = [], len(sizes)
+    while end > 0:
+        groups.append(order[cut[end] : end])
+        end = cut[end]
+    return groups[::-1]
+
 
 class TransformersGenerator:
     name = "transformers"
@@ -144,19 +174,20 @@ class TransformersGenerator:
         options: GenerationOptions,
         adapter: str | None = None,
     ) -> list[Generation]:
-        """Generate for all prompts, ``batch_size`` at a time (longest prompts together),
-        with a loaded LoRA ``adapter`` active (None = the base model)."""
+        """Generate for all prompts in batches of similar length (see ``plan_batches``), with
+        a loaded LoRA ``adapter`` active (None = the base model)."""
         import torch
 
         self._load()
         texts = [self.render(p) for p in prompts]
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encoded = self._tokenizer(texts, add_special_tokens=False)["input_ids"]
+        lengths = [len(ids) for ids in encoded]
+        groups = plan_batches(lengths, self.batch_size, DECODE_STEP_TOKENS * options.max_new_tokens)
         results: list[Generation | None] = [None] * len(texts)
         with self._lock, self._activate(adapter), torch.inference_mode():
             if not options.greedy:
                 torch.manual_seed(options.seed)
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
+            for idx in groups:
                 for i, gen in zip(idx, self._batch([texts[i] for i in idx], options), strict=True):
                     results[i] = gen
         return [r for r in results if r is not None]
