@@ -91,13 +91,22 @@ def test_two_adapters_switch_in_one_process(project: Project) -> None:
     shout = project.adapter_generator("a-shout")
     style = project.adapter_generator("a-style")
     assert shout.base is style.base is base_gen  # type: ignore[attr-defined]
+    import torch
+
+    model = base_gen._model  # type: ignore[attr-defined]
+    weights = {n: t.detach().clone() for n, t in model.named_parameters() if "lora_" not in n}
     before = base_gen.generate([QUESTION], options)[0].text
     a1 = shout.generate([QUESTION], options)[0].text
+    assert base_gen._merged == "a-shout"  # type: ignore[attr-defined]  # folded in, kept
     b1 = style.generate([QUESTION], options)[0].text
     assert len({before, a1, b1}) == 3, (before, a1, b1)
     assert "ZEBRA" in a1
     assert base_gen.generate([QUESTION], options)[0].text == before
     assert shout.generate([QUESTION], options)[0].text == a1
+    base_gen.generate([QUESTION], options)  # unmerged: the base weights are restored exactly
+    for name, tensor in model.named_parameters():
+        if "lora_" not in name:
+            assert torch.equal(tensor, weights[name]), name
     answer = project.ask("How many days of annual leave do I get?", strategy="ft",
                          adapter="a-shout", options={"max_new_tokens": 16})  # fmt: skip
     assert answer.strategy == "ft" and answer.adapter == "a-shout" and answer.text == a1
