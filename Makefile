@@ -70,6 +70,7 @@ bench: setup
 	$(BIN)/python bench/service_load.py
 	$(BIN)/python bench/hybrids_sample.py
 	$(BIN)/python bench/small_model.py --sweep
+	$(BIN)/python bench/freshness_lua.py
 	DEMO_QUESTIONS=85 bash examples/demo.sh
 	$(BIN)/python bench/pilot_sample.py demo
 	$(BIN)/python bench/report.py

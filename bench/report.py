@@ -13,6 +13,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, RESULTS_DIR
+from report_freshness_lua import freshness_lua_section
 from report_hybrids import hybrids_section
 from report_pilot import pilot_section
 from report_retrieval_faq import retrieval_faq_section
@@ -222,6 +223,7 @@ def main() -> None:
         ("hybrids_sample", hybrids_section),
         ("small_model", small_model_section),
         ("pilot_sample", pilot_section),
+        ("freshness_lua", freshness_lua_section),
     )
     earlier = earlier_sections(BENCH / "RESULTS.md")
     for name, render in sections:

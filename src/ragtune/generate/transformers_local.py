@@ -132,10 +132,16 @@ class TransformersGenerator:
         if self._merged != adapter:
             self._unmerge()
             self._model.set_adapter(adapter)
-            self._save_pristine()
-            self._model.merge_adapter()
-            self._merged = adapter
+            if self._is_lora(adapter):  # prefix / prompt tuning has nothing to merge
+                self._save_pristine()
+                self._model.merge_adapter()
+                self._merged = adapter
         return contextlib.nullcontext()
+
+    def _is_lora(self, adapter: str) -> bool:
+        from peft import PeftType
+
+        return getattr(self._model.peft_config.get(adapter), "peft_type", None) == PeftType.LORA
 
     def _adapted_layers(self) -> dict[str, Any]:
         from peft.tuners.lora import LoraLayer
