@@ -18,7 +18,6 @@ import argparse
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +30,12 @@ STRATEGIES = ("base", "rag", "extract", "ft", "ft+rag")
 
 def prepare(data: Path, work: Path) -> tuple[Path, Path, Path, int]:
     """Old and new document folders (same file name, so the update replaces it) and the
-    evaluation file in ragtune's format."""
-    shutil.rmtree(work, ignore_errors=True)
+    evaluation file in ragtune's format. The project is kept: a re-run with the same inputs
+    skips every pilot stage and only summarises (stage times stay those of the real run)."""
     folders = {}
     for version in ("old", "new"):
         folder = work / f"lua-{version}"
+        shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         shutil.copy(data / "freshness" / version / "lua-manual.txt", folder / "lua-manual.txt")
         folders[version] = folder
@@ -65,22 +65,24 @@ def main() -> None:
         docs=old, eval_file=eval_file, update=new, strategies=STRATEGIES,
         max_new_tokens=args.tokens, knowledge_steps=args.steps, k=2,
     )  # fmt: skip
-    project = Project.init(work / "project")
-    started = time.perf_counter()
+    root = work / "project"
+    project = Project.open(root) if (root / ".ragtune").is_dir() else Project.init(root)
     try:
         outcome = run_pilot(project, config, progress=True)
     finally:
         project.close()
     results = json.loads(Path(outcome["results"]).read_text(encoding="utf-8"))
     fresh = results["freshness"]
+    book = json.loads((root / ".ragtune" / "pilot" / "stages.json").read_text())
+    train = root / ".ragtune" / "datasets" / "default" / "train.jsonl"
     out: dict[str, Any] = {
         "questions": n,
         "changed_questions": fresh.get("questions"),
         "knowledge_steps": args.steps,
+        "qa_pairs_for_training": sum(1 for line in train.open() if line.strip()),
         "max_new_tokens": args.tokens,
         "reindex_s": fresh.get("reindex_s"),
-        "pilot_wall_s": time.perf_counter() - started,
-        "stages": {s["stage"]: round(s["seconds"] or 0.0, 1) for s in outcome["stages"]},
+        "stages_s": {name: round(v["seconds"], 1) for name, v in book.items()},
         "strategies": {},
     }
     for label, data in fresh["strategies"].items():
