@@ -116,16 +116,16 @@ def tune(
     from ragtune.finetune.config import TuneConfig
     from ragtune.finetune.train import train
 
-    batch, length = SHAPES[dataset]
+    shape = recipe(dataset)  # the same settings the stage key is built from
     config = TuneConfig(
         name=name,
         dataset=train_only(project, dataset),
         kinds=kinds,
         max_steps=max_steps,
-        batch_size=batch,
-        max_length=length,
-        learning_rate=LEARNING_RATE,
-        lora_dropout=LORA_DROPOUT,
+        batch_size=shape["batch"],
+        max_length=shape["length"],
+        learning_rate=shape["lr"],
+        lora_dropout=shape["dropout"],
         seed=seed,
     )
     info = train(project, config, force=True, progress=lambda s, t, _loss: tick(s, t))
