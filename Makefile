@@ -71,6 +71,7 @@ bench: setup
 	$(BIN)/python bench/hybrids_sample.py
 	$(BIN)/python bench/small_model.py --sweep
 	$(BIN)/python bench/freshness_lua.py
+	$(BIN)/python bench/demo_time.py
 	DEMO_QUESTIONS=85 bash examples/demo.sh
 	$(BIN)/python bench/pilot_sample.py demo
 	$(BIN)/python bench/report.py

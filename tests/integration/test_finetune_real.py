@@ -249,3 +249,30 @@ def test_answer_loss_equals_the_full_loss_with_its_gradients() -> None:
     count = (batch["labels"][:, 1:] != -100).sum()
     scaled, _ = answer_loss(model, dict(batch), num_items_in_batch=count * 2)
     assert torch.allclose(scaled, full / 2, atol=1e-5)
+
+
+def test_trainer_dataloader_batches_by_length(tmp_path: Path) -> None:
+    """The real Trainer + accelerate DataLoader uses the length-window sampler: every
+    example once per epoch, much less padding than its own random sampler, which
+    ``group_lengths=False`` keeps."""
+    from ragtune.finetune.sampler import padding_share
+
+    model, tok, _ = load_base("", "lora")
+    rows = [{"input_ids": [1] * n, "attention_mask": [1] * n, "labels": [1] * n}
+            for n in [8 + (i * 37) % 120 for i in range(96)]]  # fmt: skip
+    lengths = [len(r["input_ids"]) for r in rows]
+
+    def batches(group: bool) -> list[list[int]]:
+        config = TuneConfig(name="s", max_steps=24, batch_size=4, group_lengths=group)
+        trainer = _trainer(model, tok, config, tmp_path / str(group), rows, [], None)
+        loader = trainer.get_train_dataloader()
+        return [[int(m.sum()) for m in batch["attention_mask"]] for batch in loader]
+
+    grouped, plain = batches(True), batches(False)
+    assert sorted(n for b in grouped for n in b) == sorted(lengths)
+
+    def share(bs: list[list[int]]) -> float:
+        flat = [n for b in bs for n in b]
+        return padding_share(flat, list(range(len(flat))), 4)
+
+    assert share(grouped) < 0.5 * share(plain), (share(grouped), share(plain))

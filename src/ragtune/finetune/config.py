@@ -37,6 +37,7 @@ class TuneConfig:
     target_modules: tuple[str, ...] = ("all-linear",)
     virtual_tokens: int = 16
     early_stopping_patience: int = 2
+    group_lengths: bool = True  # batches of similar length (ragtune.finetune.sampler)
     seed: int = 0
     base_model: str = ""  # "" = the packaged SmolLM2
     max_forgetting: float | None = None  # max % rise of probe perplexity; None = no limit

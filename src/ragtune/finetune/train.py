@@ -266,14 +266,25 @@ def warm_probe(spec: str = "") -> forgetting.ProbeScore:
     )
 
 
-def _trainer_class(base: Any, method: str) -> Any:
-    """The Trainer, with the loss computed on labelled positions only where it can be."""
+def _trainer_class(base: Any, method: str, group_lengths: bool = True) -> Any:
+    """The Trainer, with length-grouped batches (``ragtune.finetune.sampler``) unless turned
+    off, and the loss computed on labelled positions only where it can be."""
     from ragtune.finetune.loss import METHODS, answer_loss
+    from ragtune.finetune.sampler import LengthWindowSampler
+
+    class GroupedTrainer(base):
+        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+            if not group_lengths:
+                return super()._get_train_sampler(train_dataset)
+            data = train_dataset if train_dataset is not None else self.train_dataset
+            lengths = [len(row["input_ids"]) for row in data]
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            return LengthWindowSampler(lengths, self.args.train_batch_size, seed)
 
     if method not in METHODS:
-        return base
+        return GroupedTrainer
 
-    class AnswerLossTrainer(base):
+    class AnswerLossTrainer(GroupedTrainer):
         def compute_loss(
             self, model: Any, inputs: Any, return_outputs: bool = False, **kw: Any
         ) -> Any:
@@ -335,7 +346,7 @@ def _trainer(
     callbacks: list[Any] = [Progress()]
     if best_at_end and config.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(config.early_stopping_patience))
-    trainer = _trainer_class(Trainer, config.method)(
+    trainer = _trainer_class(Trainer, config.method, config.group_lengths)(
         model=model, args=args, train_dataset=train_set, eval_dataset=val_set or None,
         data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100),
         callbacks=callbacks,

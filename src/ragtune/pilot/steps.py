@@ -100,8 +100,16 @@ def build_data(project: Project, cfg: PilotConfig) -> dict[str, Any]:
 
 def recipe(dataset: str) -> dict[str, Any]:
     """The training settings a LoRA run's stage key must follow besides data and steps."""
+    from ragtune.finetune.sampler import WINDOW_BATCHES
+
     batch, length = SHAPES[dataset]
-    return {"batch": batch, "length": length, "lr": LEARNING_RATE, "dropout": LORA_DROPOUT}
+    return {
+        "batch": batch,
+        "length": length,
+        "lr": LEARNING_RATE,
+        "dropout": LORA_DROPOUT,
+        "grouped": WINDOW_BATCHES,  # train() batches by length (ragtune.finetune.sampler)
+    }
 
 
 def tune(
