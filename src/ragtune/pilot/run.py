@@ -312,7 +312,12 @@ class Pilot:
 
                 ensure_gguf(self.project, STYLE)
             check = style_check(
-                self.project, STYLE, "style", seed=self.config.seed, backend=self.backend
+                self.project,
+                STYLE,
+                "style",
+                seed=self.config.seed,
+                backend=self.backend,
+                workers=self.workers,
             )
             path.write_text(json.dumps(check, indent=1, sort_keys=True))
             return {"path": str(path)}
