@@ -11,10 +11,7 @@
 #   prompt is most of a RAG answer's CPU time, and RAFT examples hold k passages; on the
 #   sample k=2 scored -0.01 F1 [-0.07, +0.05] vs k=3, bench/RESULTS.md); 40 knowledge-LoRA
 #   steps (160 QA examples seen), 18 style-LoRA steps (3 epochs of the 24 training style
-#   lines), 16 RAFT steps (32 long RAFT prompts: the most expensive examples to train on);
-#   latency from 4 questions per strategy answered one request at a time (8 by default: a
-#   lone answer decodes one sequence per step, ~3.8 CPU-s more than in a batch of 16, so the
-#   8 cost ~150 CPU-s of the compare stage).
+#   lines), 16 RAFT steps (32 long RAFT prompts: the most expensive examples to train on).
 # Re-running skips every stage whose inputs did not change. DEMO_ARGS adds or overrides flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +28,7 @@ $RAGTUNE -C "$DEMO" pilot examples/docs --backend "$BACKEND" \
   --eval examples/eval.jsonl --update examples/v2 --style examples/style.jsonl \
   --profile examples/profile.toml \
   --questions "${DEMO_QUESTIONS:-36}" --max-new-tokens 32 -k 2 \
-  --knowledge-steps 40 --style-steps 18 --raft-steps 16 --latency-sample 4 ${DEMO_ARGS:-}
+  --knowledge-steps 40 --style-steps 18 --raft-steps 16 ${DEMO_ARGS:-}
 printf '\npilot wall time: %s s (load average: %s)\n' "$(( $(date +%s) - started ))" \
   "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
 case "$DEMO" in /*) where="$DEMO" ;; *) where="$(pwd)/$DEMO" ;; esac

@@ -63,22 +63,6 @@ def test_two_lora_runs_in_two_processes(tmp_path: Path) -> None:
     project.close()
 
 
-def test_style_check_in_two_processes_gives_the_same_answers(tmp_path: Path) -> None:
-    from ragtune.finetune.config import TuneConfig
-    from ragtune.finetune.data import build_dataset
-    from ragtune.finetune.train import train
-    from ragtune.pilot.style import style_check
-
-    project = Project.init(tmp_path / "p")
-    build_dataset(project, name="style", style=EXAMPLES / "style.jsonl", qa=False,
-                  split=(0.8, 0.1, 0.1), seed=0)  # fmt: skip
-    train(project, TuneConfig(name="st", dataset="style", kinds=("style",), max_steps=2))
-    one = style_check(project, "st", "style", max_new_tokens=12, workers=1)
-    two = style_check(project, "st", "style", max_new_tokens=12, workers=2)
-    assert one["n"] == 8 and one["examples"] and one == two
-    project.close()
-
-
 def test_auto_workers() -> None:
     assert auto_workers(3, 2) == 2 and auto_workers(1, 3) == 1
     assert auto_workers(0, 1) == 1  # one job: nothing to run beside it

@@ -312,12 +312,7 @@ class Pilot:
 
                 ensure_gguf(self.project, STYLE)
             check = style_check(
-                self.project,
-                STYLE,
-                "style",
-                seed=self.config.seed,
-                backend=self.backend,
-                workers=self.workers,
+                self.project, STYLE, "style", seed=self.config.seed, backend=self.backend
             )
             path.write_text(json.dumps(check, indent=1, sort_keys=True))
             return {"path": str(path)}

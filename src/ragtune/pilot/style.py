@@ -11,10 +11,6 @@ feature, with bootstrap CIs and the paired difference. Example::
     feats = format_features(["Short answer: Yes.\\nSource: Leave policy\\n-- Desk", ...])
     format_score("Short answer: No.\\nSource: X\\n-- Desk", feats)   # (True, 1.0)
     check = style_check(project, "style", "style", max_new_tokens=96)
-
-With ``workers=2`` the two sides answer in two 1-thread processes at once (``ragtune.workers``):
-their decoding is bound by memory bandwidth per core, so the pair finishes sooner than one
-2-thread process answering both in turn.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
-from ragtune.workers import Channel
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -86,59 +81,6 @@ def _answer(row: dict[str, Any]) -> str:
     return str(row["messages"][-1]["content"])
 
 
-def _texts(
-    project: Project,
-    adapter: str | None,
-    backend: str | None,
-    prompts: list[list[dict[str, str]]],
-    options: Any,
-) -> list[str]:
-    gen = project.adapter_generator(adapter, backend) if adapter else project.generator(backend)
-    return [g.text for g in gen.generate(prompts, options)]
-
-
-def _texts_in_worker(
-    root: str,
-    settings: str,
-    adapter: str | None,
-    backend: str | None,
-    prompts: list[list[dict[str, str]]],
-    options: Any,
-    channel: Channel,
-) -> list[str]:
-    from ragtune.config import Settings
-    from ragtune.project import Project
-
-    channel.use_threads()
-    project = Project.open(root, Settings.model_validate_json(settings))
-    try:
-        return _texts(project, adapter, backend, prompts, options)
-    finally:
-        project.close()
-
-
-def _answer_both(
-    project: Project,
-    sides: list[tuple[str | None, list[list[dict[str, str]]]]],
-    backend: str | None,
-    options: Any,
-    workers: int,
-) -> list[list[str]]:
-    """Each (adapter or None for the base model, prompts) side's answer texts."""
-    if workers < 2:
-        return [_texts(project, adapter, backend, prompts, options) for adapter, prompts in sides]
-    from ragtune.workers import run_jobs
-
-    settings = project.settings.model_dump_json()
-    out: dict[int, list[str]] = {}
-    calls = [
-        (_texts_in_worker, (str(project.root), settings, adapter, backend, prompts, options))
-        for adapter, prompts in sides
-    ]
-    run_jobs(calls, min(workers, len(calls)), lambda _msg: None, out.__setitem__)
-    return [out[i] for i in range(len(calls))]
-
-
 def style_check(
     project: Project,
     adapter: str,
@@ -147,10 +89,8 @@ def style_check(
     max_new_tokens: int = 96,
     seed: int = 0,
     backend: str | None = None,
-    workers: int = 1,
 ) -> dict[str, Any]:
-    """Prompting with examples vs the style adapter on the dataset's held-out style rows;
-    ``workers`` > 1 answers the two sides in separate processes at once."""
+    """Prompting with examples vs the style adapter on the dataset's held-out style rows."""
     from ragtune.finetune.data import load_split
     from ragtune.generate.base import GenerationOptions
 
@@ -161,19 +101,15 @@ def style_check(
     system = {"role": "system", "content": project.settings.prompt.base_system}
     shots = [m for r in train[:SHOTS] for m in (_question(r), r["messages"][-1])]
     options = GenerationOptions(max_new_tokens=max_new_tokens, seed=seed)
-    prompted, tuned = _answer_both(
-        project,
-        [
-            (None, [[system, *shots, _question(r)] for r in test]),
-            (adapter, [[system, _question(r)] for r in test]),
-        ],
-        backend,
-        options,
-        workers,
+    prompted = project.generator(backend).generate(
+        [[system, *shots, _question(r)] for r in test], options
+    )
+    tuned = project.adapter_generator(adapter, backend).generate(
+        [[system, _question(r)] for r in test], options
     )
     scores = {
-        "base": [format_score(text, features) for text in prompted],
-        "adapter": [format_score(text, features) for text in tuned],
+        "base": [format_score(g.text, features) for g in prompted],
+        "adapter": [format_score(g.text, features) for g in tuned],
     }
     passes = {k: [float(ok) for ok, _ in v] for k, v in scores.items()}
     return {
@@ -191,8 +127,8 @@ def style_check(
             {
                 "question": _question(r)["content"],
                 "gold": _answer(r),
-                "base": p,
-                "adapter": t,
+                "base": p.text,
+                "adapter": t.text,
             }
             for r, p, t in list(zip(test, prompted, tuned, strict=True))[:3]
         ],
