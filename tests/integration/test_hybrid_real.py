@@ -42,8 +42,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         # The forgetting probe (tested in test_finetune_real) would double the training time.
         mp.setattr("ragtune.finetune.train._forgetting", lambda *a: {})
         for name, dataset, length in (("raft-a", "raft", 384), ("zebra", "shout", 96)):
+            # Random batch order, as before length grouping: at lr 1e-2 over 4 steps the order
+            # decides whether the RAFT adapter diverges (grouped: step losses 0.50 -> 3.02 and
+            # an empty answer under the full suite's threads). The product trains at 5e-4 /
+            # 1e-3, where grouping was measured (bench/NOTES.md); this test is about hybrids.
             config = TuneConfig(name=name, dataset=dataset, max_steps=4, learning_rate=1e-2,
-                                batch_size=2, max_length=length)  # fmt: skip
+                                batch_size=2, max_length=length, group_lengths=False)  # fmt: skip
             train(p, config)
             base, tuned = loss_on_training_rows(p, name, dataset, length)
             assert tuned < base, (name, base, tuned)
