@@ -54,7 +54,7 @@ def _ingest(d: dict[str, Any]) -> Row:
     )
 
 
-def _generation(d: dict[str, Any]) -> Row:
+def generation_row(d: dict[str, Any]) -> Row:
     speed = d["speed"]
     default = next((k for k in speed if k.startswith("transformers_default")), None)
     if default is None or "llamacpp" not in speed:
@@ -89,7 +89,7 @@ def _training(d: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _demo(d: dict[str, Any]) -> Row:
+def demo_row(d: dict[str, Any]) -> Row:
     return (
         f"`make demo` <= {d['budget_s']} s after set-up (issue 7)",
         f"{d['wall_s']:.0f} s",
@@ -102,9 +102,9 @@ SOURCES: tuple[tuple[str, Callable[[dict[str, Any]], Row | list[Row]]], ...] = (
     ("retrieval_faq", _faq),
     ("retrieval_speed", _speed),
     ("ingest_speed", _ingest),
-    ("generation", _generation),
+    ("generation", generation_row),
     ("finetune_sample", _training),
-    ("demo_time", _demo),
+    ("demo_time", demo_row),
 )
 
 

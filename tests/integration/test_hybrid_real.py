@@ -42,10 +42,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         # The forgetting probe (tested in test_finetune_real) would double the training time.
         mp.setattr("ragtune.finetune.train._forgetting", lambda *a: {})
         for name, dataset, length in (("raft-a", "raft", 384), ("zebra", "shout", 96)):
-            # Random batch order, as before length grouping: at lr 1e-2 over 4 steps the order
-            # decides whether the RAFT adapter diverges (grouped: step losses 0.50 -> 3.02 and
-            # an empty answer under the full suite's threads). The product trains at 5e-4 /
-            # 1e-3, where grouping was measured (bench/NOTES.md); this test is about hybrids.
+            # Random batch order, as before length grouping: with 4 steps at lr 1e-2 the grouped
+            # order gave a RAFT adapter whose raft+rag answer was empty (EOS first) under the
+            # full suite's threads. The product trains at 5e-4 / 1e-3, where grouping was
+            # measured (bench/NOTES.md); this test is about hybrids, not batching.
             config = TuneConfig(name=name, dataset=dataset, max_steps=4, learning_rate=1e-2,
                                 batch_size=2, max_length=length, group_lengths=False)  # fmt: skip
             train(p, config)
@@ -54,9 +54,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return p
 
 
-def loss_on_training_rows(project: Project, name: str, dataset: str, length: int) -> tuple:
-    """(base, adapter) answer loss on the same four training rows. The per-step losses of a
-    run come from different batches (grouped by length), so they cannot show learning."""
+def loss_on_training_rows(
+    project: Project, name: str, dataset: str, length: int
+) -> tuple[float, float]:
+    """(base, adapter) answer loss on the same four training rows: the per-step losses of a
+    run come from different batches, so comparing them does not show learning."""
     import torch
     from transformers import DataCollatorForSeq2Seq
 

@@ -17,7 +17,7 @@ False)`` turns it off. Example::
 
     sampler = LengthWindowSampler([44, 128, 70, 90], batch_size=2, seed=0)
     sampler.set_epoch(1)
-    list(sampler)   # e.g. [2, 3, 1, 0]: pairs of similar length, in a seeded order
+    list(sampler)   # [0, 2, 3, 1]: the pairs {44, 70} and {90, 128}, in a seeded order
 """
 
 from __future__ import annotations

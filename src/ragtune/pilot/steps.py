@@ -108,7 +108,8 @@ def recipe(dataset: str) -> dict[str, Any]:
         "length": length,
         "lr": LEARNING_RATE,
         "dropout": LORA_DROPOUT,
-        "grouped": WINDOW_BATCHES,  # train() batches by length (ragtune.finetune.sampler)
+        "group_lengths": True,  # batches of similar length (ragtune.finetune.sampler)
+        "window": WINDOW_BATCHES,
     }
 
 
@@ -134,6 +135,7 @@ def tune(
         max_length=shape["length"],
         learning_rate=shape["lr"],
         lora_dropout=shape["dropout"],
+        group_lengths=shape["group_lengths"],
         seed=seed,
     )
     info = train(project, config, force=True, progress=lambda s, t, _loss: tick(s, t))
