@@ -1,6 +1,6 @@
-"""The pilot's LoRA runs in two worker processes (spawned, one torch thread each), with the
-real packaged SmolLM2: both adapters are registered, progress reaches the parent, and a
-failing job's error comes back as the same one-line ragtune error."""
+"""The pilot's LoRA runs in a pool of two worker processes (spawned, one torch thread each),
+with the real packaged SmolLM2: both adapters are registered, progress reaches the parent,
+and a failing job's error comes back as the same one-line ragtune error."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from tests.conftest import EXAMPLES
 
 from ragtune.errors import RagtuneError
 from ragtune.finetune.adapters import list_adapters
-from ragtune.pilot.parallel import TuneJob, auto_workers, run_tunes
+from ragtune.pilot.parallel import TuneJob, auto_workers, tune_in_worker
 from ragtune.project import Project
+from ragtune.workers import Job, Pool
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -42,14 +43,18 @@ def test_two_lora_runs_in_two_processes(tmp_path: Path) -> None:
     _style_dataset(project, "default", rows[8:16])
     jobs = [TuneJob("tune one", "a-one", "style", 2, ("style",), 0),
             TuneJob("tune two", "a-two", "default", 2, ("style",), 0)]  # fmt: skip
-    ticks: dict[str, list[tuple[int, int]]] = {}
+    ticks: dict[str, list[tuple[int, int]]] = {job.stage: [] for job in jobs}
     done: dict[str, dict[str, Any]] = {}
 
-    def started(job: TuneJob) -> Any:
-        ticks[job.stage] = []
-        return lambda d, t: ticks[job.stage].append((d, t))
+    def run(jobs: list[TuneJob]) -> None:
+        with Pool(2) as pool:
+            for job in jobs:
+                pool.submit(Job(tune_in_worker, (str(project.root), job),
+                                on_message=ticks.setdefault(job.stage, []).append,
+                                on_done=lambda out, j=job: done.update({j.name: out})))  # fmt: skip
+            pool.wait()
 
-    run_tunes(project.root, jobs, 2, started, lambda j, out: done.update({j.name: out}))
+    run(jobs)
     assert set(done) == {"a-one", "a-two"}
     assert all(out["created"].startswith(name + "@") and out["cpu_s"] > 0
                for name, out in done.items())  # fmt: skip
@@ -57,9 +62,8 @@ def test_two_lora_runs_in_two_processes(tmp_path: Path) -> None:
     assert all(seen and seen[-1] == (2, 2) for seen in ticks.values()), ticks
 
     (project.state_dir / "datasets" / "raft").mkdir()  # no train.jsonl
-    bad = [TuneJob("tune bad", "a-bad", "raft", 2, ("qa",), 0)]
     with pytest.raises(RagtuneError, match="raft"):
-        run_tunes(project.root, bad, 2, started, lambda j, out: None)
+        run([TuneJob("tune bad", "a-bad", "raft", 2, ("qa",), 0)])
     project.close()
 
 

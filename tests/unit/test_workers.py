@@ -1,5 +1,7 @@
-"""Spawned worker processes (real ones): messages, results, the lone job's threads. A failing
-job's error is tested through run_tunes in tests/integration/test_pilot_parallel.py."""
+"""Spawned worker processes (real ones): messages, results, the lone job's threads, the
+pool's order (costliest ready job first; jobs submitted by callbacks; the parent's own work
+on a thread) and its failures. A LoRA run's error is tested through the pool in
+tests/integration/test_pilot_parallel.py."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 
 from ragtune.evaluation.parallel import pieces
 from ragtune.evaluation.runner import answer_batches
-from ragtune.workers import Channel, run_jobs
+from ragtune.workers import Channel, Job, Pool, run_jobs
 
 
 def _job(n: int, wait: float, channel: Channel) -> dict[str, Any]:
@@ -31,6 +33,45 @@ def test_jobs_report_messages_and_the_last_one_gets_the_idle_cores() -> None:
     assert sorted(messages) == [("hello", 1), ("hello", 2)]
     assert done[0]["n"] == 1 and done[1]["n"] == 2
     assert done[1]["threads"] == [1, 2]  # one thread beside a job, two once alone
+
+
+def _echo(name: str, channel: Channel) -> str:
+    channel.put("from", name)
+    return name
+
+
+def _fail(channel: Channel) -> None:
+    raise ValueError("job failed on purpose")
+
+
+def test_pool_starts_the_costliest_ready_job_and_runs_what_callbacks_submit() -> None:
+    order: list[str] = []
+    heard: dict[str, list[tuple[Any, ...]]] = {"a": [], "b": [], "c": []}
+    with Pool(1) as pool:
+
+        def then(name: str) -> None:
+            order.append(name)
+            if name == "a":  # work that waited for "a"
+                pool.submit(Job(_echo, ("after-a",), cost=100, on_done=order.append))
+
+        for name, cost in (("a", 0.0), ("b", 1.0), ("c", 5.0)):
+            pool.submit(Job(_echo, (name,), cost, heard[name].append, then))
+        pool.local(lambda: "parent", order.append)
+        pool.wait()
+        assert not pool.busy
+    # "a" started first (alone then); of those ready after it, the costliest went first
+    assert [n for n in order if n != "parent"] == ["a", "after-a", "c", "b"]
+    assert "parent" in order
+    assert heard == {"a": [("from", "a")], "b": [("from", "b")], "c": [("from", "c")]}
+
+
+def test_pool_raises_the_first_failure_and_starts_nothing_more() -> None:
+    done: list[str] = []
+    with pytest.raises(ValueError, match="on purpose"), Pool(1) as pool:
+        pool.submit(Job(_fail))
+        pool.submit(Job(_echo, ("never",), on_done=done.append))
+        pool.wait()
+    assert done == []
 
 
 class _Counting:

@@ -54,15 +54,28 @@ def fact_state(answer: str, old: str, new: str) -> str:
     return "other"
 
 
+def link_adapters(project: Project, copy: Project) -> None:
+    """Link into ``copy`` the adapters of ``project`` it lacks: per entry, so an adapter
+    retrained in the copy lands there only; again later for adapters trained since (the
+    pilot re-indexes while its LoRA runs train)."""
+    for name in _LINKED:
+        src, dest = project.state_dir / name, copy.state_dir / name
+        if not src.is_dir():
+            continue
+        dest.mkdir(exist_ok=True)
+        for entry in src.iterdir():
+            link = dest / entry.name
+            if not (link.is_symlink() or link.exists()):
+                link.symlink_to(entry.resolve())
+
+
 def _copy_state(project: Project, target: Path) -> None:
+    from ragtune.project import Project
+
     src = project.state_dir
     dest = target / src.name
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*_SKIPPED, *_LINKED))
-    for name in _LINKED:  # per-entry links: a retrained adapter lands in the copy only
-        if (src / name).is_dir():
-            (dest / name).mkdir()
-            for entry in (src / name).iterdir():
-                (dest / name / entry.name).symlink_to(entry.resolve())
+    link_adapters(project, Project(target, project.settings))
     if project.db_path.exists():  # a consistent snapshot even while the store is open
         with sqlite3.connect(project.db_path) as s, sqlite3.connect(dest / "ragtune.db") as d:
             s.backup(d)

@@ -9,28 +9,32 @@ exactly as a sequential one does. A worker keeps its project (and so its loaded 
 for the next piece it is given. Example::
 
     answer_in_workers(runner, project, "main", [(spec, items), ...], adapters={}, workers=2)
+
+The pilot submits the same jobs (``answer_jobs``) to its one pool, next to its LoRA runs.
 """
 
 from __future__ import annotations
 
 import json
 import resource
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ragtune.workers import Channel, run_jobs
+from ragtune.workers import Channel, Job, Pool
 
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
     from ragtune.evaluation.runner import Runner, StrategySpec
     from ragtune.project import Project
 
-# Rough relative cost per question, to hand out the longest strategies first.
-COST = {"raft+rag": 5, "ft+rag": 5, "rag": 4, "base": 2, "ft": 2, "extract": 1}
+# CPU seconds per question (1 thread, the sample pilot: 32 new tokens, k=2), to start the
+# longest pieces first.
+COST = {"raft+rag": 2.9, "ft+rag": 3.0, "rag": 2.9, "base": 1.4, "ft": 1.1, "extract": 0.3}
 _projects: dict[tuple[str, str], Any] = {}  # per worker process: (root, settings) -> Project
 
 
-def _project(root: str, settings: str) -> Project:
+def worker_project(root: str, settings: str) -> Project:
     from ragtune.config import Settings
     from ragtune.project import Project
 
@@ -47,25 +51,27 @@ def _answer(
     job: dict[str, Any],
     questions: list[tuple[str, str]],
     channel: Channel,
-) -> float:
-    """Answer ``questions`` ((id, text)) with one strategy; returns this process's peak RSS."""
+) -> dict[str, float]:
+    """Answer ``questions`` ((id, text)) with one strategy; returns this process's peak RSS
+    (MB) and the CPU seconds the piece took."""
     from ragtune.evaluation.runner import answer_batches
 
+    cpu = time.process_time()
     channel.use_threads()
-    project = _project(root, settings)
+    project = worker_project(root, settings)
     system = project.answer_system(
         job["name"], job["backend"], job["model"], job["options"], job["adapter"]
     )
-    label = job["label"]
-    channel.put("meta", label, getattr(system, "retriever", None) is not None)
+    channel.put("meta", getattr(system, "retriever", None) is not None)
     # torch follows use_threads(); llama.cpp fixes its threads at load, so it is told.
     set_threads = getattr(getattr(system, "generator", None), "set_threads", None)
     for records in answer_batches(system, questions, job["batch_size"], set(job["alone"])):
-        channel.put("batch", label, records)
+        channel.put("batch", records)
         threads = channel.use_threads()
         if set_threads is not None:
             set_threads(threads)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {"rss_mb": rss, "cpu_s": time.process_time() - cpu}
 
 
 def pieces(
@@ -86,6 +92,60 @@ def pieces(
     return [part for part in parts if part]
 
 
+def answer_jobs(
+    runner: Runner,
+    project: Project,
+    phase: str,
+    work: Sequence[tuple[StrategySpec, Sequence[EvalItem]]],
+    adapters: dict[str, str],
+    workers: int,
+    n_items: int,
+    alone: Collection[str] = (),
+    on_spec_done: Callable[[StrategySpec], None] | None = None,
+) -> list[Job]:
+    """The pool jobs answering each (strategy, items still to answer) pair, each cut into
+    ``workers`` pieces; ``n_items`` is the phase's question count (progress counts answers
+    stored earlier); ``alone``: ids answered one request at a time (see
+    ``runner.answer_batches``); ``on_spec_done(spec)`` once all of a strategy's pieces are."""
+    config, store = runner.config, runner.store
+    settings = project.settings.model_dump_json()
+    jobs: list[Job] = []
+    for spec, items in work:
+        job = {
+            "name": spec.name, "label": spec.label, "backend": config.backend,
+            "model": config.model, "options": runner._options(),
+            "adapter": adapters.get(spec.label, spec.adapter),
+            "batch_size": config.batch_size, "alone": sorted(alone),
+        }  # fmt: skip
+        questions = [(i.id, i.question) for i in items]
+        parts = pieces(questions, alone, config.batch_size, workers)
+        left = {"parts": len(parts), "done": n_items - len(items)}
+
+        def message(msg: tuple[Any, ...], spec: StrategySpec = spec, left: dict = left) -> None:
+            kind, value = msg
+            if kind == "meta":
+                store.put_meta(f"retrieves:{spec.label}", value)
+                return
+            store.put_answers(phase, spec.label, value)
+            left["done"] += len(value)
+            if runner.progress:
+                runner.progress(f"{phase} {spec.label}", left["done"], n_items)
+
+        def finished(out: dict[str, float], spec: StrategySpec = spec, left: dict = left) -> None:
+            key = f"rss:{spec.label}"
+            store.put_meta(key, max(out["rss_mb"], store.meta(key, 0.0)))
+            runner.cpu_s += out["cpu_s"]
+            left["parts"] -= 1
+            if not left["parts"] and on_spec_done is not None:
+                on_spec_done(spec)
+
+        for part in parts:
+            cost = COST.get(spec.name, 2.0) * len(part)
+            args = (str(project.root), settings, job, part)
+            jobs.append(Job(_answer, args, cost, message, finished))
+    return jobs
+
+
 def answer_in_workers(
     runner: Runner,
     project: Project,
@@ -96,38 +156,9 @@ def answer_in_workers(
     n_items: int,
     alone: Collection[str] = (),
 ) -> None:
-    """Answer each (strategy, items still to answer) pair in ``workers`` processes;
-    ``n_items`` is the phase's question count (progress counts answers stored earlier);
-    ``alone``: ids answered one request at a time (see ``runner.answer_batches``)."""
-    config, store = runner.config, runner.store
-    settings = project.settings.model_dump_json()
-    totals = {spec.label: n_items for spec, _ in work}
-    done = {spec.label: n_items - len(items) for spec, items in work}
-    calls, specs = [], []
-    for spec, items in sorted(work, key=lambda w: -COST.get(w[0].name, 3) * len(w[1])):
-        job = {
-            "name": spec.name, "label": spec.label, "backend": config.backend,
-            "model": config.model, "options": runner._options(),
-            "adapter": adapters.get(spec.label, spec.adapter),
-            "batch_size": config.batch_size, "alone": sorted(alone),
-        }  # fmt: skip
-        questions = [(i.id, i.question) for i in items]
-        for part in pieces(questions, alone, config.batch_size, workers):
-            calls.append((_answer, (str(project.root), settings, job, part)))
-            specs.append(spec)
-
-    def message(msg: tuple[Any, ...]) -> None:
-        kind, label, value = msg
-        if kind == "meta":
-            store.put_meta(f"retrieves:{label}", value)
-            return
-        store.put_answers(phase, label, value)
-        done[label] += len(value)
-        if runner.progress:
-            runner.progress(f"{phase} {label}", done[label], totals[label])
-
-    def finished(index: int, rss: float) -> None:
-        key = f"rss:{specs[index].label}"
-        store.put_meta(key, max(rss, store.meta(key, 0.0)))
-
-    run_jobs(calls, workers, message, finished)
+    """Answer each (strategy, items still to answer) pair in a pool of ``workers``
+    processes (see :func:`answer_jobs`)."""
+    with Pool(workers) as pool:
+        for job in answer_jobs(runner, project, phase, work, adapters, workers, n_items, alone):
+            pool.submit(job)
+        pool.wait()

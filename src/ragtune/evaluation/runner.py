@@ -189,6 +189,7 @@ class Runner:
             shutil.rmtree(folder, ignore_errors=True)
         self.store = RunStore.open(folder, identity)
         self.progress = progress
+        self.cpu_s = 0.0  # CPU seconds of the pieces answered in worker processes
 
     @property
     def folder(self) -> Path:
@@ -197,19 +198,29 @@ class Runner:
     def _options(self) -> dict[str, Any]:
         return {"seed": self.config.seed, **self.config.options}
 
-    def answer_phase(
-        self, project: Project, phase: str, items: Sequence[EvalItem], adapters: dict[str, str]
-    ) -> None:
-        """Answer ``items`` with every strategy; questions already stored are skipped."""
+    def pending(
+        self, phase: str, items: Sequence[EvalItem], specs: Sequence[StrategySpec] | None = None
+    ) -> list[tuple[StrategySpec, list[EvalItem]]]:
+        """(strategy, its questions not stored yet) for each strategy with any left."""
         work = []
-        for spec in self.config.strategies:
+        for spec in self.config.strategies if specs is None else specs:
             done = self.store.answered(phase, spec.label)
             todo = [i for i in items if i.id not in done]
             if todo:
                 work.append((spec, todo))
-        # Latency is measured on the phase's first questions, answered alone (main phase only:
-        # the re-asked changed facts measure freshness, not speed).
-        alone = {i.id for i in items[: self.config.latency_sample]} if phase == "main" else set()
+        return work
+
+    def latency_ids(self, phase: str, items: Sequence[EvalItem]) -> set[str]:
+        """Latency is measured on the main phase's first questions, answered alone (the
+        re-asked changed facts measure freshness, not speed)."""
+        return {i.id for i in items[: self.config.latency_sample]} if phase == "main" else set()
+
+    def answer_phase(
+        self, project: Project, phase: str, items: Sequence[EvalItem], adapters: dict[str, str]
+    ) -> None:
+        """Answer ``items`` with every strategy; questions already stored are skipped."""
+        work = self.pending(phase, items)
+        alone = self.latency_ids(phase, items)
         if self.config.workers > 1 and len(work) > 1:
             from ragtune.evaluation.parallel import answer_in_workers
 
@@ -239,15 +250,37 @@ class Runner:
             rss = max(_peak_rss_mb(), self.store.meta(f"rss:{spec.label}", 0.0))
             self.store.put_meta(f"rss:{spec.label}", rss)
 
-    def _fresh_phase(self) -> None:
+    @property
+    def changed(self) -> list[EvalItem]:
+        """The questions whose facts the update changes: the fresh phase asks them again."""
+        return [i for i in self.items if i.changes]
+
+    def fresh_copy(self) -> Project:
+        """The project with the update applied, in the run folder (see ``freshness``)."""
         from ragtune.evaluation import freshness
 
         assert self.config.update is not None
-        changed = [i for i in self.items if i.changes]
-        if not changed:
+        if not self.changed:
             self.store.put_meta("fresh:skipped", "the evaluation set has no changed facts")
         copy, info = freshness.updated_copy(self.project, self.folder, self.config.update)
         self.store.put_meta("fresh:reindex", info)
+        return copy
+
+    def reuse_for_fresh(self, spec: StrategySpec) -> bool:
+        """A strategy that does not retrieve gives the same answers after the update (same
+        model, same prompt): its main answers are stored as its fresh ones. Call once its
+        main phase is answered; False when it retrieves."""
+        if self.store.meta(f"retrieves:{spec.label}"):
+            return False
+        main = self.store.answers("main", spec.label)
+        reused = {i.id: {**main[i.id], "reused": True} for i in self.changed if i.id in main}
+        self.store.put_answers("fresh", spec.label, reused)
+        return True
+
+    def _fresh_phase(self) -> None:
+        from ragtune.evaluation import freshness
+
+        copy = self.fresh_copy()
         adapters: dict[str, str] = {}
         if self.config.retrain:
             specs = self.config.strategies
@@ -258,24 +291,27 @@ class Runner:
                     self.store.put_meta(key, {"adapter": name, "seconds": seconds})
             adapters = {s.label: self.store.meta(f"fresh:retrain:{s.adapter}")["adapter"]
                         for s in specs if s.adapter}  # fmt: skip
-        for spec in self.config.strategies:  # no retrieval, same model: the same answers
-            if spec.label not in adapters and not self.store.meta(f"retrieves:{spec.label}"):
-                main = self.store.answers("main", spec.label)
-                reused = {i.id: {**main[i.id], "reused": True} for i in changed if i.id in main}
-                self.store.put_answers("fresh", spec.label, reused)
+        for spec in self.config.strategies:
+            if spec.label not in adapters:
+                self.reuse_for_fresh(spec)
         try:
-            self.answer_phase(copy, "fresh", changed, adapters)
+            self.answer_phase(copy, "fresh", self.changed, adapters)
         finally:
             copy.close()
 
     def run(self) -> dict[str, Any]:
         """Answer, judge, score; returns the full results (also written to results.json)."""
-        from ragtune.evaluation.report import build_results
-
         started = time.perf_counter()
         self.answer_phase(self.project, "main", self.items, {})
         if self.config.update is not None:
             self._fresh_phase()
+        return self.finish(started)
+
+    def finish(self, started: float) -> dict[str, Any]:
+        """Judge and score the stored answers (all answered by now); ``started``: when this
+        session of the run began (``time.perf_counter()``), for the run's wall time."""
+        from ragtune.evaluation.report import build_results
+
         results = build_results(self)
         wall = self.store.meta("wall_s", 0.0) + time.perf_counter() - started
         self.store.put_meta("wall_s", wall)

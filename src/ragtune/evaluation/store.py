@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,10 @@ class RunStore:
     def __init__(self, folder: Path, config: Mapping[str, Any]) -> None:
         self.folder = Path(folder)
         self.config = dict(config)
-        self._db = sqlite3.connect(self.folder / "records.sqlite")
+        # The pilot writes answers from its main thread while a helper thread re-indexes the
+        # update or scores the run: one connection, one statement at a time (the lock).
+        self._db = sqlite3.connect(self.folder / "records.sqlite", check_same_thread=False)
+        self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_TABLES)
 
@@ -81,48 +85,54 @@ class RunStore:
 
     # -- answers ---------------------------------------------------------------------------
     def answered(self, phase: str, strategy: str) -> set[str]:
-        rows = self._db.execute(
-            "SELECT item_id FROM answers WHERE phase = ? AND strategy = ?", (phase, strategy)
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item_id FROM answers WHERE phase = ? AND strategy = ?", (phase, strategy)
+            ).fetchall()
         return {r[0] for r in rows}
 
     def put_answers(self, phase: str, strategy: str, records: Mapping[str, Any]) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)",
                 [(phase, strategy, k, _dumps(v)) for k, v in records.items()],
             )
 
     def answers(self, phase: str, strategy: str) -> dict[str, Any]:
-        rows = self._db.execute(
-            "SELECT item_id, data FROM answers WHERE phase = ? AND strategy = ?", (phase, strategy)
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item_id, data FROM answers WHERE phase = ? AND strategy = ?",
+                (phase, strategy),
+            ).fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
     # -- judgements ------------------------------------------------------------------------
     def put_judgements(
         self, judge: str, phase: str, strategy: str, verdicts: Mapping[str, Any]
     ) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO judgements VALUES (?, ?, ?, ?, ?)",
                 [(judge, phase, strategy, k, _dumps(v)) for k, v in verdicts.items()],
             )
 
     def judgements(self, judge: str, phase: str, strategy: str) -> dict[str, Any]:
-        rows = self._db.execute(
-            "SELECT item_id, data FROM judgements WHERE judge = ? AND phase = ? AND strategy = ?",
-            (judge, phase, strategy),
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item_id, data FROM judgements"
+                " WHERE judge = ? AND phase = ? AND strategy = ?",
+                (judge, phase, strategy),
+            ).fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
     # -- measurements (re-index time, peak memory, ...) ------------------------------------
     def put_meta(self, key: str, value: Any) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _dumps(value)))
 
     def meta(self, key: str, default: Any = None) -> Any:
-        row = self._db.execute("SELECT data FROM meta WHERE key = ?", (key,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT data FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 
     def write_results(self, results: Mapping[str, Any]) -> Path:
@@ -133,4 +143,5 @@ class RunStore:
         return path
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()

@@ -1,26 +1,25 @@
-"""The pilot's LoRA runs side by side: one process per run, one torch thread each (the
-last one left gets the idle cores; see ``ragtune.workers``).
+"""The pilot's jobs for worker processes (``ragtune.workers``): LoRA runs, one torch thread
+each (the last job left gets the idle cores), and the warm-up.
 
 On 2 CPU cores two torch threads speed the 135M model up far less than 2x, so two
 independent runs with one thread each finish sooner than the same runs one after another
 with two threads: the pilot's three LoRA runs 435 s -> ~360 s on 2 idle cores. Each worker
-opens the project itself and reports its steps through a queue, so the progress rows keep
-moving. Example::
+opens the project itself and reports its steps through the channel, so the progress rows
+keep moving. Example::
 
-    run_tunes(project.root, jobs, 2, started=display.begin, finished=record)
+    with Pool(2) as pool:
+        pool.submit(Job(tune_in_worker, (str(project.root), job), on_done=record))
+        pool.wait()
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ragtune.pilot.stages import Tick
-from ragtune.workers import Channel, run_jobs
+from ragtune.workers import Channel
 
 
 @dataclass(frozen=True)
@@ -44,17 +43,31 @@ def auto_workers(wanted: int, jobs: int) -> int:
     return 2 if load < cores else 1
 
 
-def _work(root: str, job: TuneJob, channel: Channel) -> dict[str, Any]:
+def warm(channel: Channel) -> None:
+    """A pool job that imports what the pilot's jobs use (~15 s of CPU in a fresh process),
+    started while the parent ingests, so the LoRA runs and answers do not wait for it."""
+    channel.use_threads()
+    import peft  # noqa: F401
+    import sentence_transformers  # noqa: F401
+    from transformers import AutoModelForCausalLM, Trainer  # noqa: F401
+
+    import ragtune.evaluation.runner
+    import ragtune.finetune.train  # noqa: F401
+
+
+def tune_in_worker(root: str, job: TuneJob, channel: Channel) -> dict[str, Any]:
+    """A pool job: one LoRA run; reports (done, total) steps; returns the tune outputs and
+    the CPU seconds it took."""
     channel.use_threads()
     from ragtune.pilot.steps import tune
     from ragtune.project import Project
 
     cpu = time.process_time()
-    channel.put(job.stage, 0, job.steps)  # started: the stage's clock begins now
+    channel.put(0, job.steps)  # started: the stage's clock begins now
 
     def tick(done: int, total: int) -> None:
         channel.use_threads()
-        channel.put(job.stage, done, total)
+        channel.put(done, total)
 
     project = Project.open(root)
     try:
@@ -62,26 +75,3 @@ def _work(root: str, job: TuneJob, channel: Channel) -> dict[str, Any]:
     finally:
         project.close()
     return {**out, "cpu_s": time.process_time() - cpu}
-
-
-def run_tunes(
-    root: Path,
-    jobs: Sequence[TuneJob],
-    workers: int,
-    started: Callable[[TuneJob], Tick],
-    finished: Callable[[TuneJob, dict[str, Any]], None],
-) -> None:
-    """Run ``jobs`` in ``workers`` processes; ``started(job)`` when a worker picks a job up
-    (it returns the job's progress tick), ``finished(job, outputs)`` as each one completes.
-    The first failure is raised after the jobs not yet started are cancelled."""
-    by_stage = {job.stage: job for job in jobs}
-    ticks: dict[str, Tick] = {}
-
-    def message(msg: tuple[Any, ...]) -> None:
-        stage, done, total = msg
-        if stage not in ticks:
-            ticks[stage] = started(by_stage[stage])
-        ticks[stage](done, total)
-
-    calls = [(_work, (str(root), job)) for job in jobs]
-    run_jobs(calls, workers, message, lambda i, out: finished(jobs[i], out))

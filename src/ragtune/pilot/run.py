@@ -10,14 +10,13 @@ settings, upstream outputs) did not change since the last run. Example::
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import UsageError
-from ragtune.pilot.stages import Display, StageBook, file_hash, tree_hash
+from ragtune.pilot.stages import Display, StageBook, Tick, file_hash, tree_hash
 
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
@@ -172,23 +171,26 @@ class Pilot:
 
     def run(self) -> dict[str, Any]:
         from ragtune.pilot import steps
+        from ragtune.pilot.parallel import auto_workers, warm
+        from ragtune.pilot.schedule import Schedule
+        from ragtune.workers import Job, Pool
 
         cfg = self.config
         started = time.perf_counter()
         threads = set_threads(cfg.threads)
-        from ragtune.pilot.parallel import auto_workers
-
         # Decided once, before the pilot's own work raises the load average.
         self.workers = auto_workers(cfg.workers, 2)
         if self.backend == "llamacpp" and self.workers > 1:
             # llama.cpp fixes its threads when a model loads: one per worker process.
             self.project.settings.generator.threads = 1
-        with self.display.running():
-            docs = self._stage(
-                "ingest",
-                {"docs": tree_hash(cfg.docs), **self._settings()},
-                lambda tick: steps.ingest(self.project, cfg.docs, tick),
-            )
+
+        def ingest(tick: Tick) -> dict[str, Any]:
+            for _ in range(self.workers):  # new documents: every later stage runs too
+                pool.submit(Job(warm, cost=-1.0))
+            return steps.ingest(self.project, cfg.docs, tick)
+
+        with self.display.running(), Pool(self.workers) as pool:
+            docs = self._stage("ingest", {"docs": tree_hash(cfg.docs), **self._settings()}, ingest)
             data = self._stage(
                 "data",
                 {
@@ -204,9 +206,7 @@ class Pilot:
                 from ragtune.evaluation.datasets import load_test_split
 
                 self.items = pick_items(load_test_split(self.project, "default"), cfg.questions)
-            adapters = self._tune(data)
-            results = self._compare(adapters)
-            style = self._style(adapters)
+            results, style = Schedule(self, pool, data).run()
             out = self._advise(results, style)
         out["stages"] = self.display.log
         out["torch_threads"] = threads
@@ -220,106 +220,6 @@ class Pilot:
     def _settings(self) -> dict[str, Any]:
         s = self.project.settings
         return {"chunking": s.chunking.model_dump(), "embedder": s.embedder.model_dump()}
-
-    def _tune(self, data: dict[str, Any]) -> dict[str, str]:
-        from ragtune.pilot import steps
-        from ragtune.pilot.parallel import TuneJob, run_tunes
-
-        cfg, adapters = self.config, {}
-        jobs = [  # longest first, so two workers finish close together
-            TuneJob(stage, name, dataset, n, kinds, cfg.seed)
-            for stage, name, dataset, n, kinds in (
-                ("tune RAFT LoRA", RAFT, "raft", cfg.raft_steps, ("qa",)),
-                ("tune knowledge LoRA", KNOWLEDGE, "default", cfg.knowledge_steps, ("qa",)),
-                ("tune style LoRA", STYLE, "style", cfg.style_steps, ("style",)),
-            )
-            if stage in stage_names(cfg)
-        ]
-        inputs = {
-            j.stage: {"data": data.get(j.dataset), "steps": j.steps, "seed": cfg.seed,
-                      "recipe": steps.recipe(j.dataset)}
-            for j in jobs
-        }  # fmt: skip
-        keys = {stage: self.book.key(values) for stage, values in inputs.items()}
-        todo = []
-        for job in jobs:
-            if self.book.fresh(job.stage, keys[job.stage]):
-                self.display.skipped(job.stage)
-                adapters[job.name] = self.book.outputs(job.stage)["created"]
-            else:
-                todo.append(job)
-        workers = min(self.workers, len(todo))
-
-        def finished(job: TuneJob, out: dict[str, Any]) -> None:
-            seconds = self.display.end(job.stage, out.pop("cpu_s", 0.0))
-            self.book.done(job.stage, keys[job.stage], seconds, out)
-            adapters[job.name] = out["created"]
-
-        if workers > 1:  # one torch thread per process: see ragtune.pilot.parallel
-            begin = self.display.begin
-            run_tunes(self.project.root, todo, workers, lambda j: begin(j.stage), finished)
-            return adapters
-        for job in todo:
-            out = self._stage(
-                job.stage,
-                inputs[job.stage],
-                lambda tick, j=job: steps.tune(
-                    self.project, j.name, j.dataset, j.steps, j.kinds, j.seed, tick
-                ),
-            )
-            adapters[job.name] = out["created"]
-        return adapters
-
-    def _compare(self, adapters: dict[str, str]) -> dict[str, Any]:
-        from ragtune.evaluation.datasets import items_hash
-        from ragtune.pilot import steps
-
-        cfg = self.config
-        inputs = {
-            "items": items_hash(self.items),
-            "adapters": adapters,
-            "update": tree_hash(cfg.update),
-            "strategies": list(cfg.strategies),
-            "tokens": cfg.max_new_tokens,
-            "seed": cfg.seed,
-            "resamples": cfg.resamples,
-            "latency_sample": cfg.latency_sample,
-            "retrieval": self._retrieval(),
-            "backend": self.backend,
-        }
-        run_id = "pilot-" + StageBook.key(inputs)[:10]
-        out = self._stage(
-            "compare",
-            inputs,
-            lambda tick: steps.compare(
-                self.project, self.items, cfg, run_id, tick, self.workers, self.backend
-            ),
-        )
-        results: dict[str, Any] = json.loads(Path(out["results"]).read_text(encoding="utf-8"))
-        return results
-
-    def _style(self, adapters: dict[str, str]) -> dict[str, Any] | None:
-        if "style check" not in stage_names(self.config):
-            return None
-        from ragtune.pilot.style import style_check
-
-        inputs = {"adapter": adapters.get(STYLE), "seed": self.config.seed, "backend": self.backend}
-        path = self.project.state_dir / "pilot" / "style.json"
-
-        def work(tick: Any) -> dict[str, Any]:
-            if self.backend == "llamacpp":
-                from ragtune.finetune.export import ensure_gguf
-
-                ensure_gguf(self.project, STYLE)
-            check = style_check(
-                self.project, STYLE, "style", seed=self.config.seed, backend=self.backend
-            )
-            path.write_text(json.dumps(check, indent=1, sort_keys=True))
-            return {"path": str(path)}
-
-        self._stage("style check", inputs, work)
-        style: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return style
 
     def _advise(self, results: dict[str, Any], style: dict[str, Any] | None) -> dict[str, Any]:
         from ragtune.advisor.framework import advise

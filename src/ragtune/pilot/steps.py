@@ -19,6 +19,7 @@ from ragtune.pilot.stages import Tick
 
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
+    from ragtune.evaluation.runner import Runner
     from ragtune.pilot.run import PilotConfig
     from ragtune.project import Project
 
@@ -154,24 +155,19 @@ def specs_for(strategies: Sequence[str]) -> list[Any]:
     return [StrategySpec(s, adapter.get(s)) for s in strategies]
 
 
-def compare(
+def compare_runner(
     project: Project,
     items: Sequence[EvalItem],
     cfg: PilotConfig,
     run_id: str,
     tick: Tick,
-    workers: int = 1,
     backend: str = "transformers",
-) -> dict[str, Any]:
+) -> Runner:
+    """The compare run the pilot spreads over its pool (``ragtune.pilot.schedule``);
+    ``tick(done, total)`` counts answers over both phases."""
     from ragtune.evaluation.runner import CompareConfig, Runner
-    from ragtune.report.drilldown import save_items
 
     specs = specs_for(cfg.strategies)
-    if backend == "llamacpp":
-        from ragtune.finetune.export import ensure_gguf
-
-        for adapter in sorted({s.adapter for s in specs if s.adapter}):
-            ensure_gguf(project, adapter)
     config = CompareConfig(
         specs,
         options={"max_new_tokens": cfg.max_new_tokens},
@@ -180,7 +176,6 @@ def compare(
         batch_size=cfg.batch_size,
         resamples=cfg.resamples,
         latency_sample=cfg.latency_sample,
-        workers=workers,
         backend=backend,
     )
     changed = sum(i.changes for i in items) if cfg.update else 0
@@ -191,10 +186,4 @@ def compare(
         done[label] = n
         tick(sum(done.values()), total)
 
-    runner = Runner(project, items, config, run_id=run_id, progress=progress)
-    try:
-        save_items(runner.folder, items)
-        runner.run()
-    finally:
-        runner.close()
-    return {"results": str(runner.folder / "results.json"), "run_id": run_id}
+    return Runner(project, items, config, run_id=run_id, progress=progress)

@@ -11,6 +11,9 @@ feature, with bootstrap CIs and the paired difference. Example::
     feats = format_features(["Short answer: Yes.\\nSource: Leave policy\\n-- Desk", ...])
     format_score("Short answer: No.\\nSource: X\\n-- Desk", feats)   # (True, 1.0)
     check = style_check(project, "style", "style", max_new_tokens=96)
+
+The pilot runs the two generations as separate pool jobs (``plan_style``,
+``generate_texts``, ``score_style``): prompting needs no adapter, so it starts at once.
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 
 if TYPE_CHECKING:
+    from ragtune.generate.base import Message
     from ragtune.project import Project
+    from ragtune.workers import Channel
 
 SHARE = 0.8
 SHOTS = 2
+MAX_NEW_TOKENS = 96
 _PREFIX = re.compile(r"^([A-Z][\w ]{0,24}:|[-*] )")
 
 
@@ -81,55 +88,103 @@ def _answer(row: dict[str, Any]) -> str:
     return str(row["messages"][-1]["content"])
 
 
-def style_check(
-    project: Project,
-    adapter: str,
-    dataset: str,
-    *,
-    max_new_tokens: int = 96,
-    seed: int = 0,
-    backend: str | None = None,
-) -> dict[str, Any]:
-    """Prompting with examples vs the style adapter on the dataset's held-out style rows."""
+@dataclass
+class StylePlan:
+    """The style check's inputs: held-out rows, the learned format and both prompt sets."""
+
+    adapter: str
+    dataset: str
+    test: list[dict[str, Any]]
+    features: list[tuple[str, str]]
+    prompted: list[list[Message]]  # the base model, shown SHOTS training examples
+    tuned: list[list[Message]]  # the adapter, no examples
+
+
+def plan_style(project: Project, adapter: str, dataset: str) -> StylePlan:
     from ragtune.finetune.data import load_split
-    from ragtune.generate.base import GenerationOptions
 
     train = [r for r in load_split(project, dataset, "train") if r.get("kind") == "style"]
     test = [r for r in load_split(project, dataset, "test") if r.get("kind") == "style"]
     test += [r for r in load_split(project, dataset, "validation") if r.get("kind") == "style"]
-    features = format_features([_answer(r) for r in train])
     system = {"role": "system", "content": project.settings.prompt.base_system}
     shots = [m for r in train[:SHOTS] for m in (_question(r), r["messages"][-1])]
-    options = GenerationOptions(max_new_tokens=max_new_tokens, seed=seed)
-    prompted = project.generator(backend).generate(
-        [[system, *shots, _question(r)] for r in test], options
+    return StylePlan(
+        adapter,
+        dataset,
+        test,
+        format_features([_answer(r) for r in train]),
+        [[system, *shots, _question(r)] for r in test],
+        [[system, _question(r)] for r in test],
     )
-    tuned = project.adapter_generator(adapter, backend).generate(
-        [[system, _question(r)] for r in test], options
-    )
+
+
+def score_style(
+    plan: StylePlan, prompted: Sequence[str], tuned: Sequence[str], seed: int = 0
+) -> dict[str, Any]:
+    """The check's outcome from both sets of answers (in ``plan.test`` order)."""
     scores = {
-        "base": [format_score(g.text, features) for g in prompted],
-        "adapter": [format_score(g.text, features) for g in tuned],
+        "base": [format_score(text, plan.features) for text in prompted],
+        "adapter": [format_score(text, plan.features) for text in tuned],
     }
     passes = {k: [float(ok) for ok, _ in v] for k, v in scores.items()}
     return {
-        "adapter": adapter,
-        "dataset": dataset,
-        "n": len(test),
+        "adapter": plan.adapter,
+        "dataset": plan.dataset,
+        "n": len(plan.test),
         "shots": SHOTS,
-        "features": [describe(f) for f in features],
+        "features": [describe(f) for f in plan.features],
         "format_pass": {k: bootstrap_ci(v, seed=seed).to_dict() for k, v in passes.items()},
         "format_parts": {
             k: bootstrap_ci([p for _, p in v], seed=seed).to_dict() for k, v in scores.items()
         },
         "difference": paired_difference(passes["adapter"], passes["base"], seed=seed).to_dict(),
         "examples": [
-            {
-                "question": _question(r)["content"],
-                "gold": _answer(r),
-                "base": p.text,
-                "adapter": t.text,
-            }
-            for r, p, t in list(zip(test, prompted, tuned, strict=True))[:3]
+            {"question": _question(r)["content"], "gold": _answer(r), "base": p, "adapter": t}
+            for r, p, t in list(zip(plan.test, prompted, tuned, strict=True))[:3]
         ],
     }
+
+
+def style_check(
+    project: Project,
+    adapter: str,
+    dataset: str,
+    *,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    seed: int = 0,
+    backend: str | None = None,
+) -> dict[str, Any]:
+    """Prompting with examples vs the style adapter on the dataset's held-out style rows."""
+    from ragtune.generate.base import GenerationOptions
+
+    plan = plan_style(project, adapter, dataset)
+    options = GenerationOptions(max_new_tokens=max_new_tokens, seed=seed)
+    prompted = project.generator(backend).generate(plan.prompted, options)
+    tuned = project.adapter_generator(adapter, backend).generate(plan.tuned, options)
+    return score_style(plan, [g.text for g in prompted], [g.text for g in tuned], seed)
+
+
+def generate_texts(
+    root: str,
+    settings: str,
+    backend: str | None,
+    adapter: str | None,
+    prompts: list[list[Message]],
+    options: dict[str, Any],
+    channel: Channel,
+) -> dict[str, Any]:
+    """A pool job (``ragtune.workers``): the texts ``prompts`` get from the base model or
+    ``adapter``, and the CPU seconds spent."""
+    import time
+
+    from ragtune.evaluation.parallel import worker_project
+    from ragtune.generate.base import GenerationOptions
+
+    cpu = time.process_time()
+    channel.use_threads()
+    project = worker_project(root, settings)
+    generator = (
+        project.adapter_generator(adapter, backend) if adapter else project.generator(backend)
+    )
+    out = generator.generate(prompts, GenerationOptions(**options))
+    return {"texts": [g.text for g in out], "cpu_s": time.process_time() - cpu}
