@@ -1,7 +1,9 @@
 """``ragtune pilot`` through the real path (MiniLM, SmolLM2, the compare runner with the
 update) on a slice of the sample: every stage runs, the report is written, and a re-run
-skips every stage whose inputs did not change. No adapter strategy: LoRA training plus its
-forgetting probe would take minutes on a busy 2-core machine; `make demo` runs those stages."""
+skips every stage whose inputs did not change. One short LoRA run (the style LoRA, 2 steps
+on 6 lines, checked on 4 held-out ones) runs in the pool beside the answers; no adapter
+strategy: their LoRA runs plus the forgetting probe would take minutes on a busy 2-core
+machine; `make demo` runs those stages."""
 
 from __future__ import annotations
 
@@ -34,8 +36,10 @@ def test_pilot_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     picked.append(next(r for r in rows if r["unanswerable"]))
     eval_file = tmp_path / "eval.jsonl"
     eval_file.write_text("".join(json.dumps(r) + "\n" for r in picked))
-    config = PilotConfig(docs=docs, eval_file=eval_file, update=update,
-                         strategies=("rag", "extract"), max_new_tokens=8,
+    style = tmp_path / "style.jsonl"
+    style.write_text("".join((EXAMPLES / "style.jsonl").read_text().splitlines(True)[:10]))
+    config = PilotConfig(docs=docs, eval_file=eval_file, update=update, style=style,
+                         strategies=("rag", "extract"), max_new_tokens=8, style_steps=2,
                          resamples=100)  # fmt: skip
     project = Project.init(tmp_path / "proj")
     try:
@@ -44,7 +48,8 @@ def test_pilot_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     finally:
         project.close()
     ran = {s["stage"]: s["skipped"] for s in first["stages"]}
-    assert ran == {"ingest": False, "data": False, "compare": False, "advise + report": False}
+    assert ran == dict.fromkeys(["ingest", "data", "tune style LoRA", "compare", "style check",
+                                 "advise + report"], False)  # fmt: skip
     skipped = {s["stage"] for s in again["stages"] if s["skipped"]}
     assert skipped == set(ran) - {"advise + report"}
     html = Path(first["report"]["html"]).read_text()
@@ -52,3 +57,6 @@ def test_pilot_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     results = json.loads(Path(first["results"]).read_text())
     assert set(results["per_question"]) == {"rag", "extract"}
     assert results["freshness"]["questions"] >= 1
+    style_check = json.loads((project.state_dir / "pilot" / "style.json").read_text())
+    assert style_check["n"] == 4 and set(style_check["format_pass"]) == {"base", "adapter"}
+    assert "style" in html.lower()

@@ -174,16 +174,17 @@ class Schedule:
         options = {"max_new_tokens": MAX_NEW_TOKENS, "seed": seed}
         texts: dict[str, list[str]] = {}
         cpu: list[float] = []
-        began: list[float] = []
+        began: list[bool] = []
         cost = self.display.estimates.get("style check", 60.0) / 2
 
-        def message(_msg: tuple[Any, ...]) -> None:
+        def message(_msg: tuple[Any, ...]) -> None:  # a worker started one of the two
             if not began:
-                began.append(time.perf_counter())
+                began.append(True)
                 self.display.begin("style check")
 
         def got(kind: str) -> Callable[[dict[str, Any]], None]:
             def done(out: dict[str, Any]) -> None:
+                message(())  # its "started" message is drained before this, but be sure
                 texts[kind] = out["texts"]
                 cpu.append(out["cpu_s"])
                 if len(texts) == 2:

@@ -182,6 +182,7 @@ def generate_texts(
 
     cpu = time.process_time()
     channel.use_threads()
+    channel.put("started")
     project = worker_project(root, settings)
     generator = (
         project.adapter_generator(adapter, backend) if adapter else project.generator(backend)
