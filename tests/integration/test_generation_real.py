@@ -127,3 +127,30 @@ def test_repetition_penalty_counts_the_answer_not_the_prompt(smollm2: Any) -> No
     assert smollm2.generate([quote], answer_only)[0].text == free[0].text
     # transformers' own rule penalises the prompt's words, so the verbatim quote is lost
     assert smollm2.generate([quote], with_prompt)[0].text != free[0].text
+
+
+SYSTEM = (
+    "You answer questions about the company handbook. Answer in one short sentence, "
+    "and say so when you do not know."
+)
+QUESTIONS = ("How many days of annual leave do staff get?", "Who approves a purchase order?",
+             "What is the capital of France?", "When are promotions decided?")  # fmt: skip
+
+
+def test_a_shared_prefix_is_evaluated_once_with_the_same_answers(smollm2: Any) -> None:
+    from ragtune.generate.transformers_local import TransformersGenerator
+
+    prompts = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}]
+               for q in QUESTIONS]  # fmt: skip
+    plain = TransformersGenerator(batch_size=8, share_prefix=False)
+    want = [g.text for g in plain.generate(prompts, SHORT)]
+    assert smollm2._prefixes is not None
+    smollm2._prefixes.clear()
+    got = smollm2.generate(prompts, SHORT)
+    assert [g.text for g in got] == want
+    assert [g.tokens_in for g in got] == [g.tokens_in for g in plain.generate(prompts, SHORT)]
+    assert len(smollm2._prefixes._entries) == 1  # the system prompt's tokens, kept
+    (prefix,) = [p for _, p in smollm2._prefixes._entries]
+    assert len(prefix) >= 20
+    # one prompt alone reuses the kept prefix, and answers as without it
+    assert smollm2.generate(prompts[:1], SHORT)[0].text == want[0]

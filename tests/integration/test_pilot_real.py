@@ -39,7 +39,7 @@ def test_pilot_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     style = tmp_path / "style.jsonl"
     style.write_text("".join((EXAMPLES / "style.jsonl").read_text().splitlines(True)[:10]))
     config = PilotConfig(docs=docs, eval_file=eval_file, update=update, style=style,
-                         strategies=("rag", "extract"), max_new_tokens=8, style_steps=2,
+                         strategies=("base", "rag", "extract"), max_new_tokens=8, style_steps=2,
                          resamples=100)  # fmt: skip
     project = Project.init(tmp_path / "proj")
     try:
@@ -55,7 +55,7 @@ def test_pilot_runs_every_stage_then_skips_them(tmp_path: Path) -> None:
     html = Path(first["report"]["html"]).read_text()
     assert first["recommendation"]["choice"] in html and "<svg" in html
     results = json.loads(Path(first["results"]).read_text())
-    assert set(results["per_question"]) == {"rag", "extract"}
+    assert set(results["per_question"]) == {"base", "rag", "extract"}
     assert results["freshness"]["questions"] >= 1
     style_check = json.loads((project.state_dir / "pilot" / "style.json").read_text())
     assert style_check["n"] == 4 and set(style_check["format_pass"]) == {"base", "adapter"}

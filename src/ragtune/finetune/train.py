@@ -137,9 +137,11 @@ def load_base(spec: str, method: str) -> tuple[Any, Any, Path]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     from ragtune.models import hf_folder
 
+    hf_logging.disable_progress_bar()  # "Loading weights" bars under our own progress rows
     folder = hf_folder(spec)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if tokenizer.pad_token is None:

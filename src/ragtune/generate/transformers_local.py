@@ -16,6 +16,7 @@ from typing import Any
 from ragtune.config import Settings
 from ragtune.errors import GenerationError
 from ragtune.generate.base import Generation, GenerationOptions, Message, cut_at_stop
+from ragtune.generate.prefix_cache import PrefixCache, cache_argument
 from ragtune.registry import generators
 
 # One decoding step of a batch costs about as much CPU time as evaluating this many prompt
@@ -53,7 +54,12 @@ class TransformersGenerator:
     name = "transformers"
 
     def __init__(
-        self, model: str = "", batch_size: int = 8, threads: int = 0, context_window: int = 0
+        self,
+        model: str = "",
+        batch_size: int = 8,
+        threads: int = 0,
+        context_window: int = 0,
+        share_prefix: bool = True,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -71,6 +77,8 @@ class TransformersGenerator:
         self._adapters: dict[str, Path] = {}  # LoRA adapters sharing this base model
         self._merged: str | None = None  # the adapter folded into the base weights now
         self._pristine: dict[str, Any] = {}  # base weights of the adapted layers, unmerged
+        # Shared prompt prefixes' keys and values (see ragtune.generate.prefix_cache).
+        self._prefixes = PrefixCache() if share_prefix else None
 
     def _load(self) -> None:
         if self._model is not None:
@@ -229,38 +237,57 @@ class TransformersGenerator:
         lengths = [len(ids) for ids in encoded]
         groups = plan_batches(lengths, self.batch_size, DECODE_STEP_TOKENS * options.max_new_tokens)
         results: list[Generation | None] = [None] * len(texts)
+        # Prefix / prompt tuning feed their own cache to the model: no shared prefix there.
+        state = adapter if adapter is None or self._is_lora(adapter) else False
         with self._lock, self._activate(adapter), torch.inference_mode():
             if not options.greedy:
                 torch.manual_seed(options.seed)
             for idx in groups:
-                for i, gen in zip(idx, self._batch([texts[i] for i in idx], options), strict=True):
+                rows = [encoded[i] for i in idx]
+                for i, gen in zip(idx, self._batch(rows, options, state), strict=True):
                     results[i] = gen
         return [r for r in results if r is not None]
 
-    def _batch(self, texts: list[str], options: GenerationOptions) -> list[Generation]:
+    def _batch(
+        self, rows: list[list[int]], options: GenerationOptions, state: str | bool | None
+    ) -> list[Generation]:
+        """Generate for token ``rows`` together; ``state``: the adapter merged now (None =
+        base weights), or False when no prefix may be shared (see ``prefix_cache``)."""
+        import torch
+
         tok = self._tokenizer
-        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        prefixes = self._prefixes if state is not False else None
+        shared = prefixes.prefix_len(rows, state) if prefixes is not None else 0
+        longest = max(len(r) for r in rows)
+        pad = tok.pad_token_id
+        ids = torch.tensor([r[:shared] + [pad] * (longest - len(r)) + r[shared:] for r in rows])
+        mask = torch.tensor(
+            [[1] * shared + [0] * (longest - len(r)) + [1] * (len(r) - shared) for r in rows]
+        )
+        kwargs = self._generate_kwargs(options, ids.shape[1])
+        if prefixes is not None and shared:
+            kwargs[cache_argument(self._model)] = prefixes.expanded(
+                self._model, state, rows[0][:shared], len(rows)
+            )
         started = time.perf_counter()
         try:
-            out = self._model.generate(
-                **enc, **self._generate_kwargs(options, enc["input_ids"].shape[1])
-            )
+            out = self._model.generate(input_ids=ids, attention_mask=mask, **kwargs)
         except RuntimeError as exc:  # e.g. out of memory on a huge batch
             raise GenerationError(
                 f"generation failed: {exc}", "lower generator.batch_size"
             ) from None
         seconds = time.perf_counter() - started
-        width = enc["input_ids"].shape[1]
+        width = ids.shape[1]
         eos = {tok.eos_token_id, tok.pad_token_id}
         generations = []
-        for row, mask in zip(out, enc["attention_mask"], strict=True):
+        for row, prompt in zip(out, rows, strict=True):
             new = row[width:].tolist()
             n_out = next((i + 1 for i, t in enumerate(new) if t in eos), len(new))
             text = tok.decode(new[:n_out], skip_special_tokens=True)
             text, stopped = cut_at_stop(text, options.stop)
             finished = stopped or (n_out < len(new) or (new and new[-1] in eos))
             generations.append(
-                Generation(text.strip(), int(mask.sum()), n_out, seconds,
+                Generation(text.strip(), len(prompt), n_out, seconds,
                            "stop" if finished else "length")
             )  # fmt: skip
         return generations

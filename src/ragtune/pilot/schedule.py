@@ -216,6 +216,7 @@ class _Compare:
         self.left = {(phase, spec.label) for spec in runner.config.strategies for phase in phases}
         self.started = time.perf_counter()
         self.cpu = time.process_time()
+        self.scoring = False
 
     def start(self) -> None:
         from ragtune.report.drilldown import save_items
@@ -271,8 +272,9 @@ class _Compare:
     def _done(self, phase: str, spec: StrategySpec) -> None:
         self.left.discard((phase, spec.label))
         if phase == "main" and self.runner.config.update is not None:
-            self._fresh(spec)
-        if not self.left:
+            self._fresh(spec)  # its own _done call scores the run when it was the last
+        elif not self.left and not self.scoring:
+            self.scoring = True
             self.s.pool.local(lambda: self.runner.finish(self.started), self._finished)
 
     def _finished(self, _results: dict[str, Any]) -> None:
