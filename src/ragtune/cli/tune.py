@@ -27,6 +27,9 @@ from ragtune.finetune.config import DEFAULT_LR, METHODS
 @click.option("--lora-r", type=int, default=16, show_default=True)
 @click.option("--target-modules", default="all-linear", show_default=True,
               help="LoRA target modules, comma-separated (e.g. q_proj,v_proj).")  # fmt: skip
+@click.option("--top-layers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="LoRA on the top N transformer layers only (0 = all): the layers below "
+              "then need no backward pass.")  # fmt: skip
 @click.option("--virtual-tokens", type=int, default=16, show_default=True,
               help="Prefix/prompt tuning length.")  # fmt: skip
 @click.option("--patience", type=int, default=2, show_default=True,
@@ -65,7 +68,8 @@ def tune(ctx: click.Context, **kw: Any) -> None:
         max_length=int(kw["max_length"]), lora_r=int(kw["lora_r"]),
         lora_alpha=2 * int(kw["lora_r"]),
         target_modules=tuple(t.strip() for t in str(kw["target_modules"]).split(",") if t.strip()),
-        virtual_tokens=int(kw["virtual_tokens"]), early_stopping_patience=int(kw["patience"]),
+        top_layers=int(kw["top_layers"]), virtual_tokens=int(kw["virtual_tokens"]),
+        early_stopping_patience=int(kw["patience"]),
         seed=int(kw["seed"]), base_model=str(kw["base_model"]),
         max_forgetting=kw["max_forgetting"],
     )  # fmt: skip

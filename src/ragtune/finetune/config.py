@@ -35,6 +35,9 @@ class TuneConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     target_modules: tuple[str, ...] = ("all-linear",)
+    # LoRA on the top N transformer layers only (0 = all): backpropagation then stops at
+    # the lowest adapted layer, so the layers below cost a forward pass and no backward.
+    top_layers: int = 0
     virtual_tokens: int = 16
     early_stopping_patience: int = 2
     group_lengths: bool = True  # batches of similar length (ragtune.finetune.sampler)
@@ -59,6 +62,7 @@ class TuneConfig:
             (self.grad_accum >= 1, "grad_accum must be >= 1"),
             (32 <= self.max_length <= 8192, "max_length must be in [32, 8192]"),
             (self.lora_r >= 1, "lora_r must be >= 1"),
+            (self.top_layers >= 0, "top_layers must be >= 0 (0 = every layer)"),
             (0 <= self.lora_dropout < 1, "lora_dropout must be in [0, 1)"),
             (self.virtual_tokens >= 1, "virtual_tokens must be >= 1"),
             (self.learning_rate >= 0, "learning_rate must be >= 0"),

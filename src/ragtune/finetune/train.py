@@ -93,17 +93,22 @@ class ExampleEncoder:
         }
 
 
-def peft_config(config: TuneConfig, model_dir: Path) -> Any:
-    """The PEFT config for a method (``None`` for full fine-tuning)."""
+def peft_config(config: TuneConfig, model_dir: Path, model: Any = None) -> Any:
+    """The PEFT config for a method (``None`` for full fine-tuning); ``model`` names the
+    linear layers "all-linear" stands for when only the top layers are adapted (PEFT takes
+    a layer subset with a list of module names only)."""
     import peft
 
     if config.method in ("lora", "qlora"):
         targets: Any = list(config.target_modules)
         if targets == ["all-linear"]:
             targets = "all-linear"
+            if config.top_layers and model is not None:
+                targets = linear_names(model)
         return peft.LoraConfig(
             r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
             target_modules=targets, task_type="CAUSAL_LM",
+            layers_to_transform=top_layers(config.top_layers, model_dir),
         )  # fmt: skip
     if config.method == "prefix":
         # A projected prefix starts far less disruptive than a raw random one on small models.
@@ -119,6 +124,26 @@ def peft_config(config: TuneConfig, model_dir: Path) -> Any:
             tokenizer_name_or_path=str(model_dir),
         )  # fmt: skip
     return None
+
+
+def linear_names(model: Any) -> list[str]:
+    """The distinct names of the model's linear layers, but its output head."""
+    import torch
+
+    names = {n.rsplit(".", 1)[-1] for n, m in model.named_modules()
+             if isinstance(m, torch.nn.Linear) and "lm_head" not in n}  # fmt: skip
+    return sorted(names)
+
+
+def top_layers(n: int, model_dir: Path) -> list[int] | None:
+    """The indices of the model's top ``n`` transformer layers (None = every layer)."""
+    if n <= 0:
+        return None
+    config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    total = int(config.get("num_hidden_layers") or 0)
+    if n >= total:
+        return None
+    return list(range(total - n, total))
 
 
 def check_qlora() -> None:
@@ -159,7 +184,7 @@ def load_base(spec: str, method: str) -> tuple[Any, Any, Path]:
 
 
 def _wrap(model: Any, config: TuneConfig, folder: Path) -> Any:
-    cfg = peft_config(config, folder)
+    cfg = peft_config(config, folder, model)
     if cfg is None:
         return model
     import peft

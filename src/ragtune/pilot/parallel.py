@@ -1,5 +1,5 @@
 """The pilot's jobs for worker processes (``ragtune.workers``): LoRA runs, one torch thread
-each (the last job left gets the idle cores), and the warm-up.
+each (the last job left gets the idle cores).
 
 On 2 CPU cores two torch threads speed the 135M model up far less than 2x, so two
 independent runs with one thread each finish sooner than the same runs one after another
@@ -41,18 +41,6 @@ def auto_workers(wanted: int, jobs: int) -> int:
         return 1
     load = os.getloadavg()[0]
     return 2 if load < cores else 1
-
-
-def warm(channel: Channel) -> None:
-    """A pool job that imports what the pilot's jobs use (~15 s of CPU in a fresh process),
-    started while the parent ingests, so the LoRA runs and answers do not wait for it."""
-    channel.use_threads()
-    import peft  # noqa: F401
-    import sentence_transformers  # noqa: F401
-    from transformers import AutoModelForCausalLM, Trainer  # noqa: F401
-
-    import ragtune.evaluation.runner
-    import ragtune.finetune.train  # noqa: F401
 
 
 def tune_in_worker(root: str, job: TuneJob, channel: Channel) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import UsageError
-from ragtune.pilot.stages import Display, StageBook, Tick, file_hash, tree_hash
+from ragtune.pilot.stages import Display, StageBook, file_hash, tree_hash
 
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
@@ -171,9 +171,9 @@ class Pilot:
 
     def run(self) -> dict[str, Any]:
         from ragtune.pilot import steps
-        from ragtune.pilot.parallel import auto_workers, warm
+        from ragtune.pilot.parallel import auto_workers
         from ragtune.pilot.schedule import Schedule
-        from ragtune.workers import Job, Pool
+        from ragtune.workers import Pool
 
         cfg = self.config
         started = time.perf_counter()
@@ -184,13 +184,12 @@ class Pilot:
             # llama.cpp fixes its threads when a model loads: one per worker process.
             self.project.settings.generator.threads = 1
 
-        def ingest(tick: Tick) -> dict[str, Any]:
-            for _ in range(self.workers):  # new documents: every later stage runs too
-                pool.submit(Job(warm, cost=-1.0))
-            return steps.ingest(self.project, cfg.docs, tick)
-
         with self.display.running(), Pool(self.workers) as pool:
-            docs = self._stage("ingest", {"docs": tree_hash(cfg.docs), **self._settings()}, ingest)
+            docs = self._stage(
+                "ingest",
+                {"docs": tree_hash(cfg.docs), **self._settings()},
+                lambda tick: steps.ingest(self.project, cfg.docs, tick),
+            )
             data = self._stage(
                 "data",
                 {

@@ -101,3 +101,27 @@ def test_forgetting_limit() -> None:
     check_limit("a", result, 25.0)
     with pytest.raises(RagtuneError, match=r"rose 20\.0 % \(10\.00 -> 12\.00\)"):
         check_limit("a", result, 10.0)
+
+
+def test_top_layers_names_the_upper_layers(tmp_path: Path) -> None:
+    import torch
+
+    from ragtune.finetune.train import linear_names, top_layers
+
+    (tmp_path / "config.json").write_text(json.dumps({"num_hidden_layers": 30}))
+    assert top_layers(0, tmp_path) is None
+    assert top_layers(15, tmp_path) == list(range(15, 30))
+    assert top_layers(30, tmp_path) is None and top_layers(40, tmp_path) is None
+    with pytest.raises(ConfigError, match="top_layers"):
+        TuneConfig(name="x", top_layers=-1)
+
+    class Block(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.q_proj, self.up_proj = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+            self.norm = torch.nn.LayerNorm(2)
+
+    model = torch.nn.Module()
+    model.layers = torch.nn.ModuleList([Block(), Block()])
+    model.lm_head = torch.nn.Linear(2, 3)
+    assert linear_names(model) == ["q_proj", "up_proj"]
