@@ -166,9 +166,13 @@ class TransformersGenerator:
     def _unmerge(self) -> None:
         if self._merged is None:
             return
+        import warnings
+
         import torch
 
-        self._model.unmerge_adapter()  # PEFT's bookkeeping; the weights come from the copy
+        with warnings.catch_warnings():  # layers only another adapter adapts: "Already
+            warnings.simplefilter("ignore", UserWarning)  # unmerged" from each, harmless
+            self._model.unmerge_adapter()  # PEFT's bookkeeping; weights come from the copy
         with torch.no_grad():
             for name, layer in self._adapted_layers().items():
                 layer.get_base_layer().weight.copy_(self._pristine[name])
