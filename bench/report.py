@@ -84,14 +84,20 @@ def demo_section(data: dict[str, Any]) -> list[str]:
     rec = data.get("recommendation") or {}
     _, _, ratio, met = demo_row(data)
     stages = ", ".join(f"{k} {v:.0f}" for k, v in data["stages_s"].items())
+    gflops = data.get("gemm_gflops_1_thread")
+    gemm = f", one core's fp32 GEMM {gflops:.0f} GFLOP/s" if gflops else ""
+    if data.get("note"):
+        gemm += f" ({data['note']})"
     return [
         "## `make demo` wall time (`bench/demo_time.py`)",
         "",
         f"`examples/demo.sh` (what `make demo` runs after `make setup`) into a fresh project on "
-        f"{data['cores']} cores, load average {data['load_before']:.1f} before the run: "
+        f"{data['cores']} cores, load average {data['load_before']:.1f}"
+        f"{gemm} before the run: "
         f"**{data['wall_s']:.0f} s** for the pilot; budget {data['budget_s']} s: "
-        f"**{'met' if met else 'not met'}** ({ratio}). Stages (s; the three LoRA "
-        f"runs share two worker processes, so their seconds overlap): {stages}. "
+        f"**{'met' if met else 'not met'}** ({ratio}). Stages (s; the LoRA runs, answers "
+        f"and the style check share two worker processes, so their seconds overlap): "
+        f"{stages}. "
         f"Recommendation: {rec.get('choice')} via `{rec.get('strategy')}`, confidence "
         f"{rec.get('confidence')}.",
         "",

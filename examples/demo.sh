@@ -3,7 +3,7 @@
 # update (freshness), the house-style examples (style LoRA) and the sample's advice profile.
 # Prints the report's path and the recommendation.
 #
-# The knobs aim at ~10 minutes on 2 idle CPU cores; measured 11.6 (697 s; README, "ragtune pilot"):
+# The knobs aim at ~10 minutes on 2 idle CPU cores; measured 7.5 (450 s; README, "ragtune pilot"):
 #   36 of the 85 evaluation questions, picked in turn from changed-fact, unanswerable and
 #   other questions (so freshness and abstention are still measured: 12 changed, 10
 #   unanswerable, 14 others); 32 new tokens per answer (the gold answers are short facts;

@@ -7,7 +7,7 @@ is saved; its re-asked changed facts go out once its main answers are in and the
 process has re-indexed the update (on a thread, meanwhile). Stages one after another left a
 core idle at each stage's tail, re-spawned workers (imports and model loads, ~15 s of CPU
 each) for every stage and ran the style check on two threads of one process: the sample
-pilot's `make demo` took 697 s that way (bench/NOTES.md, "make demo").
+pilot's `make demo` took 697 s that way, 450 s now (bench/NOTES.md, "One pool").
 
 Each stage keeps its own key in the stage book, so a re-run skips what did not change;
 compare's key holds the LoRA runs' *keys* (their inputs) rather than the adapters they made,
