@@ -8,9 +8,13 @@ queue and the parent writes them to the run store, so a killed run resumes batch
 exactly as a sequential one does. A worker keeps its project (and so its loaded models)
 for the next piece it is given. Example::
 
-    answer_in_workers(runner, project, "main", [(spec, items), ...], adapters={}, workers=2)
+    with Pool(2) as pool:
+        for job in answer_jobs(runner, project, "main", [(spec, items)], {}, 2, len(items)):
+            pool.submit(job)
+        pool.wait()
 
-The pilot submits the same jobs (``answer_jobs``) to its one pool, next to its LoRA runs.
+``ragtune compare --workers`` runs them in a pool of its own; the pilot submits them to its
+one pool, next to its LoRA runs.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ragtune.workers import Channel, Job, Pool
+from ragtune.workers import Channel, Job
 
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
@@ -144,21 +148,3 @@ def answer_jobs(
             args = (str(project.root), settings, job, part)
             jobs.append(Job(_answer, args, cost, message, finished))
     return jobs
-
-
-def answer_in_workers(
-    runner: Runner,
-    project: Project,
-    phase: str,
-    work: Sequence[tuple[StrategySpec, Sequence[EvalItem]]],
-    adapters: dict[str, str],
-    workers: int,
-    n_items: int,
-    alone: Collection[str] = (),
-) -> None:
-    """Answer each (strategy, items still to answer) pair in a pool of ``workers``
-    processes (see :func:`answer_jobs`)."""
-    with Pool(workers) as pool:
-        for job in answer_jobs(runner, project, phase, work, adapters, workers, n_items, alone):
-            pool.submit(job)
-        pool.wait()

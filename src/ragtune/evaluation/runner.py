@@ -222,10 +222,15 @@ class Runner:
         work = self.pending(phase, items)
         alone = self.latency_ids(phase, items)
         if self.config.workers > 1 and len(work) > 1:
-            from ragtune.evaluation.parallel import answer_in_workers
+            from ragtune.evaluation.parallel import answer_jobs
+            from ragtune.workers import Pool
 
             workers = min(self.config.workers, len(work))
-            answer_in_workers(self, project, phase, work, adapters, workers, len(items), alone)
+            with Pool(workers) as pool:
+                for job in answer_jobs(self, project, phase, work, adapters, workers, len(items),
+                                       alone):  # fmt: skip
+                    pool.submit(job)
+                pool.wait()
             return
         for spec, todo in work:
             system = project.answer_system(
