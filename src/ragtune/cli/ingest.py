@@ -23,7 +23,14 @@ from ragtune.types import IngestReport
 )
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata for files that lack K.")
 @click.option(
-    "--groups", multiple=True, metavar="G1,G2", help="Access groups for files without their own."
+    "--groups",
+    multiple=True,
+    metavar="G1,G2",
+    help="Access groups for files without their own (default: a stored document keeps its "
+    "groups; a new one is public).",
+)
+@click.option(
+    "--public", is_flag=True, help="Make files without groups of their own readable by everyone."
 )
 @click.option("--sync", is_flag=True, help="Also remove stored documents not found under PATHS.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -35,6 +42,7 @@ def ingest(
     exclude: tuple[str, ...],
     meta: tuple[str, ...],
     groups: tuple[str, ...],
+    public: bool,
     sync: bool,
     as_json: bool,
 ) -> None:
@@ -45,14 +53,18 @@ def ingest(
     old version atomically. A document's id is its path relative to the PATH argument, so
     `ingest docs-v2/ --sync` updates the documents first ingested from `docs/`.
     Metadata comes from YAML front matter (.md/.txt), <meta> tags (.html) and PDF info;
-    `groups:` limits who may retrieve a document (empty = everyone).
+    `groups:` limits who may retrieve a document (`groups: []` = everyone). A file that
+    declares no groups gets --groups, or with --public none; without either, a document
+    already stored keeps its groups, so an update never publishes it by omission.
     Files that fail (corrupt, binary, too large, unreadable) are listed with the reason and
     skipped; everything else is ingested. Exit code 3 when some files failed.
     """
+    if public and groups:
+        raise click.UsageError("--public and --groups contradict each other; choose one")
     project = open_project(ctx)
     options: dict[str, Any] = {
         "meta": {k: v.strip() for k, v in parse_pairs(meta, "--meta").items()},
-        "groups": split_csv(groups),
+        "groups": split_csv(groups) if groups else ([] if public else None),
         "include": list(include) or None,
         "exclude": list(exclude) or None,
         "sync": sync,

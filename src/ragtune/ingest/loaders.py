@@ -19,7 +19,7 @@ import yaml
 
 from ragtune.errors import LoadError
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 _DROP_HTML_TAGS = ["script", "style", "noscript", "nav", "footer", "template", "svg", "iframe"]
 _BLOCK_TAGS = ["p", "div", "section", "article", "main", "ul", "ol", "table", "pre",
                "blockquote", "dl", "dd", "dt", "header", "br", "hr"]  # fmt: skip
@@ -35,7 +35,8 @@ class Loaded:
     title: str
     format: str
     metadata: dict[str, Any] = field(default_factory=dict)
-    groups: tuple[str, ...] = ()
+    # None: the file says nothing about access; () : it declares itself public.
+    groups: tuple[str, ...] | None = None
 
 
 def decode_text(data: bytes) -> str:
@@ -75,7 +76,7 @@ def parse_groups(value: Any) -> tuple[str, ...]:
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """YAML front matter between ``---`` lines -> (metadata, body). A broken block is an
     error, not ignored: it may hold access groups, and dropping them would leak the file."""
-    match = _FRONT_MATTER.match(text)
+    match = FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
@@ -94,7 +95,7 @@ def _finish(text: str, title: str, fmt: str, meta: dict[str, Any]) -> Loaded:
         raise LoadError("no text content (empty file?)")
     meta = dict(meta)
     title = str(meta.pop("title", "") or title).strip()
-    groups = parse_groups(meta.pop("groups", None))
+    groups = parse_groups(meta.pop("groups")) if "groups" in meta else None
     return Loaded(text=text, title=title, format=fmt, metadata=meta, groups=groups)
 
 

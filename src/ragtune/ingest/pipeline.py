@@ -104,6 +104,9 @@ def _join(rel_dir: str, name: str) -> str:
     return name if rel_dir in ("", ".") else f"{rel_dir}/{name}"
 
 
+_PUBLIC = "\x00public"  # fingerprint stamp of an explicit empty groups list
+
+
 class Ingestor:
     """Runs one ingestion; see :meth:`run`."""
 
@@ -124,8 +127,10 @@ class Ingestor:
         progress: Progress | None = None,
     ) -> IngestReport:
         """Ingest ``paths``. ``meta`` fills metadata keys a file does not set itself;
-        ``groups`` applies to files that declare no groups of their own. With ``sync``,
-        stored documents not found under ``paths`` are removed."""
+        ``groups`` applies to files that declare no groups of their own (``[]``: public).
+        With ``groups=None`` such a file keeps the groups its document already has (public
+        when it is new): re-ingesting or updating a restricted document never publishes it
+        by omission. With ``sync``, stored documents not found under ``paths`` are removed."""
         started = time.perf_counter()
         report = IngestReport()
         include = list(include or self.settings.ingest.include)
@@ -137,7 +142,9 @@ class Ingestor:
         pending: list[_Pending] = []
         total = len(found.files)
         for done, cand in enumerate(found.files, start=1):
-            outcome_or_pending = self._prepare(cand, meta or {}, tuple(groups or ()))
+            outcome_or_pending = self._prepare(
+                cand, meta or {}, None if groups is None else tuple(groups)
+            )
             if isinstance(outcome_or_pending, FileOutcome):
                 report.add(outcome_or_pending)
             else:
@@ -166,12 +173,17 @@ class Ingestor:
         return content_hash(data + b"\x00" + extra.encode())
 
     def _prepare(
-        self, cand: Candidate, meta: dict[str, Any], groups: tuple[str, ...]
+        self, cand: Candidate, meta: dict[str, Any], groups: tuple[str, ...] | None
     ) -> FileOutcome | _Pending:
         path = str(cand.path)
+        # "keep" fingerprints as no groups did before; an explicit "public" differs from it,
+        # so `--public` re-processes a file whose groups were kept.
+        stamp = () if groups is None else groups or (_PUBLIC,)
+        if groups is None:  # keep what the stored document has
+            groups = self.store.get_groups(cand.doc_id) or ()
         try:
             data = self._read(cand.path)
-            fingerprint = self.fingerprint(data, meta, groups)
+            fingerprint = self.fingerprint(data, meta, stamp)
             stored = self.store.get_fingerprint(cand.doc_id)
             if stored == fingerprint:
                 return FileOutcome(path, "unchanged", cand.doc_id)
@@ -179,7 +191,8 @@ class Ingestor:
             doc = Document(
                 id=cand.doc_id, title=loaded.title, text=loaded.text,
                 content_hash=content_hash(loaded.text), source_path=path, format=loaded.format,
-                metadata={**meta, **loaded.metadata}, groups=loaded.groups or groups,
+                metadata={**meta, **loaded.metadata},
+                groups=groups if loaded.groups is None else loaded.groups,
             )  # fmt: skip
             chunks = chunk_text(
                 doc.id, doc.text, self.embedder.count_tokens,

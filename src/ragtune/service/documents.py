@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ragtune.errors import LoadError, NotFoundError, UsageError
+from ragtune.ingest.loaders import FRONT_MATTER, decode_text, split_front_matter
 from ragtune.project import Project
 from ragtune.retrieval.filters import acl_where
 from ragtune.service.deps import Caller
@@ -55,13 +56,21 @@ def refuse_traversal(doc_id: str) -> str:
 
 
 def _with_title(data: bytes, doc_id: str, title: str | None) -> bytes:
+    """Set ``title`` in the file's own front matter (added when it has none). A second block
+    in front of the file's would turn its front matter, groups included, into body text."""
     if not title:
         return data
     if not doc_id.lower().endswith(_FRONT_MATTER_FORMATS):
         raise UsageError("a title can only be set for .md and .txt documents",
                          "put the title in the document itself")  # fmt: skip
-    head = yaml.safe_dump({"title": title}, allow_unicode=True, sort_keys=True)
-    return f"---\n{head}---\n".encode() + data
+    text = decode_text(data)  # LoadError (422) for bytes that are not text
+    split_front_matter(text)  # LoadError for a broken block, before it is rewritten
+    block = FRONT_MATTER.match(text)
+    head = dict(yaml.safe_load(block.group(1)) or {}) if block else {}
+    head["title"] = title
+    body = text[block.end() :] if block else text
+    dumped = yaml.safe_dump(head, allow_unicode=True, sort_keys=True)
+    return f"---\n{dumped}---\n{body}".encode()
 
 
 def ingest_upload(
@@ -69,10 +78,12 @@ def ingest_upload(
     doc_id: str,
     data: bytes,
     metadata: dict[str, Any],
-    groups: list[str],
+    groups: list[str] | None,
     title: str | None = None,
 ) -> dict[str, Any]:
-    """Write and ingest one document; the previous version is restored if it fails."""
+    """Write and ingest one document; the previous version is restored if it fails.
+    Groups declared in the file win; otherwise ``groups`` applies (``[]``: public) and with
+    ``None`` a replaced document keeps its groups (a new one is public)."""
     doc_id = safe_doc_id(doc_id)
     root = project.state_dir / "uploads"
     target = (root / doc_id).resolve()
@@ -84,7 +95,10 @@ def ingest_upload(
     target.write_bytes(data)
     try:
         report = project.ingest(
-            [root], include=[glob.escape(doc_id)], meta=metadata, groups=check_groups(groups)
+            [root],
+            include=[glob.escape(doc_id)],
+            meta=metadata,
+            groups=None if groups is None else check_groups(groups),
         )
         outcome = next((o for o in report.outcomes if o.doc_id == doc_id), None)
         if outcome is None:

@@ -78,7 +78,12 @@ class DocumentText(_Strict):
     text: str = Field(..., min_length=1)
     title: str | None = Field(None, max_length=300)
     metadata: dict[str, str | int | float | bool | list[str]] = Field(default_factory=dict)
-    groups: list[str] = Field(default_factory=list, max_length=50)
+    groups: list[str] | None = Field(
+        None,
+        max_length=50,
+        description="Access groups unless the text's front matter sets them; [] = public; "
+        "left out: a replaced document keeps its groups, a new one is public.",
+    )
 
 
 class FeedbackRequest(_Strict):

@@ -245,6 +245,11 @@ class SQLiteStore:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def get_groups(self, doc_id: str) -> tuple[str, ...] | None:
+        """A stored document's access groups (``()``: public); None when it is not stored."""
+        row = self.conn.execute("SELECT groups FROM documents WHERE id=?", (doc_id,)).fetchone()
+        return None if row is None else tuple(json.loads(row[0]))
+
     def document_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
 

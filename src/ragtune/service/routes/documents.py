@@ -26,7 +26,8 @@ async def upload(
     """Add or replace a document (admin). Either multipart form data with ``file`` and
     optional ``id``, ``metadata`` (JSON object), ``groups`` (comma-separated), ``title``;
     or JSON ``{"id", "text", "title"?, "metadata"?, "groups"?}``. Indexed before the
-    response returns."""
+    response returns. Groups in the file's front matter win; without them ``groups`` applies
+    (empty: public), and when it is left out a replaced document keeps its groups."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         doc_id, data, meta, groups, title = await _from_form(request)
@@ -55,7 +56,7 @@ def _parse_text(raw: bytes) -> DocumentText:
 
 async def _from_form(
     request: Request,
-) -> tuple[str, bytes, dict[str, Any], list[str], str | None]:
+) -> tuple[str, bytes, dict[str, Any], list[str] | None, str | None]:
     form = await request.form(max_files=1, max_fields=10)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
@@ -67,7 +68,9 @@ async def _from_form(
         raise UsageError(f"metadata is not valid JSON: {exc}") from None
     if not isinstance(meta, dict):
         raise UsageError("metadata must be a JSON object")
-    groups = [g for g in str(form.get("groups") or "").split(",") if g.strip()]
+    # No "groups" field: a replaced document keeps its groups; an empty one: public.
+    raw_groups = form.get("groups")
+    groups = None if raw_groups is None else [g for g in str(raw_groups).split(",") if g.strip()]
     title = str(form.get("title") or "") or None
     return doc_id, await upload.read(), meta, groups, title
 
