@@ -30,6 +30,7 @@ from ragtune.generate.base import Generation, GenerationOptions, Generator
 from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
 from ragtune.registry import strategies
+from ragtune.retrieval.filters import acl_where
 from ragtune.types import Answer, Citation, ScoredChunk
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class AnswerSystem:
         p.timings["rerank"] = time.perf_counter() - started
         if self.evidence is not None:
             started = time.perf_counter()
-            p.sentences = self.evidence.rank(question, p.hits)
+            p.sentences = self.evidence.rank(question, p.hits, acl_where(groups))
             p.support = p.sentences[0].score if p.sentences else 0.0
             p.abstain = self.threshold is not None and p.support < self.threshold
             p.timings["evidence"] = time.perf_counter() - started

@@ -128,3 +128,29 @@ def test_property_uploads_never_leak(
         expected = sorted(replace or [])
     assert r.json()["groups"] == expected
     assert _sees(service, service.keys.none, doc_id, secret) == (not expected)
+
+
+def test_scores_do_not_depend_on_documents_a_key_cannot_read(service: Service) -> None:
+    """A key with no group must not be able to tell from scores whether a word occurs in
+    restricted documents: BM25 and evidence statistics are counted over what it may read."""
+
+    def observe(key: str) -> list[object]:
+        seen: list[object] = []
+        with service.client(key) as c:
+            for mode in ("bm25", "hybrid"):
+                r = c.post("/v1/search", json={"query": "vacation days spring", "mode": mode})
+                assert r.status_code == 200, r.text
+                seen.append([(h["chunk"]["id"], round(h["score"], 9)) for h in r.json()["data"]])
+            r = c.post("/v1/ask", json={"question": "Vacation days in spring?", "model": "rag"})
+            assert r.status_code == 200, r.text
+            seen.append(round(r.json()["support"], 9))
+        return seen
+
+    before, before_b = observe(service.keys.none), observe(service.keys.b)
+    flood = "vacation " * 40 + "days spring"
+    r = _json(service, "zz/flood.md", f"# Vacation days\n\n{flood}\n", groups=["hr"])
+    assert r.status_code == 201, r.text
+    assert observe(service.keys.none) == before
+    assert observe(service.keys.b) == before_b
+    with service.client(service.keys.admin) as c:  # control: an admin sees the change
+        c.delete("/v1/documents/zz/flood.md").raise_for_status()

@@ -29,6 +29,7 @@ from typing import Protocol
 import numpy as np
 
 from ragtune.embed.base import Embedder
+from ragtune.store.base import WhereLike
 from ragtune.types import ScoredChunk
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -49,9 +50,11 @@ COSINE_WEIGHT = 0.5  # score = w * cosine + (1 - w) * coverage; measured in benc
 
 
 class DocFreq(Protocol):
-    def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]: ...
+    def term_chunk_counts(
+        self, terms: Sequence[str], where: WhereLike | None = None
+    ) -> dict[str, int]: ...
 
-    def count_chunks(self) -> int: ...
+    def count_chunks(self, where: WhereLike | None = None) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -127,19 +130,23 @@ class EvidenceScorer:
             [self._vectors[h.chunk.id] for h, t in zip(hits, texts, strict=True) if t]
         )
 
-    def _idf(self, terms: Sequence[str]) -> dict[str, float]:
-        n = max(self.store.count_chunks(), 1)
-        counts = self.store.term_chunk_counts(terms)
+    def _idf(self, terms: Sequence[str], scope: WhereLike | None) -> dict[str, float]:
+        n = max(self.store.count_chunks(scope), 1)
+        counts = self.store.term_chunk_counts(terms, scope)
         return {t: math.log(1.0 + n / (1.0 + counts.get(t, 0))) for t in terms}
 
-    def rank(self, question: str, hits: Sequence[ScoredChunk]) -> list[Sentence]:
-        """All sentences of ``hits``, best supported first (empty when there are none)."""
+    def rank(
+        self, question: str, hits: Sequence[ScoredChunk], scope: WhereLike | None = None
+    ) -> list[Sentence]:
+        """All sentences of ``hits``, best supported first (empty when there are none).
+        ``scope``: the documents the caller may read; term weights are counted over them
+        only, so a support score never depends on documents the caller cannot read."""
         per_hit = [split_sentences(hit.chunk.text) for hit in hits]
         spans = [(hit, s, e) for hit, ss in zip(hits, per_hit, strict=True) for s, e in ss]
         if not spans:
             return []
         terms = content_terms(question)
-        idf = self._idf(terms)
+        idf = self._idf(terms, scope)
         total = sum(idf.values())
         texts = [hit.chunk.text[s:e] for hit, s, e in spans]
         grouped = [[h.chunk.text[s:e] for s, e in ss] for h, ss in zip(hits, per_hit, strict=True)]
@@ -160,7 +167,9 @@ class EvidenceScorer:
         out.sort(key=lambda x: -x.score)
         return out
 
-    def support(self, question: str, hits: Sequence[ScoredChunk]) -> float:
+    def support(
+        self, question: str, hits: Sequence[ScoredChunk], scope: WhereLike | None = None
+    ) -> float:
         """The best sentence's score: how well the retrieved text supports an answer."""
-        ranked = self.rank(question, hits)
+        ranked = self.rank(question, hits, scope)
         return ranked[0].score if ranked else 0.0

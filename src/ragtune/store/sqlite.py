@@ -21,6 +21,7 @@ from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.migrations import migrate
+from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS, ScopedBM25
 from ragtune.types import Chunk, Document
 
 # Words that carry no retrieval signal but make FTS5 OR-queries touch most rows.
@@ -66,20 +67,23 @@ _STOPWORDS = frozenset(
 )
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Column weights for bm25(): title, section, text.
-_BM25_WEIGHTS = "2.0, 1.0, 1.0"
+_WEIGHTS = (2.0, 1.0, 1.0)
+_BM25_WEIGHTS = ", ".join(map(str, _WEIGHTS))
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def query_words(text: str) -> list[str]:
+    """The distinct content words of ``text`` (all its words when it has no content word)."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    return list(dict.fromkeys(words or _TOKEN.findall(text.lower())))
+
+
 def fts_query(text: str) -> str:
     """A safe FTS5 OR-query of the content words of ``text`` ('' when none)."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    if not words:
-        words = _TOKEN.findall(text.lower())
-    unique = list(dict.fromkeys(words))
-    return " OR ".join(f'"{w}"' for w in unique)
+    return " OR ".join(f'"{w}"' for w in query_words(text))
 
 
 class SQLiteStore:
@@ -95,6 +99,7 @@ class SQLiteStore:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             migrate(self.conn)
+            self._scoped = ScopedBM25(self.conn)
         except sqlite3.DatabaseError as exc:
             raise RagtuneError(
                 f"cannot open the store {self.path}: {exc}",
@@ -277,17 +282,25 @@ class SQLiteStore:
         ).fetchall()
         return [_chunk_from_row(r) for r in rows]
 
-    def count_chunks(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+    def count_chunks(self, where: Where | None = None) -> int:
+        """All chunks, or those of the documents ``where`` allows."""
+        if where is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        sql = f"SELECT COUNT(*) FROM ({ALLOWED_ROWIDS.format(where.sql)})"
+        return int(self.conn.execute(sql, where.params).fetchone()[0])
 
-    def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
-        """How many chunks contain each term (FTS5 applies the same stemming as search);
-        the document frequencies behind IDF-weighted evidence scores."""
+    def term_chunk_counts(self, terms: Sequence[str], where: Where | None = None) -> dict[str, int]:
+        """How many chunks (of those ``where`` allows) contain each term (FTS5 applies the
+        same stemming as search); the document frequencies behind IDF-weighted evidence."""
+        scope, params = "", []
+        if where is not None:  # "+rowid": see allowed rows in bm25 for why
+            scope, params = f" AND +rowid IN ({ALLOWED_ROWIDS.format(where.sql)})", where.params
         out: dict[str, int] = {}
         for term in dict.fromkeys(terms):
             phrase = '"' + term.replace('"', "") + '"'
             row = self.conn.execute(
-                "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (phrase,)
+                f"SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?{scope}",
+                [phrase, *params],
             ).fetchone()
             out[term] = int(row[0])
         return out
@@ -328,34 +341,23 @@ class SQLiteStore:
 
     # -- search primitives -------------------------------------------------------------
     def bm25_search(self, query: str, k: int, where: Where | None) -> list[tuple[int, float]]:
-        """(rowid, score) best first; ``where`` is applied inside the query."""
+        """(rowid, score) best first. With ``where``, the statistics (row count, lengths,
+        document frequencies) are those of the allowed rows only: a caller's scores never
+        depend on documents it may not read (:mod:`ragtune.store.scoped_bm25`)."""
+        if where is not None:
+            words = query_words(query)
+            return self._scoped.search(words, k, where, _WEIGHTS, self.generation())
         match = fts_query(query)
         if not match:
             return []
-        # The FTS table alone (its rowids are the chunks'): joining chunks for every match
-        # before the LIMIT made a query 2x slower at 100k chunks (bench/NOTES.md).
         sql = (
             f"SELECT rowid, -bm25(chunks_fts, {_BM25_WEIGHTS}) AS s FROM chunks_fts"
-            " WHERE chunks_fts MATCH ?"
+            f" WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, {_BM25_WEIGHTS}) LIMIT ?"
         )
-        params: list[object] = [match]
-        if where is not None:  # "+rowid": a bare rowid IN (...) makes FTS5 run the MATCH
-            # once per allowed rowid (120 ms vs 1.3 ms a query on the 316-chunk sample)
-            sql += (
-                " AND +rowid IN (SELECT c.rowid FROM chunks c WHERE c.doc_id IN"
-                f" (SELECT d.id FROM documents d WHERE {where.sql}))"
-            )
-            params += where.params
-        sql += f" ORDER BY bm25(chunks_fts, {_BM25_WEIGHTS}) LIMIT ?"
-        params.append(k)
-        return [(int(r[0]), float(r[1])) for r in self.conn.execute(sql, params)]
+        return [(int(r[0]), float(r[1])) for r in self.conn.execute(sql, [match, k])]
 
     def allowed_rowids(self, where: Where) -> np.ndarray:
-        rows = self.conn.execute(
-            "SELECT c.rowid FROM chunks c WHERE c.doc_id IN"
-            f" (SELECT d.id FROM documents d WHERE {where.sql})",
-            where.params,
-        ).fetchall()
+        rows = self.conn.execute(ALLOWED_ROWIDS.format(where.sql), where.params).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def integrity_check(self) -> str:
