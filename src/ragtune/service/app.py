@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ragtune.project import Project
-from ragtune.service import errors
+from ragtune.service import errors, upload_journal
 from ragtune.service.answering import Answering
 from ragtune.service.deps import Runtime, ServiceConfig
 from ragtune.service.metrics import Metrics
@@ -39,6 +39,8 @@ def create_app(project: Project, config: ServiceConfig | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(runtime.start)
+        # Uploads a crash interrupted: before the first request can see their files.
+        await runtime.run(runtime.write, lambda: upload_journal.recover(runtime.local()))
         try:
             yield
         finally:

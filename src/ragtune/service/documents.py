@@ -21,6 +21,7 @@ from ragtune.ingest.loaders import FRONT_MATTER, decode_text, split_front_matter
 from ragtune.project import Project
 from ragtune.retrieval.filters import acl_where
 from ragtune.service.deps import Caller
+from ragtune.service.upload_journal import journaled
 from ragtune.store.keys import check_groups
 
 MAX_ID = 300
@@ -90,41 +91,43 @@ def ingest_upload(
     if not target.is_relative_to(root.resolve()):  # defence in depth; safe_doc_id refuses
         raise UsageError(f"refused document id {doc_id!r}")
     data = _with_title(data, doc_id, title)
-    previous = target.read_bytes() if target.is_file() else None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    try:
-        report = project.ingest(
-            [root],
-            include=[glob.escape(doc_id)],
-            meta=metadata,
-            groups=None if groups is None else check_groups(groups),
-        )
-        outcome = next((o for o in report.outcomes if o.doc_id == doc_id), None)
-        if outcome is None:
-            raise UsageError(f"document id {doc_id!r} matches ingest.exclude in ragtune.toml",
-                             "choose another id")  # fmt: skip
-        if outcome.status == "failed":
-            raise LoadError(f"cannot read {doc_id}: {outcome.reason}")
-    except BaseException:
-        if previous is None:
-            target.unlink(missing_ok=True)
-        else:
-            target.write_bytes(previous)
-        raise
+    with journaled(project, doc_id, target):  # a crash in here is settled on next start
+        previous = target.read_bytes() if target.is_file() else None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        try:
+            report = project.ingest(
+                [root], include=[glob.escape(doc_id)], meta=metadata,
+                groups=None if groups is None else check_groups(groups),
+            )  # fmt: skip
+            outcome = next((o for o in report.outcomes if o.doc_id == doc_id), None)
+            if outcome is None:
+                raise UsageError(f"document id {doc_id!r} matches ingest.exclude in ragtune.toml",
+                                 "choose another id")  # fmt: skip
+            if outcome.status == "failed":
+                raise LoadError(f"cannot read {doc_id}: {outcome.reason}")
+        except BaseException:
+            if previous is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(previous)
+            raise
     doc = project.document(doc_id)
     return {"id": doc_id, "status": outcome.status, "chunks": outcome.n_chunks,
             "version": doc.version, "title": doc.title, "groups": list(doc.groups)}  # fmt: skip
 
 
 def delete(project: Project, doc_id: str) -> None:
-    """Remove a document (and its uploaded file); NotFoundError when there is none."""
-    if not project.remove(doc_id):
-        raise NotFoundError(f"no document with id {doc_id!r}")
+    """Remove a document and its uploaded file; NotFoundError when there is neither (a file
+    left without its document, e.g. by a crash before recovery ran, can be removed too)."""
+    removed = project.remove(doc_id)
     root = (project.state_dir / "uploads").resolve()
     target = (root / doc_id).resolve()
     if target.is_relative_to(root) and target.is_file():
         target.unlink()
+        removed = True
+    if not removed:
+        raise NotFoundError(f"no document with id {doc_id!r}")
 
 
 def _visible(who: Caller) -> tuple[str, list[object]]:
