@@ -7,7 +7,8 @@ the ACL is part of the SQL of each search, never a filter on its results.
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ragtune.service.deps import Caller, Runtime
 from ragtune.service.errors import forbidden, unauthorized
@@ -28,7 +29,17 @@ def _presented_key(request: Request) -> str:
     return request.headers.get("x-api-key", "").strip()
 
 
-async def caller(request: Request) -> Caller:
+# Declared for the OpenAPI schema (generated clients and fuzzers learn how to authenticate);
+# the key itself is read by _presented_key, which accepts either header.
+_BEARER = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rt_...`")
+_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
+
+
+async def caller(
+    request: Request,
+    _bearer: HTTPAuthorizationCredentials | None = Security(_BEARER),
+    _header: str | None = Security(_HEADER),
+) -> Caller:
     """The caller behind the request's key; 401 when it is missing, unknown or revoked."""
     key = _presented_key(request)
     if not key:

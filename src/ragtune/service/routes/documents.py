@@ -19,7 +19,34 @@ from ragtune.service.schemas import DocumentText
 router = APIRouter()
 
 
-@router.post("/v1/documents", status_code=201)
+_FORM = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": ".md .txt .html .pdf"},
+        "id": {"type": "string", "description": "e.g. hr/leave.md (default: the file name)"},
+        "metadata": {"type": "string", "description": "A JSON object of metadata."},
+        "groups": {
+            "type": "string",
+            "description": "Comma-separated access groups (empty: public; left out: a "
+            "replaced document keeps its groups). Front matter groups win.",
+        },
+        "title": {"type": "string", "description": "Only for .md and .txt documents."},
+    },
+}
+# The body is parsed by hand (two content types), so FastAPI cannot infer it: declared here.
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": _FORM},
+            "application/json": {"schema": DocumentText.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post("/v1/documents", status_code=201, openapi_extra=_UPLOAD_BODY)
 async def upload(
     request: Request, who: Caller = Depends(admin), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
