@@ -1,45 +1,162 @@
-// ragtune web UI: plain JS, no build step. Every call carries the key from localStorage.
+// ragtune web UI: plain JS, no build step. Every call carries the signed-in key, which is
+// kept in localStorage only once the server has accepted it.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { key: localStorage.getItem("ragtune-key") || "", answer: null, rating: null };
+const KEY = "ragtune-key";
+const NO_KEY_HINT = "enter an API key to see the models";
+// `controller` aborts every request of the current user when the screen is cleared, so a
+// stream still running for the previous key cannot write into the next user's screen.
+const state = {
+  key: localStorage.getItem(KEY) || "", answer: null, rating: null,
+  controller: new AbortController(), reportUrl: null,
+};
 
-function headers(extra = {}) {
-  return { Authorization: `Bearer ${state.key}`, ...extra };
+class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
 }
 
-async function api(path, options = {}) {
-  const response = await fetch(path, { ...options, headers: headers(options.headers) });
+async function api(path, options = {}, key = state.key) {
+  const response = await fetch(path, {
+    signal: state.controller.signal, ...options,
+    headers: { Authorization: `Bearer ${key}`, ...options.headers },
+  });
   if (!response.ok) {
     let message = `${response.status}`;
     try {
       const body = await response.json();
       message = body.error.message + (body.error.hint ? ` (${body.error.hint})` : "");
     } catch (_) { /* not JSON */ }
-    throw new Error(message);
+    throw new ApiError(message, response.status);
   }
   return response;
 }
 
+// True for a request cut short by clearScreen(): its result belongs to a screen now gone.
+const aborted = (error) => error && error.name === "AbortError";
+
 function showError(error) {
+  if (aborted(error)) return;
   $("error").textContent = error ? String(error.message || error) : "";
 }
 
+function setModels(ids) {
+  const options = ids === null ? [new Option(NO_KEY_HINT, "")]
+    : ids.length ? ids.map((id) => new Option(id, id)) : [new Option("no models served", "")];
+  $("model").replaceChildren(...options);
+  $("model").disabled = !ids || !ids.length;
+  $("ask").disabled = !ids || !ids.length;
+}
+
+// Removes everything that belongs to the user on screen: answer, citations, passage,
+// feedback, typed question and upload fields, status lines, models; aborts their requests.
+function clearScreen() {
+  state.controller.abort();
+  state.controller = new AbortController();
+  state.answer = null;
+  state.rating = null;
+  if (state.reportUrl) URL.revokeObjectURL(state.reportUrl);
+  state.reportUrl = null;
+  for (const id of ["answer", "citations", "passage", "passage-title", "feedback-status",
+    "upload-status", "error"]) $(id).replaceChildren();
+  for (const id of ["key", "question", "comment", "upload-file", "upload-id", "upload-groups"]) {
+    $(id).value = "";
+  }
+  $("answer").classList.remove("streaming");
+  $("feedback").hidden = true;
+  $("viewer").hidden = true;
+  for (const b of [$("up"), $("down")]) b.classList.remove("chosen");
+  setModels(null);
+  showSignedOut("not signed in");
+}
+
+function showSignedOut(message) {
+  $("whoami").textContent = message;
+  $("sign-out").hidden = true;
+  $("upload-btn").disabled = true;
+}
+
+// Checks `key` against the server (its identity and models); only then makes it current.
+async function signIn(key) {
+  const me = await (await api("/v1/me", {}, key)).json();
+  const models = await (await api("/v1/models", {}, key)).json();
+  state.key = key;
+  $("whoami").textContent = `${me.name} · groups: ${me.groups.join(", ") || "none"}` +
+    (me.admin ? " · admin" : "");
+  $("sign-out").hidden = false;
+  $("upload-btn").disabled = false;
+  setModels(models.data.map((m) => m.id));
+  return me;
+}
+
+// A key typed here may be another person's: the screen is cleared first, whatever the
+// outcome. A refused key is never stored; the key that worked before stays stored and in
+// use (it grants nothing the screen did not already grant, and a typo does not sign its
+// owner out); the error says whose key that is, and Sign out forgets it.
 async function useKey(event) {
-  if (event) event.preventDefault();
-  state.key = $("key").value.trim() || state.key;
-  localStorage.setItem("ragtune-key", state.key);
-  $("key").value = "";
+  event.preventDefault();
+  const candidate = $("key").value.trim();
+  if (!candidate) {
+    showError("enter an API key");
+    return;
+  }
+  const previous = state.key;
+  clearScreen();
+  $("whoami").textContent = "checking the key…";
   try {
-    const me = await (await api("/v1/me")).json();
-    $("whoami").textContent = `${me.name} · groups: ${me.groups.join(", ") || "none"}` +
-      (me.admin ? " · admin" : "");
-    const models = await (await api("/v1/models")).json();
-    $("model").replaceChildren(...models.data.map((m) => new Option(m.id, m.id)));
-    showError(null);
+    await signIn(candidate);
+    localStorage.setItem(KEY, candidate);
   } catch (error) {
-    $("whoami").textContent = "no valid key";
-    showError(error);
+    if (aborted(error)) return;
+    const refused = error.status ? `key refused: ${error.message}; it was not saved`
+      : `could not check the key (${error.message}); it was not saved`;
+    if (previous && await restore(previous, refused)) return;
+    showSignedOut("not signed in");
+    showError(refused);
+  }
+}
+
+// Signs the previous key in again after a refused one; false if it no longer works.
+async function restore(previous, refused) {
+  try {
+    const me = await signIn(previous);
+    showError(`${refused}. Still signed in as ${me.name}: Sign out to forget that key.`);
+    return true;
+  } catch (error) {
+    if (error.status === 401) forgetKey();  // revoked meanwhile
+    return aborted(error);  // aborted: a newer key or Sign out owns the screen now
+  }
+}
+
+function forgetKey() {
+  localStorage.removeItem(KEY);
+  state.key = "";
+}
+
+function signOut() {
+  forgetKey();
+  clearScreen();
+  showSignedOut("signed out");
+}
+
+// The key stored by an earlier visit: used if the server still accepts it, forgotten if the
+// server refuses it (revoked); kept when the server cannot be reached.
+async function resume() {
+  setModels(null);
+  showSignedOut("not signed in");
+  if (!state.key) return;
+  try {
+    await signIn(state.key);
+  } catch (error) {
+    if (error.status === 401) {
+      forgetKey();
+      showError(`the saved key was refused and forgotten: ${error.message}`);
+    } else {
+      showError(error);
+    }
   }
 }
 
@@ -74,6 +191,7 @@ async function ask(event) {
   $("citations").replaceChildren();
   $("feedback").hidden = true;
   $("ask").disabled = true;
+  const { signal } = state.controller;
   try {
     const response = await api("/v1/ask", {
       method: "POST",
@@ -88,8 +206,10 @@ async function ask(event) {
   } catch (error) {
     showError(error);
   } finally {
-    $("ask").disabled = false;
-    $("answer").classList.remove("streaming");
+    if (!signal.aborted) {  // else the screen was cleared and set for the next user
+      $("ask").disabled = false;
+      $("answer").classList.remove("streaming");
+    }
   }
 }
 
@@ -157,7 +277,7 @@ async function sendFeedback() {
     });
     $("feedback-status").textContent = "Thanks: feedback stored.";
   } catch (error) {
-    $("feedback-status").textContent = `not stored: ${error.message}`;
+    if (!aborted(error)) $("feedback-status").textContent = `not stored: ${error.message}`;
   }
 }
 
@@ -174,7 +294,7 @@ async function upload(event) {
     const result = await (await api("/v1/documents", { method: "POST", body: form })).json();
     $("upload-status").textContent = `${result.id}: ${result.status}, ${result.chunks} chunks`;
   } catch (error) {
-    $("upload-status").textContent = `refused: ${error.message}`;
+    if (!aborted(error)) $("upload-status").textContent = `refused: ${error.message}`;
   }
 }
 
@@ -182,17 +302,20 @@ async function openReport(event) {
   event.preventDefault();
   try {
     const blob = await (await api("/v1/report")).blob();
-    window.open(URL.createObjectURL(blob), "_blank");
+    if (state.reportUrl) URL.revokeObjectURL(state.reportUrl);
+    state.reportUrl = URL.createObjectURL(blob);  // revoked when the screen is cleared
+    window.open(state.reportUrl, "_blank");
   } catch (error) {
     showError(error);
   }
 }
 
 $("key-form").addEventListener("submit", useKey);
+$("sign-out").addEventListener("click", signOut);
 $("ask-form").addEventListener("submit", ask);
 $("up").addEventListener("click", () => rate("up"));
 $("down").addEventListener("click", () => rate("down"));
 $("send-feedback").addEventListener("click", sendFeedback);
 $("upload-form").addEventListener("submit", upload);
 $("report-link").addEventListener("click", openReport);
-if (state.key) useKey();
+resume();
