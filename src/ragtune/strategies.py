@@ -31,7 +31,7 @@ from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
 from ragtune.registry import strategies
 from ragtune.retrieval.filters import acl_where
-from ragtune.types import Answer, Citation, ScoredChunk
+from ragtune.types import Answer, Chunk, Citation, ScoredChunk
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -210,28 +210,33 @@ class AnswerSystem:
 
 
 class ExtractiveSystem(AnswerSystem):
-    """``extract``: the best-supported retrieved sentence is the answer, cited; no model."""
+    """``extract``: the best-supported retrieved span is the answer, cited; no model. A
+    heading or a sentence that restates the question is never the answer: the text beneath
+    it is (see :mod:`ragtune.retrieval.extract`)."""
 
     def respond(self, prepared: Sequence[Prepared]) -> list[Answer]:
         return [self._abstention(p) if p.abstain else self._extract(p) for p in prepared]
 
+    def _next_chunk(self, chunk: Chunk) -> Chunk | None:
+        assert self.retriever is not None
+        chunks = self.retriever.store.chunks_of(chunk.doc_id)
+        return next((c for c in chunks if c.ordinal == chunk.ordinal + 1), None)
+
     def _extract(self, p: Prepared) -> Answer:
-        if not p.sentences:
+        from ragtune.retrieval.extract import choose
+
+        span = choose(p.question, p.sentences, self._next_chunk) if p.sentences else None
+        if span is None:
             return self._abstention(p)
-        best = p.sentences[0]
-        marker = next(n for n, hit in enumerate(p.hits, 1) if hit is best.hit)
-        return self._answer(
-            p, f"{best.text} [{marker}]", citations=[_citation(best, marker)],
-            finish_reason="extracted",
+        marker = next(n for n, hit in enumerate(p.hits, 1) if hit is span.hit)
+        hit = span.hit
+        citation = Citation(
+            marker=marker, chunk_id=span.chunk.id, doc_id=span.chunk.doc_id, title=hit.title,
+            section=span.chunk.section, start=span.start, end=span.end, quote=span.quote,
         )  # fmt: skip
-
-
-def _citation(sentence: Sentence, marker: int) -> Citation:
-    hit = sentence.hit
-    return Citation(
-        marker=marker, chunk_id=hit.chunk.id, doc_id=hit.chunk.doc_id, title=hit.title,
-        section=hit.chunk.section, start=sentence.start, end=sentence.end, quote=sentence.text,
-    )  # fmt: skip
+        return self._answer(
+            p, f"{span.text} [{marker}]", citations=[citation], finish_reason="extracted"
+        )
 
 
 # -- the registered strategies --------------------------------------------------------------

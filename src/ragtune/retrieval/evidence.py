@@ -30,12 +30,10 @@ import numpy as np
 
 from ragtune.embed.base import Embedder
 from ragtune.store.base import WhereLike
+from ragtune.text.sentences import CODE, SENTENCE, Unit, clean, units
 from ragtune.types import ScoredChunk
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# A sentence ends at . ! ? followed by space, or at a line break that starts a list item or a
-# new paragraph; headings and list items are sentences of their own.
-_SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+(?=\s|$)|(?=\n)|$)")
 _STOP = frozenset(
     "a about after all also an and any are as at be been before being but by can could did do "
     "many much "
@@ -68,6 +66,12 @@ class Sentence:
     cosine: float
     coverage: float
     score: float
+    kind: str = SENTENCE  # or HEADING: a title, never an answer by itself
+
+    @property
+    def plain(self) -> str:
+        """The sentence as prose: markup unwrapped, wrapped lines joined."""
+        return clean(self.text)
 
 
 def stem(word: str) -> str:
@@ -85,15 +89,13 @@ def content_terms(text: str) -> list[str]:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of ``text``, trimmed of surrounding space."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        raw = m.group()
-        lead = len(raw) - len(raw.lstrip())
-        start, end = m.start() + lead, m.start() + len(raw.rstrip())
-        if end - start >= 3 and _WORD.search(text[start:end]):
-            spans.append((start, end))
-    return spans
+    """(start, end) offsets of the sentences and headings of ``text`` (code and table lines
+    left out); wrapped lines and markup do not cut a sentence (:mod:`ragtune.text.sentences`)."""
+    return [(u.start, u.end) for u in _units(text)]
+
+
+def _units(text: str) -> list[Unit]:
+    return [u for u in units(text) if u.kind != CODE]
 
 
 class EvidenceScorer:
@@ -141,27 +143,27 @@ class EvidenceScorer:
         """All sentences of ``hits``, best supported first (empty when there are none).
         ``scope``: the documents the caller may read; term weights are counted over them
         only, so a support score never depends on documents the caller cannot read."""
-        per_hit = [split_sentences(hit.chunk.text) for hit in hits]
-        spans = [(hit, s, e) for hit, ss in zip(hits, per_hit, strict=True) for s, e in ss]
+        per_hit = [_units(hit.chunk.text) for hit in hits]
+        spans = [(hit, u) for hit, us in zip(hits, per_hit, strict=True) for u in us]
         if not spans:
             return []
         terms = content_terms(question)
         idf = self._idf(terms, scope)
         total = sum(idf.values())
-        texts = [hit.chunk.text[s:e] for hit, s, e in spans]
-        grouped = [[h.chunk.text[s:e] for s, e in ss] for h, ss in zip(hits, per_hit, strict=True)]
+        grouped = [[clean(u.text) for u in us] for us in per_hit]
         vectors = self._sentence_vectors(hits, grouped)
         cosines = vectors @ self.embedder.embed_query(question)
         out = []
-        for (hit, s, e), text, cos in zip(spans, texts, np.asarray(cosines), strict=True):
+        for (hit, u), cos in zip(spans, np.asarray(cosines), strict=True):
+            text = hit.chunk.text[u.start : u.end]
             have = {stem(w) for w in content_terms(f"{text} {hit.title} {hit.chunk.section}")}
             covered = sum(idf[t] for t in terms if stem(t) in have)
             coverage = covered / total if total else 0.0
             score = self.cosine_weight * float(cos) + (1 - self.cosine_weight) * coverage
             out.append(
                 Sentence(
-                    text, hit, hit.chunk.start + s, hit.chunk.start + e, float(cos), coverage,
-                    score,
+                    text, hit, hit.chunk.start + u.start, hit.chunk.start + u.end, float(cos),
+                    coverage, score, u.kind,
                 )
             )  # fmt: skip
         out.sort(key=lambda x: -x.score)

@@ -30,9 +30,11 @@ def project(hash_project: Project, tmp_path: Path) -> Project:
 
 
 def test_sentences_keep_offsets() -> None:
-    text = "First one. Second one!\n- a list item\nNo end"
+    text = "First one. Second one!\n- a list item\n- wrapped\n  item\n\nNo end"
     spans = split_sentences(text)
-    assert [text[s:e] for s, e in spans] == ["First one.", "Second one!", "- a list item", "No end"]
+    assert [text[s:e] for s, e in spans] == [
+        "First one.", "Second one!", "- a list item", "- wrapped\n  item", "No end"
+    ]  # fmt: skip
     assert stem("claims") == "claim" and stem("approved") == "approv" and stem("is") == "is"
 
 

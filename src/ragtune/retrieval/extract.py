@@ -1,0 +1,113 @@
+"""What ``extract`` answers with: the best-supported span that is not the question again.
+
+On FAQ and knowledge-base pages the sentence most similar to a question is its heading — the
+question itself. So a heading (or a sentence that restates the question) is never the answer:
+the text beneath it is, up to a small budget; other echoes are skipped for the next best
+sentence. Spans are exact document offsets, so citations point at them as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ragtune.text.echo import restates
+from ragtune.text.sentences import HEADING, SENTENCE, Unit, clean, units
+from ragtune.types import Chunk, ScoredChunk
+
+MIN_WORDS = 12  # a first sentence shorter than this ("There are several advantages.") is
+MAX_WORDS = 60  # continued by the next ones, never past this many words
+MAX_SENTENCES = 3
+
+
+@dataclass(frozen=True)
+class Span:
+    """An answer span: its plain text, the chunk it is cut from and document offsets."""
+
+    text: str
+    quote: str  # the exact document text
+    chunk: Chunk
+    hit: ScoredChunk
+    start: int
+    end: int
+
+
+class _Candidate(Protocol):
+    """The fields of a ranked evidence sentence this module reads."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def hit(self) -> ScoredChunk: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+
+
+NextChunk = Callable[[Chunk], Chunk | None]
+
+
+def choose(
+    question: str, ranked: Sequence[_Candidate], next_chunk: NextChunk | None = None
+) -> Span | None:
+    """The answer span for ``question`` from evidence sentences ranked best first."""
+    for sentence in ranked:
+        heading = sentence.kind == HEADING
+        echo = restates(question, sentence.text)
+        if heading or (echo and sentence.text.rstrip().endswith("?")):
+            span = beneath(sentence, next_chunk)
+            if span is not None:
+                return span
+            continue
+        if echo:
+            continue
+        chunk = sentence.hit.chunk
+        return Span(clean(sentence.text), sentence.text, chunk, sentence.hit,
+                    sentence.start, sentence.end)  # fmt: skip
+    return None
+
+
+def beneath(sentence: _Candidate, next_chunk: NextChunk | None = None) -> Span | None:
+    """The first sentences after a heading or question, in its chunk or the next one."""
+    chunk = sentence.hit.chunk
+    after = _following(chunk, sentence.end)
+    if not after and next_chunk is not None:
+        following = next_chunk(chunk)
+        after = _following(following, sentence.end) if following is not None else []
+        if after and following is not None:
+            chunk = following
+    if not after:
+        return None
+    taken: list[Unit] = []
+    words = 0
+    for unit in after:
+        n = len(clean(unit.text).split())
+        if taken and (words >= MIN_WORDS or words + n > MAX_WORDS):
+            break
+        taken.append(unit)
+        words += n
+        if len(taken) == MAX_SENTENCES:
+            break
+    start, end = chunk.start + taken[0].start, chunk.start + taken[-1].end
+    quote = chunk.text[taken[0].start : taken[-1].end]
+    return Span(" ".join(clean(u.text) for u in taken), quote, chunk, sentence.hit, start, end)
+
+
+def _following(chunk: Chunk, after_doc_offset: int) -> list[Unit]:
+    """Sentences of ``chunk`` that start after a document offset, up to the next heading
+    (an empty section gives nothing: the next question's text is not this one's answer)."""
+    out = []
+    for unit in units(chunk.text):
+        if chunk.start + unit.start < after_doc_offset:
+            continue
+        if unit.kind == HEADING:
+            break
+        if unit.kind == SENTENCE:
+            out.append(unit)
+        elif out:
+            break  # a code block ends the prose answer
+    return out

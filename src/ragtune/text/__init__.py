@@ -1,0 +1,1 @@
+"""Text helpers shared by retrieval, strategies, data building and the judge."""

@@ -1,0 +1,94 @@
+"""``extract`` on FAQ-style documents: never the question itself, the text beneath it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import write
+
+from ragtune.project import Project
+from ragtune.retrieval.extract import MAX_WORDS, beneath, choose
+from ragtune.text.echo import is_label, restates, strip_preamble
+from ragtune.text.sentences import HEADING, SENTENCE
+from ragtune.types import Chunk, ScoredChunk
+
+FAQ = (
+    "Walrus FAQ\n==========\n\nWhy do walruses have tusks?\n---------------------------\n\n"
+    "Walruses use their tusks to haul out onto the ice and to fight rivals during the\n"
+    "breeding season.  Both sexes grow them.\n\n"
+    "How long do walruses live?\n--------------------------\n\n"
+    "About forty years in the wild.  Captive animals live slightly longer, though the\n"
+    "records are sparse.\n\n"
+    "Where do walruses sleep?\n------------------------\n\n"
+)
+
+
+@pytest.fixture
+def project(hash_project: Project, tmp_path: Path) -> Project:
+    write(tmp_path / "d" / "faq.rst.txt", FAQ)
+    write(tmp_path / "d" / "md.md", "# Zebra notes\n\n## Do zebras sleep standing?\n\nYes, they"
+          " doze standing up and lie down for deep sleep.\n")  # fmt: skip
+    hash_project.ingest([tmp_path / "d"])
+    hash_project.settings.abstention.threshold = 0.0
+    return hash_project
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Why do walruses have tusks?", "Walruses use their tusks to haul out onto the ice"),
+        ("How long do walruses live?", "About forty years in the wild. Captive animals"),
+        ("Do zebras sleep standing?", "Yes, they doze standing up"),
+    ],
+)
+def test_the_answer_is_the_text_under_the_matching_heading(
+    project: Project, question: str, expected: str
+) -> None:
+    answer = project.answer_system("extract").answer(question)
+    assert answer.text.startswith(expected), answer.text
+    assert not restates(question, answer.text)
+    (c,) = answer.citations
+    assert project.document(c.doc_id).text[c.start : c.end] == c.quote
+    assert c.quote.replace("\n", " ").replace("  ", " ").startswith(expected)
+
+
+def test_an_empty_section_is_not_answered_with_the_next_question(project: Project) -> None:
+    answer = project.answer_system("extract").answer("Where do walruses sleep?")
+    assert "?" not in answer.text.replace("[1]", "")  # never a heading or question
+
+
+def _sentence(text: str, kind: str, chunk: Chunk) -> object:
+    class S:  # the fields choose() reads from an evidence Sentence
+        pass
+
+    s = S()
+    at = chunk.text.index(text)
+    s.text, s.kind, s.start, s.end = text, kind, chunk.start + at, chunk.start + at + len(text)
+    s.hit = ScoredChunk(chunk=chunk, score=1.0, title="T")
+    return s
+
+
+def test_heading_at_a_chunk_end_takes_the_next_chunk_and_the_budget_holds() -> None:
+    first = Chunk("c1", "d", "Intro.\n\nIs it big?\n----------\n", 0, 30, ordinal=0)
+    long = " ".join(["word"] * 30) + ". More " + " ".join(["more"] * 40) + ". Third one."
+    second = Chunk("c2", "d", long, 30, 30 + len(long), ordinal=1)
+    heading = _sentence("Is it big?", HEADING, first)
+    span = beneath(heading, lambda c: second if c.id == "c1" else None)
+    assert span is not None and span.chunk.id == "c2"
+    assert len(span.text.split()) <= MAX_WORDS and span.text.endswith("word.")
+    assert beneath(heading) is None
+    echo = _sentence("Intro.", SENTENCE, first)
+    assert choose("Intro?", [echo]) is None  # an echo is never an answer
+
+
+def test_echo_label_and_preamble_helpers() -> None:
+    assert restates("Why are strings immutable?", "Why are Python strings immutable? [1]")
+    assert not restates("Why are strings immutable?", "Strings are immutable for speed. [1]")
+    assert restates("What is X?", "[1]")
+    assert strip_preamble("The answer to the question is: 42 days") == "42 days"
+    assert strip_preamble("According to the context [1], it is 5.") == "it is 5."
+    labels = ["[1] Ch02 — 2.5. Why does it fail?", "[2] Leave policy"]
+    assert is_label("The answer to the question is: [1] Ch02 — 2.5. Why does it fail?", labels)
+    assert is_label("Leave policy [2]", labels)
+    assert not is_label("Leave policy: 25 days a year [2]", labels)
