@@ -8,7 +8,7 @@ Filter syntax (clauses joined with ``and``; values may be quoted)::
     exists(owner)                   field present     not exists(owner)
 
 Fields: any metadata key of an ingested document, plus ``id``, ``title``, ``format``,
-``source_path`` and ``version``.
+``source_path`` and ``version``. At most :data:`MAX_CLAUSES` clauses in all.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ BUILTIN_FIELDS = {
     "source_path": "d.source_path",
     "version": "d.version",
 }
+# Far more than a real question needs (an in-list takes any number of values), and far below
+# what SQLite's parser and expression depth limits allow.
+MAX_CLAUSES = 50
 OPERATORS = ("=", "!=", "in", "not in", ">=", "<=", ">", "<", "exists", "not exists")
 SYNTAX_HELP = (
     "use FIELD = V, FIELD != V, FIELD in (A, B), FIELD not in (A, B), FIELD >= V, "
@@ -89,17 +92,23 @@ def parse_clause(text: str) -> Condition:
 
 
 def parse_filter(expressions: str | Iterable[str] | None) -> list[Condition]:
-    """Parse one or more filter expressions (all must hold)."""
+    """Parse one or more filter expressions (all must hold); more than :data:`MAX_CLAUSES`
+    clauses in all raise."""
     if expressions is None:
         return []
     if isinstance(expressions, str):
         expressions = [expressions]
-    conditions: list[Condition] = []
+    parts: list[str] = []
     for expression in expressions:
         if not expression.strip():
             raise UsageError("empty filter expression", SYNTAX_HELP)
-        conditions.extend(parse_clause(part) for part in _AND.split(expression.strip()))
-    return conditions
+        parts.extend(_AND.split(expression.strip()))
+    if len(parts) > MAX_CLAUSES:
+        raise UsageError(
+            f"the filter has {len(parts)} clauses, over the limit of {MAX_CLAUSES}",
+            "use 'FIELD in (A, B, ...)' for many values of one field, or drop repeated clauses",
+        )
+    return [parse_clause(part) for part in parts]
 
 
 def _as_number(value: str) -> float | None:
@@ -141,17 +150,19 @@ def compile_filter(conditions: list[Condition], known_fields: Iterable[str]) -> 
     if not conditions:
         return None
     known = set(known_fields)
-    where: Where | None = None
+    parts: list[Where] = []
     for cond in conditions:
         if cond.field in BUILTIN_FIELDS:
-            part = _builtin_sql(BUILTIN_FIELDS[cond.field], cond)
+            parts.append(_builtin_sql(BUILTIN_FIELDS[cond.field], cond))
         elif cond.field in known:
-            part = _meta_sql(cond)
+            parts.append(_meta_sql(cond))
         else:
             choices = ", ".join(sorted(known | set(BUILTIN_FIELDS)))
             raise UsageError(f"unknown filter field {cond.field!r}", f"known fields: {choices}")
-        where = part if where is None else where.and_(part)
-    return where
+    # One flat AND chain: nesting each clause one level deeper ("((a) AND (b)) AND (c)")
+    # overflowed SQLite's parser stack at ~80 clauses.
+    sql = " AND ".join(f"({p.sql})" for p in parts)
+    return Where(sql, [param for p in parts for param in p.params])
 
 
 def acl_where(groups: Iterable[str] | None) -> Where | None:

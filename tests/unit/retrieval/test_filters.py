@@ -1,7 +1,17 @@
+from pathlib import Path
+
 import pytest
+from tests.conftest import write
 
 from ragtune.errors import UsageError
-from ragtune.retrieval.filters import Condition, acl_where, compile_filter, parse_filter
+from ragtune.project import Project
+from ragtune.retrieval.filters import (
+    MAX_CLAUSES,
+    Condition,
+    acl_where,
+    compile_filter,
+    parse_filter,
+)
 from ragtune.retrieval.fusion import convex, rrf
 
 
@@ -48,3 +58,18 @@ def test_rrf_and_convex() -> None:
     assert [r for r, _, _ in convex(lists, {"bm25": 1.0, "dense": 0.0})][:2] == [1, 2]
     with pytest.raises(ValueError):
         convex(lists, {"bm25": 1.0})
+
+
+def test_clause_limit_is_a_usage_error_and_the_limit_runs_in_sqlite(
+    hash_project: Project, tmp_path: Path
+) -> None:
+    """Each clause used to nest one level deeper in SQL: ~80 clauses overflowed SQLite's
+    parser stack (OperationalError). Now the SQL is one flat AND chain and the parser caps
+    the clauses with a clear UsageError, through the Python API as through the service."""
+    write(tmp_path / "docs" / "a.md", "---\nteam: hr\n---\n# Leave\n\nVacation days are 25.\n")
+    hash_project.ingest([tmp_path / "docs"])
+    at_limit = " and ".join(["team = hr"] * MAX_CLAUSES)
+    assert [h.chunk.doc_id for h in hash_project.search("vacation", filters=at_limit)] == ["a.md"]
+    for clauses in ([at_limit, "id != x"], [" and ".join(["id!=x"] * 200)]):
+        with pytest.raises(UsageError, match=f"over the limit of {MAX_CLAUSES}"):
+            hash_project.search("vacation", filters=clauses)
