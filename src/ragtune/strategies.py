@@ -187,9 +187,17 @@ class AnswerSystem:
         assert self.generator is not None and p.prompt is not None
         started = time.perf_counter()
         pieces = []
-        for piece in self.generator.stream(p.prompt.messages, self.options):
-            pieces.append(piece)
-            on_token(piece)
+        stream = self.generator.stream(p.prompt.messages, self.options)
+        try:
+            for piece in stream:
+                pieces.append(piece)
+                on_token(piece)  # raises to stop (a timeout, a client that went away)
+        finally:
+            # Close it now, not whenever the traceback holding it is freed: closing is what
+            # stops a backend's decoding (transformers' thread, llama.cpp, the HTTP stream).
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
         text = "".join(pieces).strip()
         count = self.generator.count_tokens
         tokens_in = sum(count(m["content"]) for m in p.prompt.messages)

@@ -119,11 +119,14 @@ class OpenAIGenerator:
         import openai
 
         try:
-            for event in self.client.chat.completions.create(
+            # The context closes the HTTP response when this iterator is closed early, so
+            # the upstream server sees the disconnect and stops generating.
+            with self.client.chat.completions.create(
                 messages=prompt, stream=True, **self._request(options)
-            ):
-                if event.choices and event.choices[0].delta.content:
-                    yield event.choices[0].delta.content
+            ) as events:
+                for event in events:
+                    if event.choices and event.choices[0].delta.content:
+                        yield event.choices[0].delta.content
         except openai.OpenAIError as exc:
             raise self._translate(exc) from None
 

@@ -299,14 +299,17 @@ class TransformersGenerator:
     def stream(
         self, prompt: list[Message], options: GenerationOptions, adapter: str | None = None
     ) -> Iterator[str]:
-        """Yield text pieces as they are decoded (one prompt)."""
-        from transformers import TextIteratorStreamer
+        """Yield text pieces as they are decoded (one prompt). Closing the iterator early
+        (the consumer stopped: a client went away) stops the model at its next step."""
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         self._load()
         enc = self._tokenizer(self.render(prompt), return_tensors="pt", add_special_tokens=False)
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
         width = enc["input_ids"].shape[1]
-        kwargs = {**enc, **self._generate_kwargs(options, width), "streamer": streamer}
+        halt = threading.Event()
+        kwargs = {**enc, **self._generate_kwargs(options, width), "streamer": streamer,
+                  "stopping_criteria": StoppingCriteriaList([_Halt(halt)])}  # fmt: skip
         errors: list[BaseException] = []
 
         def run() -> None:
@@ -320,16 +323,34 @@ class TransformersGenerator:
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         emitted = ""
-        for piece in streamer:
-            candidate, stopped = cut_at_stop(emitted + piece, options.stop)
-            if len(candidate) > len(emitted):
-                yield candidate[len(emitted) :]
-                emitted = candidate
-            if stopped:
-                break
-        thread.join()
+        try:
+            for piece in streamer:
+                candidate, stopped = cut_at_stop(emitted + piece, options.stop)
+                if len(candidate) > len(emitted):
+                    yield candidate[len(emitted) :]
+                    emitted = candidate
+                if stopped:
+                    break
+        finally:
+            # Without this, an abandoned stream decoded on to max_new_tokens in the background,
+            # holding the model lock: the next request waited for it.
+            halt.set()
+            thread.join()
         if errors:
             raise GenerationError(f"generation failed: {errors[0]}")
+
+
+class _Halt:
+    """A transformers stopping criterion: stop every sequence once ``event`` is set."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        stop = self.event.is_set()
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
 
 class AdapterView:

@@ -3,6 +3,12 @@
 Every answer goes through ``project.answer_system(...)`` (the one composition path) with the
 caller's groups, on the single model thread. A job always generates through ``on_token``,
 so a timeout or a client that went away stops it at the next token.
+
+A client that goes away is noticed while its request waits for the answer (plain answers,
+and streamed ones before the first token): the request then watches the connection
+(:func:`_disconnected`), since the ASGI server does not cancel a handler whose client left.
+Once a stream has begun, Starlette's ``StreamingResponse`` watches it and closes the event
+iterator, whose ``finally`` cancels the job.
 """
 
 from __future__ import annotations
@@ -10,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from starlette.requests import Request
 
 from ragtune.errors import NotFoundError, UsageError
 from ragtune.project import Project
@@ -23,6 +31,8 @@ from ragtune.service.errors import ServiceError
 from ragtune.service.metrics import Metrics
 from ragtune.store.feedback import record_answer
 from ragtune.types import Answer
+
+T = TypeVar("T")
 
 
 class Cancelled(Exception):
@@ -162,19 +172,18 @@ class Answering:
             self.metrics.answers.labels(answer.strategy).inc()
             self.metrics.tokens.inc(answer.tokens_out)
 
-    async def answer(self, job: AnswerJob) -> Answer:
-        """The whole answer; 504 after the timeout (the job stops at its next token)."""
+    async def answer(self, job: AnswerJob, request: Request | None = None) -> Answer:
+        """The whole answer; 504 after the timeout, 499 when ``request``'s client goes away
+        first (either way the job stops at its next token, or never starts if queued)."""
         future = self._submit(job)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
-        except TimeoutError:
-            job.cancel.set()
-            self.metrics.timeouts.inc()
-            raise timeout_error(self.timeout) from None
+            return await self._watched(asyncio.wrap_future(future), job, request, self.timeout)
         finally:
             job.cancel.set()  # no-op once done; stops the job if this request was cancelled
 
-    async def stream(self, job: AnswerJob) -> AsyncIterator[tuple[str, Any]]:
+    async def stream(
+        self, job: AnswerJob, request: Request | None = None
+    ) -> AsyncIterator[tuple[str, Any]]:
         """Events ``("token", str)`` then ``("answer", Answer)``, or ``("error", ServiceError)``
         once streaming has begun. Errors before the first token raise instead, so the caller
         can still answer with a proper HTTP status."""
@@ -191,11 +200,12 @@ class Answering:
         )
         deadline = loop.time() + self.timeout
         try:
-            first = await self._next(queue, deadline, job)  # raises 504 before any header
+            first = await self._watched(queue.get(), job, request, self.timeout)
             if first[0] == "done":
                 _raise_failure(future)
-        except BaseException:  # also the client going away before the first token
+        except BaseException:  # a timeout, or the client going away before the first token
             job.cancel.set()
+            future.cancel()  # still queued: it never runs
             raise
         return self._events(first, queue, deadline, job, future)
 
@@ -203,12 +213,29 @@ class Answering:
         self, queue: asyncio.Queue[tuple[str, Any]], deadline: float, job: AnswerJob
     ) -> tuple[str, Any]:
         remaining = deadline - asyncio.get_running_loop().time()
+        return await self._watched(queue.get(), job, None, remaining)
+
+    async def _watched(
+        self, awaitable: Awaitable[T], job: AnswerJob, request: Request | None, timeout: float
+    ) -> T:
+        """``awaitable``'s result; after ``timeout`` s the job is cancelled and 504 raised,
+        and when ``request``'s client goes away first, it is cancelled and 499 raised."""
+        work = asyncio.ensure_future(awaitable)
+        gone = asyncio.ensure_future(_disconnected(request)) if request is not None else None
+        waiting = {work} if gone is None else {work, gone}
         try:
-            return await asyncio.wait_for(queue.get(), max(remaining, 0.0))
-        except TimeoutError:
-            job.cancel.set()
-            self.metrics.timeouts.inc()
-            raise timeout_error(self.timeout) from None
+            done, _ = await asyncio.wait(waiting, timeout=max(timeout, 0.0),
+                                         return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+        finally:
+            for task in waiting:
+                task.cancel()  # no-op on a finished one
+        if work in done:
+            return work.result()
+        job.cancel.set()
+        if gone is not None and gone in done:
+            raise client_gone()
+        self.metrics.timeouts.inc()
+        raise timeout_error(self.timeout)
 
     async def _events(
         self,
@@ -233,6 +260,18 @@ class Answering:
                 yield ("error", _as_service_error(exc))
         finally:
             job.cancel.set()  # the client went away, or we are done: stop generating
+
+
+async def _disconnected(request: Request) -> None:
+    """Return once the client has closed the connection (the body was read already, so the
+    next ASGI message is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def client_gone() -> ServiceError:
+    # Nobody reads this response; the status shows up in the logs and /metrics.
+    return ServiceError(499, "the client closed the connection before the answer was ready")
 
 
 def _raise_failure(future: Future[Answer]) -> None:

@@ -33,7 +33,7 @@ STATUS: tuple[tuple[type[errors.RagtuneError], int, str], ...] = (
 )
 _HTTP_TYPES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "request_too_large", 422: "invalid_request",
-               504: "timeout"}  # fmt: skip
+               499: "client_closed_request", 504: "timeout"}  # fmt: skip
 
 
 class ServiceError(HTTPException):

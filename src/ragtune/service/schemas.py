@@ -1,17 +1,22 @@
 """Request and response bodies of the HTTP API (pydantic v2).
 
 ragtune's own endpoints refuse unknown fields (a typo should not be silently ignored; a
-``groups`` field cannot widen a key's rights). The OpenAI-compatible endpoint accepts and
-ignores the fields OpenAI clients send that ragtune has no use for.
+``groups`` field cannot widen a key's rights). The OpenAI-compatible endpoint keeps the
+fields it does not declare in ``model_extra``; the route accepts the harmless ones and
+refuses the rest (:mod:`ragtune.service.compat`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 MAX_FILTER_CHARS = 1000
+MAX_FILTERS = 10
+
+# One filter expression; the parser also caps the clauses (ragtune.retrieval.filters).
+FilterText = Annotated[str, StringConstraints(max_length=MAX_FILTER_CHARS)]
 
 
 class _Strict(BaseModel):
@@ -32,14 +37,14 @@ class SearchRequest(_Strict):
     query: str = Field(..., min_length=1, description="What to search for.")
     k: int = Field(5, ge=1, le=100)
     mode: Literal["bm25", "dense", "hybrid"] | None = None
-    filters: list[str] = Field(default_factory=list, max_length=10)
+    filters: list[FilterText] = Field(default_factory=list, max_length=MAX_FILTERS)
 
 
 class AskRequest(GenerationParams):
     question: str = Field(..., min_length=1)
     model: str | None = Field(None, description="A model id from GET /v1/models.")
     k: int | None = Field(None, ge=1, le=50)
-    filters: list[str] = Field(default_factory=list, max_length=10)
+    filters: list[FilterText] = Field(default_factory=list, max_length=MAX_FILTERS)
     stream: bool = False
 
 
@@ -69,6 +74,49 @@ class ChatRequest(BaseModel):
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     stop: str | list[str] | None = None
     seed: int | None = None
+    filters: list[FilterText] = Field(  # a ragtune extension (openai: extra_body)
+        default_factory=list, max_length=MAX_FILTERS, description="Metadata filters."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        # A str typed field refuses a lone surrogate ("\ud800" in the JSON), but one inside a
+        # union (message content, stop) or an extra field passed and broke SQLite later.
+        where = invalid_text(data)
+        if where is not None:
+            raise ValueError(f"{where} is not valid Unicode (a lone surrogate such as \\ud800)")
+        return data
+
+
+def invalid_text(data: Any, root: str = "") -> str | None:
+    """Where in JSON ``data`` the first string UTF-8 cannot encode is (``messages.0.content``),
+    or None. Iterative: a deeply nested body cannot exhaust the stack."""
+    todo: list[tuple[str, Any]] = [(root, data)]
+    while todo:
+        path, value = todo.pop()
+        if isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, list):
+            items = list(enumerate(value))
+        else:
+            items = []
+        for key, item in reversed(items):
+            name = str(key)
+            if not _encodable(name):
+                return f"{path or 'body'} (a key)"
+            todo.append((f"{path}.{name}" if path else name, item))
+        if isinstance(value, str) and not _encodable(value):
+            return path or "body"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class DocumentText(_Strict):

@@ -19,6 +19,7 @@ from ragtune.service.answering import (
     parse_model,
 )
 from ragtune.service.auth import caller, runtime
+from ragtune.service.compat import check_options, openai_finish_reason
 from ragtune.service.deps import Caller, Runtime
 from ragtune.service.errors import ServiceError
 from ragtune.service.schemas import AskRequest, ChatRequest, SearchRequest
@@ -90,6 +91,7 @@ _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 @router.post("/v1/ask", response_model=None)
 async def ask(
     body: AskRequest,
+    request: Request,
     who: Caller = Depends(caller),
     rt: Runtime = Depends(runtime),
     svc: Answering = Depends(answering),
@@ -103,8 +105,8 @@ async def ask(
     )  # fmt: skip
     job = _job(rt, who, question, body.model, options=options, k=body.k, filters=body.filters)
     if not body.stream:
-        return (await svc.answer(job)).to_dict()
-    events = await svc.stream(job)
+        return (await svc.answer(job, request)).to_dict()
+    events = await svc.stream(job, request)
 
     async def body_iter() -> AsyncIterator[bytes]:
         async for kind, value in events:
@@ -125,36 +127,43 @@ def _chat_question(body: ChatRequest) -> str:
     return users[-1]
 
 
-def _citations(answer: Answer) -> list[dict[str, Any]]:
-    return [c.to_dict() for c in answer.citations]
+def _extras(answer: Answer) -> dict[str, Any]:
+    """ragtune's fields beside OpenAI's: the sources, the answer id (for feedback) and
+    ragtune's own finish reason (e.g. ``extracted``, ``abstained``)."""
+    return {"citations": [c.to_dict() for c in answer.citations], "answer_id": answer.id,
+            "ragtune_finish_reason": answer.finish_reason or "stop"}  # fmt: skip
 
 
 @router.post("/v1/chat/completions", response_model=None)
 async def chat(
     body: ChatRequest,
+    request: Request,
     who: Caller = Depends(caller),
     rt: Runtime = Depends(runtime),
     svc: Answering = Depends(answering),
 ) -> dict[str, Any] | StreamingResponse:
     """OpenAI-compatible chat. The last user message is the question (the prompt is always
-    ragtune's own); the text keeps its [n] markers and ``citations`` lists the sources."""
+    ragtune's own); the text keeps its [n] markers and ``citations`` lists the sources.
+    Options ragtune cannot honour are refused (400); ragtune's own finish reason is in
+    ``ragtune_finish_reason``, OpenAI's in the choice."""
+    check_options(body.model_extra or {})
     question = _check_question(rt, _chat_question(body))
     options = options_for(
         rt.config, body.max_completion_tokens or body.max_tokens, temperature=body.temperature,
         top_p=body.top_p, stop=body.stop, seed=body.seed,
     )  # fmt: skip
-    job = _job(rt, who, question, body.model, options=options)
+    job = _job(rt, who, question, body.model, options=options, filters=body.filters)
     created = int(time.time())
     if not body.stream:
-        answer = await svc.answer(job)
+        answer = await svc.answer(job, request)
         return {
             "id": f"chatcmpl-{answer.id}", "object": "chat.completion", "created": created,
             "model": body.model,
-            "choices": [{"index": 0, "finish_reason": answer.finish_reason or "stop",
+            "choices": [{"index": 0, "finish_reason": openai_finish_reason(answer.finish_reason),
                          "message": {"role": "assistant", "content": answer.text}}],
-            "usage": _usage(answer), "citations": _citations(answer), "answer_id": answer.id,
+            "usage": _usage(answer), **_extras(answer),
         }  # fmt: skip
-    events = await svc.stream(job)
+    events = await svc.stream(job, request)
     chunk_id = f"chatcmpl-{job.queued_at:.0f}-{id(job):x}"
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
@@ -168,8 +177,8 @@ async def chat(
             if kind == "token":
                 yield chunk({"content": value})
             elif kind == "answer":
-                yield chunk({}, value.finish_reason or "stop", citations=_citations(value),
-                            answer_id=value.id, usage=_usage(value))  # fmt: skip
+                yield chunk({}, openai_finish_reason(value.finish_reason), usage=_usage(value),
+                            **_extras(value))  # fmt: skip
             else:
                 yield _sse(_error_data(value))
         yield b"data: [DONE]\n\n"
