@@ -203,3 +203,22 @@ def test_sign_out_forgets_the_key_and_clears_the_screen(ui_service: Service, pag
     assert page.locator("#model").is_disabled() and page.locator("#sign-out").is_hidden()
     page.reload()
     assert "not signed in" in page.inner_text("#whoami") and stored_key(page) is None
+
+
+def test_upload_with_an_empty_groups_box_keeps_a_documents_groups(
+    ui_service: Service, page: Page, tmp_path: Path
+) -> None:
+    """Replacing a restricted document from the UI without typing groups must not publish
+    it (the box used to be sent empty, which the service reads as 'public')."""
+    page.goto(ui_service.url)
+    sign_in(page, ui_service.keys.admin, "root")
+    doc = tmp_path / "salaries.md"
+    doc.write_text("# Salary bands\n\nAlpha salary bands are reviewed in April.\n")
+    page.set_input_files("#upload-file", str(doc))
+    page.fill("#upload-id", "alpha/salaries.md")
+    page.click("#upload button")
+    page.wait_for_function(
+        "document.querySelector('#upload-status').textContent.includes('chunks')"
+    )
+    assert "groups: a" in page.inner_text("#upload-status")
+    assert ui_service.project.store.get_groups("alpha/salaries.md") == ("a",)

@@ -288,11 +288,14 @@ async function upload(event) {
   const form = new FormData();
   form.append("file", file);
   if ($("upload-id").value.trim()) form.append("id", $("upload-id").value.trim());
-  form.append("groups", $("upload-groups").value);
+  // Left empty, no field is sent: a replaced document keeps its groups (a new one is
+  // public). Sending an empty field would publish a restricted document by accident.
+  if ($("upload-groups").value.trim()) form.append("groups", $("upload-groups").value.trim());
   $("upload-status").textContent = "uploading…";
   try {
     const result = await (await api("/v1/documents", { method: "POST", body: form })).json();
-    $("upload-status").textContent = `${result.id}: ${result.status}, ${result.chunks} chunks`;
+    const access = result.groups && result.groups.length ? `groups: ${result.groups.join(", ")}` : "public";
+    $("upload-status").textContent = `${result.id}: ${result.status}, ${result.chunks} chunks, ${access}`;
   } catch (error) {
     if (!aborted(error)) $("upload-status").textContent = `refused: ${error.message}`;
   }
