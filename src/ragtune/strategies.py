@@ -31,6 +31,7 @@ from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
 from ragtune.registry import strategies
 from ragtune.retrieval.filters import acl_where
+from ragtune.text.echo import clean_answer, says_nothing
 from ragtune.types import Answer, Chunk, Citation, ScoredChunk
 
 if TYPE_CHECKING:
@@ -123,9 +124,19 @@ class AnswerSystem:
             p.timings["evidence"] = time.perf_counter() - started
         if self.builder is not None and not p.abstain:
             started = time.perf_counter()
-            p.prompt = self.builder.rag(question, p.hits)
+            p.prompt = self.builder.rag(question, p.hits, self._focus(p))
             p.timings["prompt"] = time.perf_counter() - started
         return p
+
+    def _focus(self, p: Prepared) -> dict[str, int]:
+        """Where the best evidence's block starts: at the heading its answer sits under
+        (FAQ pages put several entries in one chunk; a small model answers the first)."""
+        from ragtune.retrieval.extract import choose, section_start
+
+        span = choose(p.question, p.sentences) if p.sentences else None
+        if span is None:
+            return {}
+        return {span.chunk.id: section_start(span.chunk, span.start)}
 
     def _answer(self, p: Prepared, text: str, **fields: Any) -> Answer:
         values: dict[str, Any] = {
@@ -144,15 +155,47 @@ class AnswerSystem:
     def _finish(self, p: Prepared, gen: Generation) -> Answer:
         assert p.prompt is not None
         blocks = p.prompt.blocks
-        citations, invalid = parse_citations(gen.text, blocks)
-        abstained = CANNOT_ANSWER.rstrip(".").lower() in gen.text.lower()
+        text = clean_answer(p.question, gen.text, p.prompt.labels)
+        abstained = CANNOT_ANSWER.rstrip(".").lower() in text.lower()
+        usage = {
+            "timings": {**p.timings, "generate": gen.seconds}, "tokens_in": gen.tokens_in,
+            "tokens_out": gen.tokens_out,
+        }  # fmt: skip
+        if not abstained and says_nothing(p.question, text, p.prompt.labels):
+            # A bare label, a restated question or a preamble: the retrieved span that best
+            # supports an answer is worth more, and finish_reason says it was used.
+            fallback = self._span_answer(p, "fallback", **usage)
+            if fallback is not None:
+                return fallback
+        citations, invalid = parse_citations(text, blocks)
         if not citations and not abstained and blocks:
-            citations = infer_citations(gen.text, blocks)
+            citations = infer_citations(text, blocks)
         return self._answer(
-            p, gen.text, citations=citations, invalid_markers=invalid, abstained=abstained,
-            timings={**p.timings, "generate": gen.seconds}, tokens_in=gen.tokens_in,
-            tokens_out=gen.tokens_out, finish_reason=gen.finish_reason,
+            p, text, citations=citations, invalid_markers=invalid, abstained=abstained,
+            finish_reason=gen.finish_reason, **usage,
         )  # fmt: skip
+
+    def _next_chunk(self, chunk: Chunk) -> Chunk | None:
+        assert self.retriever is not None
+        chunks = self.retriever.store.chunks_of(chunk.doc_id)
+        return next((c for c in chunks if c.ordinal == chunk.ordinal + 1), None)
+
+    def _span_answer(self, p: Prepared, reason: str, **fields: Any) -> Answer | None:
+        """The best evidence span as a cited answer (:mod:`ragtune.retrieval.extract`);
+        None when the evidence holds no span that is not the question again."""
+        from ragtune.retrieval.extract import choose
+
+        span = choose(p.question, p.sentences, self._next_chunk) if p.sentences else None
+        if span is None:
+            return None
+        marker = next(n for n, hit in enumerate(p.hits, 1) if hit is span.hit)
+        citation = Citation(
+            marker=marker, chunk_id=span.chunk.id, doc_id=span.chunk.doc_id,
+            title=span.hit.title, section=span.chunk.section, start=span.start, end=span.end,
+            quote=span.quote,
+        )  # fmt: skip
+        text = f"{span.text} [{marker}]"
+        return self._answer(p, text, citations=[citation], finish_reason=reason, **fields)
 
     def respond(self, prepared: Sequence[Prepared]) -> list[Answer]:
         """Answers for prepared questions: abstentions, then one batched generation."""
@@ -223,28 +266,12 @@ class ExtractiveSystem(AnswerSystem):
     it is (see :mod:`ragtune.retrieval.extract`)."""
 
     def respond(self, prepared: Sequence[Prepared]) -> list[Answer]:
-        return [self._abstention(p) if p.abstain else self._extract(p) for p in prepared]
-
-    def _next_chunk(self, chunk: Chunk) -> Chunk | None:
-        assert self.retriever is not None
-        chunks = self.retriever.store.chunks_of(chunk.doc_id)
-        return next((c for c in chunks if c.ordinal == chunk.ordinal + 1), None)
-
-    def _extract(self, p: Prepared) -> Answer:
-        from ragtune.retrieval.extract import choose
-
-        span = choose(p.question, p.sentences, self._next_chunk) if p.sentences else None
-        if span is None:
-            return self._abstention(p)
-        marker = next(n for n, hit in enumerate(p.hits, 1) if hit is span.hit)
-        hit = span.hit
-        citation = Citation(
-            marker=marker, chunk_id=span.chunk.id, doc_id=span.chunk.doc_id, title=hit.title,
-            section=span.chunk.section, start=span.start, end=span.end, quote=span.quote,
-        )  # fmt: skip
-        return self._answer(
-            p, f"{span.text} [{marker}]", citations=[citation], finish_reason="extracted"
-        )
+        return [
+            self._abstention(p)
+            if p.abstain
+            else self._span_answer(p, "extracted") or self._abstention(p)
+            for p in prepared
+        ]
 
 
 # -- the registered strategies --------------------------------------------------------------

@@ -79,3 +79,44 @@ def test_answer_round_trips(project: Project) -> None:
 
     answer = system(project, ["25 days [1]."]).answer("leave")
     assert Answer.from_dict(answer.to_dict()) == answer
+
+
+def _rag_with_evidence(project: Project, replies: list[str]) -> AnswerSystem:
+    from ragtune.retrieval.evidence import EvidenceScorer
+
+    gen = QueuedGenerator(replies)
+    builder = PromptBuilder(gen.count_tokens, 4096, 64, "SYS", "BASE", 500)
+    evidence = EvidenceScorer(project.embedder, project.store)
+    return AnswerSystem(
+        "rag", gen, builder, GenerationOptions(), project.retriever, k=2, evidence=evidence,
+        threshold=0.0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The answer to the question is: [1] Leave",  # a preamble and a copied label
+        'The answer to the question "How many days of annual leave?" is:',
+        "How many days of annual leave do new hires get? [1]",  # the question again
+        "The answer lies in the context passages.",
+        "",
+    ],
+)
+def test_rag_answers_that_say_nothing_fall_back_to_the_evidence(
+    project: Project, reply: str
+) -> None:
+    answer = _rag_with_evidence(project, [reply]).answer(
+        "How many days of annual leave do new hires get?"
+    )
+    assert answer.finish_reason == "fallback"
+    assert answer.text == "New hires get 25 days of annual leave. [1]"
+    (c,) = answer.citations
+    assert project.document(c.doc_id).text[c.start : c.end] == c.quote
+
+
+def test_rag_keeps_a_real_answer_and_strips_what_it_copied(project: Project) -> None:
+    system = _rag_with_evidence(project, ["[1] Leave — The answer is: 25 days a year."])
+    answer = system.answer("How many days of annual leave do new hires get?")
+    assert answer.finish_reason == "stop" and answer.text == "25 days a year. [1]"
+    assert answer.citations and answer.citations[0].doc_id == "leave.md"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ragtune.errors import UsageError
 from ragtune.generate.base import Message
+from ragtune.text.sentences import CODE, SENTENCE, clean, units
 from ragtune.types import ScoredChunk
 
 CANNOT_ANSWER = "I cannot answer from the documents."
@@ -26,6 +27,30 @@ class Prompt:
     blocks: list[ScoredChunk] = field(default_factory=list)  # block n is blocks[n - 1]
     texts: list[str] = field(default_factory=list)  # the text of each block as shown
     dropped: int = 0  # retrieved chunks left out for the budget
+
+    @property
+    def labels(self) -> list[str]:
+        """Each block's header, title and section: what an answer must not merely copy."""
+        out = []
+        for n, hit in enumerate(self.blocks, 1):
+            out += [block_header(n, hit), hit.title, hit.chunk.section]
+        return [x for x in out if x]
+
+
+def passage_text(text: str) -> str:
+    """A chunk as prose for the prompt: reST/Markdown markup and heading underlines out,
+    wrapped lines joined, headings and code lines kept on lines of their own. Underlines and
+    roles cost a small model tokens and attention for nothing."""
+    lines: list[str] = []
+    previous = ""
+    for unit in units(text):
+        plain = unit.text.strip() if unit.kind == CODE else clean(unit.text)
+        if unit.kind == SENTENCE == previous and not lines[-1].endswith(":"):
+            lines[-1] += " " + plain
+        else:
+            lines.append(plain)
+        previous = unit.kind
+    return "\n".join(lines) if lines else text.strip()
 
 
 def block_header(n: int, hit: ScoredChunk) -> str:
@@ -94,16 +119,20 @@ class PromptBuilder:
         self._check_question(question)
         return min(self.context_tokens, self._room(self.system, question))
 
-    def rag(self, question: str, hits: Sequence[ScoredChunk]) -> Prompt:
+    def rag(
+        self, question: str, hits: Sequence[ScoredChunk], focus: dict[str, int] | None = None
+    ) -> Prompt:
         """Blocks in rank order until the budget is spent; the lowest-ranked are dropped.
-        A top block that alone is too long is cut at a sentence end, never mid-sentence."""
+        A top block that alone is too long is cut at a sentence end, never mid-sentence.
+        ``focus`` maps a chunk id to the offset (in the chunk) where its block starts: the
+        heading of the best evidence, so an FAQ chunk's earlier entries do not come first."""
         budget = self.check_rag(question)
         blocks: list[ScoredChunk] = []
         texts: list[str] = []
         used = 0
         for hit in hits:
             header = block_header(len(blocks) + 1, hit)
-            body = hit.chunk.text.strip()
+            body = passage_text(hit.chunk.text[(focus or {}).get(hit.chunk.id, 0) :])
             cost = self.count(header) + self.count(body) + 2
             if used + cost > budget:
                 if blocks:

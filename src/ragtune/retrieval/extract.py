@@ -111,3 +111,14 @@ def _following(chunk: Chunk, after_doc_offset: int) -> list[Unit]:
         elif out:
             break  # a code block ends the prose answer
     return out
+
+
+def section_start(chunk: Chunk, doc_offset: int) -> int:
+    """The offset in ``chunk`` of the last heading before ``doc_offset`` (0 if none)."""
+    start = 0
+    for unit in units(chunk.text):
+        if chunk.start + unit.start > doc_offset:
+            break
+        if unit.kind == HEADING:
+            start = unit.start
+    return start

@@ -25,9 +25,12 @@ _FILLER = frozenset(
     "about my your our its their me us them".split()
 )
 _PREAMBLE = re.compile(
-    r"^\s*(?:(?:the\s+)?answer(?:\s+to\s+(?:the|your|this)\s+question)?\s*(?:is)?\s*[:\-]?|"
-    r"according\s+to\s+(?:the\s+)?(?:context|passage|document)s?\s*(?:\[\d+\])?\s*,?|"
-    r"based\s+on\s+(?:the\s+)?(?:context|passage|document)s?\s*(?:\[\d+\])?\s*,?)\s*",
+    r"^\s*(?:"
+    r"(?:the\s+)?answer(?:\s+to\s+(?:the|your|this)\s+question(?:\s+\"[^\"]*\")?)?"
+    r"\s*(?:is(?:\s+that)?\s*:?|:)"
+    r"|according\s+to\s+(?:the\s+)?(?:context|passage|document)s?\s*(?:\[\d+\])?\s*,?"
+    r"|based\s+on\s+(?:the\s+)?(?:context|passage|document)s?\s*(?:\[\d+\])?\s*,?"
+    r")\s*",
     re.I,
 )
 
@@ -45,6 +48,16 @@ def content(text: str) -> list[str]:
     return [_stem(w) for w in words if w not in _FILLER]
 
 
+_POLAR = re.compile(r"\b(?:yes|no|not|never|none|cannot|nope)\b|n't\b", re.I)
+
+
+def _polar(text: str) -> set[str]:
+    # "doesn't" and "does not" are the same polarity
+    return {
+        "not" if m.group().lower() == "n't" else m.group().lower() for m in _POLAR.finditer(text)
+    }
+
+
 def restates(question: str, text: str, share: float = 0.75) -> bool:
     """Whether ``text`` is (mostly) the question again: at least ``share`` of its content
     words are the question's and it adds at most two words of its own (a text that is itself
@@ -53,6 +66,8 @@ def restates(question: str, text: str, share: float = 0.75) -> bool:
     said, asked = content(text), set(content(question))
     if not said:  # only function words (or nothing): says nothing either
         return True
+    if _polar(text) - _polar(question):  # "No, X is not Y" answers "Is X Y?"
+        return False
     own = sum(w not in asked for w in said)
     overlap = (len(said) - own) / len(said)
     if _MARKER.sub("", text).rstrip().endswith("?"):
@@ -63,7 +78,9 @@ def restates(question: str, text: str, share: float = 0.75) -> bool:
 def strip_preamble(text: str) -> str:
     """``"The answer to the question is: X"`` -> ``"X"`` (unchanged when there is none)."""
     out = _PREAMBLE.sub("", text, count=1)
-    return out if out.strip() else text
+    if out == text or not out.strip():
+        return text
+    return out[:1].upper() + out[1:]
 
 
 def is_label(text: str, labels: list[str]) -> bool:
@@ -78,3 +95,59 @@ def is_label(text: str, labels: list[str]) -> bool:
                 if len(part) > 3:
                     rest = rest.replace(part, " ")
     return bool(text.strip()) and not _WORD.search(rest)
+
+
+# Talk about the passages instead of an answer ("... lies in the context passages").
+_META = re.compile(
+    r"\b(?:lies|is|are|can\s+be)\s+(?:found|given|provided|explained|described)?\s*in\s+"
+    r"(?:the\s+)?(?:context|passages?|documents?)\b"
+    r"|\bthis\s+answer\s+(?:provides|explains|gives)\b"
+    r"|\bthe\s+(?:original\s+)?passages?\s+(?:discuss|says?|states?|explains?)"
+    r"|^\s*(?:here'?s|here\s+is)\s+(?:a|the)\s+(?:possible\s+)?answer\s*:?\s*$",
+    re.I,
+)
+
+
+def says_nothing(question: str, text: str, labels: list[str] | None = None) -> bool:
+    """Whether an answer carries no answer at all: empty once a preamble is stripped, the
+    question again, only passage labels or titles, or talk about the passages."""
+    rest = strip_preamble(text)
+    if not _WORD.search(_MARKER.sub(" ", rest)):
+        return True
+    if _PREAMBLE.fullmatch(rest) or _META.search(rest):
+        return True
+    return restates(question, rest) or is_label(rest, labels or [])
+
+
+_LEADING_MARKER = re.compile(r"^\s*(\[\d+\])\s*")
+
+
+def clean_answer(question: str, text: str, labels: list[str] | None = None) -> str:
+    """An answer without what merely repeats the prompt at its start: a preamble, copied
+    passage labels, titles or section paths, and a restated question. A leading ``[n]``
+    that came with a copied label moves to the end, so the citation is kept."""
+    out, moved = strip_preamble(text).strip(), ""
+    parts = sorted(
+        {p.strip() for lab in labels or [] for p in [lab, *re.split(r"\s+[—>]\s+", lab)]},
+        key=len,
+        reverse=True,
+    )
+    changed = True
+    while changed and out:
+        changed = False
+        if m := _LEADING_MARKER.match(out):
+            moved, out, changed = moved or m.group(1), out[m.end() :], True
+        for part in (p for p in parts if len(p) > 3):
+            clean = _MARKER.sub("", part).strip()
+            if clean and out.lower().startswith(clean.lower()):
+                out, changed = out[len(clean) :].lstrip(" —>:-\n"), True
+                break
+        first = re.match(r"[^.!?\n]*[.!?]+\s+", out)
+        if first and restates(question, first.group()):
+            out, changed = out[first.end() :], True
+    out = strip_preamble(out.strip())
+    if not out:
+        return text.strip()
+    if moved and not _MARKER.search(out):
+        out = f"{out} {moved}"
+    return out

@@ -87,7 +87,7 @@ def test_echo_label_and_preamble_helpers() -> None:
     assert not restates("Why are strings immutable?", "Strings are immutable for speed. [1]")
     assert restates("What is X?", "[1]")
     assert strip_preamble("The answer to the question is: 42 days") == "42 days"
-    assert strip_preamble("According to the context [1], it is 5.") == "it is 5."
+    assert strip_preamble("According to the context [1], it is 5.") == "It is 5."
     labels = ["[1] Ch02 — 2.5. Why does it fail?", "[2] Leave policy"]
     assert is_label("The answer to the question is: [1] Ch02 — 2.5. Why does it fail?", labels)
     assert is_label("Leave policy [2]", labels)
