@@ -90,3 +90,12 @@ def test_utf16_with_bom_is_accepted() -> None:
 def test_parse_groups() -> None:
     assert parse_groups("b, a,,a") == ("a", "b")
     assert parse_groups(None) == () and parse_groups([]) == ()
+
+
+def test_rest_title_comes_from_the_first_underlined_heading() -> None:
+    text = b".. _memory:\n\n*****************\nMemory Management\n*****************\n\nWords.\n"
+    assert load_bytes(text, Path("c-api/memory.rst.txt")).title == "Memory Management"
+    setext = b"Design and History FAQ\n======================\n\nWords.\n"
+    assert load_bytes(setext, Path("faq/design.rst.txt")).title == "Design and History FAQ"
+    late = b"Intro words first.\n\nLater heading\n-------------\n"
+    assert load_bytes(late, Path("notes.txt")).title == "Notes"
