@@ -23,6 +23,7 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?
 _DROP_HTML_TAGS = ["script", "style", "noscript", "nav", "footer", "template", "svg", "iframe"]
 _BLOCK_TAGS = ["p", "div", "section", "article", "main", "ul", "ol", "table", "pre",
                "blockquote", "dl", "dd", "dt", "header", "br", "hr"]  # fmt: skip
+_PERMALINK_TEXT = {"¶", "#", "§", "🔗"}
 _IGNORED_META = {"viewport", "generator", "robots", "charset", "referrer", "theme-color"}
 # PDF info keys that describe the file, not the document's subject matter.
 _PDF_STANDARD_KEYS = {"/Author", "/Creator", "/Producer", "/CreationDate", "/ModDate",
@@ -137,6 +138,13 @@ def load_html(data: bytes, path: Path) -> Loaded:
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
     for tag in soup.find_all(_DROP_HTML_TAGS):
         tag.decompose()
+    # Landmarks that are not content (Sphinx and most generators mark their sidebars and
+    # search boxes this way), and permalink anchors ("¶") that would end every heading.
+    for tag in soup.find_all(attrs={"role": ["navigation", "search", "banner", "contentinfo"]}):
+        tag.decompose()
+    for tag in soup.find_all("a"):
+        if tag.get_text(strip=True) in _PERMALINK_TEXT:
+            tag.decompose()
     if soup.head:
         soup.head.decompose()
     _mark_structure(soup)
@@ -149,6 +157,8 @@ def _mark_structure(soup: Any) -> None:
     follow sections the same way for every format."""
     for tag in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
         tag.replace_with(f"\n\n{'#' * int(tag.name[1])} {tag.get_text(' ', strip=True)}\n\n")
+    for tag in soup.find_all("pre"):  # code stays code: fenced, so it is never a sentence
+        tag.replace_with(f"\n\n```\n{tag.get_text().strip(chr(10))}\n```\n\n")
     for tag in soup.find_all("tr"):
         cells = [c.get_text(" ", strip=True) for c in tag.find_all(["td", "th"])]
         tag.replace_with("\n" + " | ".join(cells) + "\n")

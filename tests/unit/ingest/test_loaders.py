@@ -99,3 +99,16 @@ def test_rest_title_comes_from_the_first_underlined_heading() -> None:
     assert load_bytes(setext, Path("faq/design.rst.txt")).title == "Design and History FAQ"
     late = b"Intro words first.\n\nLater heading\n-------------\n"
     assert load_bytes(late, Path("notes.txt")).title == "Notes"
+
+
+def test_html_sidebars_permalinks_and_code_blocks() -> None:
+    html = (
+        '<html><body><div role="navigation"><a href="#">Previous page</a> Quick search</div>'
+        '<div class="body"><h2>Is it free?<a class="headerlink" href="#x">¶</a></h2>'
+        "<p>Yes, it is free.</p><pre>&gt;&gt;&gt; free()\n  True</pre></div>"
+        '<div role="search">Search box</div></body></html>'
+    ).encode()
+    doc = load_bytes(html, Path("faq/general.html"))
+    assert "## Is it free?\n" in doc.text and "¶" not in doc.text
+    assert "Previous page" not in doc.text and "Search box" not in doc.text
+    assert "```\n>>> free()\nTrue\n```" in doc.text  # code stays code (fenced)
