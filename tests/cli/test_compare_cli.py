@@ -62,10 +62,16 @@ def test_compare_tables_and_json(proj: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     for text in ("answers (mean [95 % CI]", "retrieval", "citations", "latency", "break-even",
-                 "skipped ft: needs an adapter"):  # fmt: skip
+                 "skipped ft: needs an adapter", "pathologies (mean", "any_pathology",
+                 "pathologies above 10 % of answers:"):  # fmt: skip
         assert text in result.output, text
     data = _compare(proj, "--run-id", "j")
-    assert set(data["metrics"]) == {"answers", "retrieval", "ragas", "citations", "robustness"}
+    assert set(data["metrics"]) == {
+        "answers", "retrieval", "ragas", "citations", "robustness", "pathologies"}  # fmt: skip
+    assert data["pathologies"]["threshold"] == 0.1
+    shares = {k: v["rag"]["mean"] for k, v in data["metrics"]["pathologies"].items()}
+    assert set(shares) >= {"echo", "label", "refusal", "empty", "repetition"}
+    assert all(0.0 <= v <= 1.0 for v in shares.values())
     assert data["run"]["skipped"] == []
 
 

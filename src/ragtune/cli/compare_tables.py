@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ragtune.evaluation.pathologies import FLAG_SHARE, flag_text, flagged
 from ragtune.evaluation.report import latency_unit
 
 
@@ -108,11 +109,24 @@ def _forgetting(out: Console, forgetting: dict[str, Any]) -> None:
     out.print(table)
 
 
+def _pathologies(out: Console, results: dict[str, Any]) -> None:
+    limit = (results.get("pathologies") or {}).get("threshold", FLAG_SHARE)
+    flags = flagged(results)
+    if not flags and "pathologies" not in results["metrics"]:
+        return  # results from before pathologies were measured
+    text = "; ".join(f"{s} {flag_text(k)}" for s, k in flags.items())
+    out.print(
+        f"pathologies above {limit:.0%} of answers: ".replace("%", " %") + (text or "none"),
+        markup=False,
+    )
+
+
 def print_results(results: dict[str, Any], out: Console) -> None:
     """All tables, then where the full results are."""
     labels = list(results["per_question"])
     for group in results["metrics"]:
         _group(out, results, group, labels)
+    _pathologies(out, results)
     failures = results["judge"]["failures"]
     failed = {s: sum(v.values()) for s, v in failures.items() if sum(v.values())}
     out.print(

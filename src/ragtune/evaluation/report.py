@@ -1,5 +1,7 @@
 """Turns a run's stored answers into the results: every metric with a bootstrap CI per
-strategy, paired differences between strategies, performance, cost, freshness, forgetting.
+strategy, paired differences between strategies, performance, cost, freshness, forgetting,
+and the pathology flags (strategies whose answers echo the question, copy labels, refuse,
+are empty or repeat themselves more than 10 % of the time).
 
 Everything but the timing-based numbers (latency, compute, cost, re-index and wall time,
 memory) is a pure function of the stored answers and the seed, so a rerun or a resumed run
@@ -20,8 +22,15 @@ from typing import TYPE_CHECKING, Any
 from ragtune.evaluation import cost as costs
 from ragtune.evaluation.metrics.answers import ANSWER_METRICS, EmbedderEncoder
 from ragtune.evaluation.metrics.citations import CITATION_METRICS
-from ragtune.evaluation.metrics.ragas import RAGAS_METRICS, LLMJudge, OfflineJudge, Verdict
+from ragtune.evaluation.metrics.ragas import (
+    RAGAS_METRICS,
+    LLMJudge,
+    OfflineJudge,
+    Verdict,
+    withhold_credit,
+)
 from ragtune.evaluation.metrics.retrieval import RETRIEVAL_METRICS
+from ragtune.evaluation.pathologies import PATHOLOGY_METRICS, summary
 from ragtune.evaluation.scoring import (
     ROBUSTNESS_METRICS,
     answers_of,
@@ -39,6 +48,7 @@ GROUPS: dict[str, dict[str, str]] = {
     "ragas": RAGAS_METRICS,
     "citations": CITATION_METRICS,
     "robustness": ROBUSTNESS_METRICS,
+    "pathologies": PATHOLOGY_METRICS,
 }
 FRESH_STATES = ("new", "stale", "other")
 
@@ -55,7 +65,11 @@ def _verdicts(runner: Runner, phase: str, label: str, inputs: Sequence[Any]) -> 
         new = {items[n].id: v.to_dict() for n, v in zip(todo, fresh, strict=True)}
         store.put_judgements(cfg.judge, phase, label, new)
         cached.update(new)
-    return [Verdict.from_dict(cached[i.id]) for i in items]
+    # Verdicts cached before the no-credit rule existed get it too (it is idempotent).
+    return [
+        withhold_credit(given, Verdict.from_dict(cached[i.id]))
+        for i, given in zip(items, inputs, strict=True)
+    ]
 
 
 def _intervals(
@@ -250,6 +264,7 @@ def build_results(runner: Runner) -> dict[str, Any]:
             "cost": _cost(runner, perf),
             "freshness": _freshness(runner),
             "forgetting": _forgetting(runner),
+            "pathologies": summary(per, [i.id for i in items]),
             "per_question": {s: {"ids": [i.id for i in items], **v} for s, v in per.items()},
         }
     )

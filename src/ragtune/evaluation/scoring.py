@@ -1,5 +1,6 @@
 """Per-question scores of one strategy's stored answers: every metric as a list aligned
-with the evaluation items (NaN where a metric does not apply). Example::
+with the evaluation items (NaN where a metric does not apply), pathology flags included.
+Example::
 
     scores = score_answers(items, store.answers("main", "rag"), verdicts, encoder,
                            retrieves=True)
@@ -15,9 +16,11 @@ from typing import Any
 from ragtune.evaluation.datasets import EvalItem
 from ragtune.evaluation.metrics.answers import Encoder, answer_scores
 from ragtune.evaluation.metrics.citations import citation_scores
-from ragtune.evaluation.metrics.ragas import JudgeInput, Verdict
+from ragtune.evaluation.metrics.ragas import JudgeInput, Verdict, no_credit
 from ragtune.evaluation.metrics.retrieval import retrieval_scores
 from ragtune.evaluation.metrics.text import supported
+from ragtune.evaluation.pathologies import pathology_scores
+from ragtune.generate.prompts import block_header
 from ragtune.types import Answer
 
 STAGES = ("retrieve", "rerank", "evidence", "prompt", "generate")  # the usual order
@@ -34,6 +37,14 @@ def answers_of(items: Sequence[EvalItem], records: Mapping[str, Any]) -> list[An
     return [Answer.from_dict(records[i.id]["answer"]) for i in items]
 
 
+def passage_labels(answer: Answer) -> list[str]:
+    """What an answer could copy instead of answering: each prompt block's header
+    (``[1] Title — Section``), and the titles of its passages and citations."""
+    labels = [block_header(n, hit) for n, hit in enumerate(answer.contexts, start=1)]
+    titles = [hit.title for hit in answer.contexts] + [c.title for c in answer.citations]
+    return labels + sorted({t for t in titles if t})
+
+
 def judge_inputs(
     items: Sequence[EvalItem], answers: Sequence[Answer], records: Mapping[str, Any]
 ) -> list[JudgeInput]:
@@ -45,6 +56,7 @@ def judge_inputs(
             [c.chunk.text for c in a.contexts],
             bool(records[i.id]["abstained"]),
             i.unanswerable,
+            tuple(passage_labels(a)),
         )
         for i, a in zip(items, answers, strict=True)
     ]
@@ -102,8 +114,9 @@ def score_answers(
         [bool(r["abstained"]) for r in recs],
         encoder,
     )
+    inputs = judge_inputs(items, answers, records)
     rows = []
-    for item, ans in zip(items, answers, strict=True):
+    for item, ans, given in zip(items, answers, inputs, strict=True):
         docs = [c.chunk.doc_id for c in ans.contexts]
         row = retrieval_scores(docs, set(item.source_docs), k, retrieved=retrieves)
         support = {
@@ -120,11 +133,23 @@ def score_answers(
                 inferred=any(c.inferred for c in ans.citations),
             )
         )
+        if no_credit(given):  # citing the right passage while saying nothing earns nothing
+            for key in ("citation_precision", "citation_recall"):
+                row[key] = row[key] if math.isnan(row[key]) else 0.0
         rows.append(row)
     for key in rows[0] if rows else ():
         scores[key] = [r[key] for r in rows]
     for key in verdicts[0].scores if verdicts else ():
         scores[key] = [v.scores[key] for v in verdicts]
+    scores.update(
+        pathology_scores(
+            [i.question for i in items],
+            [a.text for a in answers],
+            [given.labels for given in inputs],
+            [given.abstained for given in inputs],
+            [not i.unanswerable for i in items],
+        )
+    )
     scores.update(_robustness(items, scores["f1"]))
     scores.update(_performance(answers, recs))
     return scores

@@ -7,10 +7,15 @@ LLM judge through any generator backend.
 - context recall: share of the gold answer's claims supported by the context.
 
 Offline rules: a claim is supported when one passage holds all of its numbers and >= 60 % of
-its content words (:func:`~ragtune.evaluation.metrics.text.supported`); answer relevancy is the
-MiniLM cosine of question and answer. The LLM judge asks ``N: yes/no`` verdicts (1-5 for
-relevancy); a reply that does not parse is recorded as a failed judgement (counted in the
-report), never a silent NaN. Example::
+its content words and the context sentence it matches best does not contradict it
+(:func:`~ragtune.evaluation.metrics.text.supported`); answer relevancy is the MiniLM cosine of
+question and answer. The LLM judge asks ``N: yes/no`` verdicts (1-5 for relevancy); a reply
+that does not parse is recorded as a failed judgement (counted in the report), never a silent
+NaN. Both judges give an answer that says nothing — the question again, only a passage label
+or title, only a preamble, nothing at all (:func:`ragtune.text.echo.says_nothing`) — no
+credit: faithfulness and relevancy 0 (a copied FAQ heading scored faithfulness 1.00 and
+relevancy 0.92 before); and a sentence that restates the question or is a label is no claim.
+Example::
 
     judge = OfflineJudge(encoder)
     [v] = judge.judge([JudgeInput("Leave?", "25 days [1].", "25 days", ["You get 25 days."])])
@@ -29,6 +34,7 @@ import numpy as np
 
 from ragtune.evaluation.metrics.text import sentences, strip_markers, supported
 from ragtune.generate.base import GenerationOptions, Generator
+from ragtune.text.echo import is_label, restates, says_nothing
 
 NAN = math.nan
 RAGAS_METRICS = {
@@ -47,6 +53,7 @@ class JudgeInput:
     contexts: Sequence[str]
     abstained: bool = False
     unanswerable: bool = False
+    labels: Sequence[str] = ()  # the passages' labels as the prompt showed them, titles
 
 
 @dataclass
@@ -76,6 +83,39 @@ def _applicable(item: JudgeInput) -> dict[str, bool]:
     }
 
 
+def claims(item: JudgeInput) -> list[str]:
+    """The answer's sentences that state something: not the question again, not a label."""
+    labels = list(item.labels)
+    return [
+        s
+        for s in sentences(item.answer)
+        if not restates(item.question, s) and not is_label(s, labels)
+    ]
+
+
+def no_credit(item: JudgeInput) -> bool:
+    """Whether the answer says nothing (see the module docs); a declined answer is judged
+    by the abstention metrics instead."""
+    return not item.abstained and says_nothing(item.question, item.answer, list(item.labels))
+
+
+def withhold_credit(item: JudgeInput, verdict: Verdict) -> Verdict:
+    """``verdict`` with faithfulness (where there is a context) and relevancy set to 0 when
+    the answer says nothing; unchanged otherwise. Idempotent, so cached LLM verdicts go
+    through it too. Example::
+
+        v = withhold_credit(JudgeInput("Why X?", "Why X? [1]", "", ["X because Y."]), v)
+        v.scores["faithfulness"], v.scores["answer_relevancy"]     # 0.0, 0.0
+    """
+    if not no_credit(item):
+        return verdict
+    scores = {**verdict.scores, "answer_relevancy": 0.0}
+    if item.contexts:
+        scores["faithfulness"] = 0.0
+    failed = [m for m in verdict.failed if m not in ("faithfulness", "answer_relevancy")]
+    return Verdict(scores, failed)
+
+
 def average_precision(relevant: Sequence[bool]) -> float:
     """RAGAS context precision: mean of precision@k over the ranks k of relevant passages."""
     hits, total = 0, 0.0
@@ -101,9 +141,11 @@ class OfflineJudge:
             ok = _applicable(item)
             ctx = list(item.contexts)
             scores = dict.fromkeys(RAGAS_METRICS, NAN)
-            if ok["faithfulness"]:
-                claims = sentences(item.answer)
-                scores["faithfulness"] = sum(supported(c, ctx) for c in claims) / len(claims)
+            said = claims(item)
+            if ok["faithfulness"] and said:
+                scores["faithfulness"] = sum(supported(c, ctx) for c in said) / len(said)
+            elif ok["faithfulness"]:
+                scores["faithfulness"] = 0.0  # only the question or labels: no claim at all
             if ok["answer_relevancy"]:
                 scores["answer_relevancy"] = rel
             if ok["context_precision"]:
@@ -111,9 +153,9 @@ class OfflineJudge:
                     [supported(item.gold, [c]) for c in ctx]
                 )
             if ok["context_recall"]:
-                claims = sentences(item.gold)
-                scores["context_recall"] = sum(supported(c, ctx) for c in claims) / len(claims)
-            out.append(Verdict(scores))
+                gold = sentences(item.gold)
+                scores["context_recall"] = sum(supported(c, ctx) for c in gold) / len(gold)
+            out.append(withhold_credit(item, Verdict(scores)))
         return out
 
     def _relevancy(self, items: Sequence[JudgeInput]) -> list[float]:
@@ -185,16 +227,21 @@ class LLMJudge:
                 verdicts[i].failed.append(metric)
             else:
                 verdicts[i].scores[metric] = value
-        return verdicts
+        for item, v in zip(items, verdicts, strict=True):
+            if _applicable(item)["faithfulness"] and not claims(item):
+                v.scores["faithfulness"] = 0.0  # only the question or labels: no claim at all
+        return [withhold_credit(item, v) for item, v in zip(items, verdicts, strict=True)]
 
     def _prompts(self, item: JudgeInput) -> list[tuple[str, str, int]]:
         ok = _applicable(item)
+        if no_credit(item):  # scored 0 without asking (withhold_credit)
+            ok.update(faithfulness=False, answer_relevancy=False)
         ctx = "\n".join(item.contexts)
         out = []
-        if ok["faithfulness"]:
-            claims = sentences(item.answer)
+        said = claims(item)
+        if ok["faithfulness"] and said:
             task = "Does the context support each statement?"
-            out.append(("faithfulness", _verdict_prompt(task, ctx, claims), len(claims)))
+            out.append(("faithfulness", _verdict_prompt(task, ctx, said), len(said)))
         if ok["answer_relevancy"]:
             prompt = (
                 f"Question: {item.question}\nAnswer: {strip_markers(item.answer)}\n\n"
@@ -210,9 +257,9 @@ class LLMJudge:
             prompt = _verdict_prompt(task, "(the passages are the statements)", item.contexts)
             out.append(("context_precision", prompt, len(item.contexts)))
         if ok["context_recall"]:
-            claims = sentences(item.gold)
+            gold = sentences(item.gold)
             task = "Can each statement be attributed to the context?"
-            out.append(("context_recall", _verdict_prompt(task, ctx, claims), len(claims)))
+            out.append(("context_recall", _verdict_prompt(task, ctx, gold), len(gold)))
         return out
 
     @staticmethod
