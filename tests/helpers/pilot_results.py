@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ragtune.evaluation.pathologies import summary
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 
 N = 30
@@ -28,7 +29,9 @@ def make_results(
     fresh_new: dict[str, float] | None = None,
     n: int = N,
     folder: str = "",
+    pathologies: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, Any]:
+    """``pathologies``: {strategy: {kind: share}}; every other kind and strategy has none."""
     f1 = f1 or {"base": 0.10, "rag": 0.45, "extract": 0.40, "ft:k": 0.15}
     p95 = p95 or {s: (0.8 if "rag" in s or s == "extract" else 0.4) for s in f1}
     labels = list(f1)
@@ -46,6 +49,14 @@ def make_results(
         cites = _values(0.7, n) if "rag" in s or s == "extract" else [float("nan")] * n
         metrics["citations"]["citation_precision"][s] = _ci(cites)
         metrics["citations"]["citation_inferred"][s] = _ci(cites)
+    metrics["pathologies"], paired["pathologies"] = {}, {}
+    for kind in ("echo", "label", "refusal", "empty", "repetition"):
+        metrics["pathologies"][kind], paired["pathologies"][kind] = {}, []
+        for s in labels:
+            share = (pathologies or {}).get(s, {}).get(kind, 0.0)
+            hits = round(share * n)
+            per[s][kind] = [1.0 if k < hits else 0.0 for k in range(n)]
+            metrics["pathologies"][kind][s] = _ci(per[s][kind])
     for i, a in enumerate(labels):
         for b in labels[i + 1 :]:
             d = paired_difference(per[a]["f1"], per[b]["f1"], seed=0, n_resamples=300)
@@ -77,6 +88,7 @@ def make_results(
         "metrics": metrics, "paired": paired,
         "judge": {"name": "offline", "failures": {}, "judged": {}},
         "performance": perf, "cost": cost, "freshness": freshness, "forgetting": forgetting,
+        "pathologies": summary(per, ids),
         "per_question": {s: {"ids": ids, **per[s]} for s in labels},
     }  # fmt: skip
 

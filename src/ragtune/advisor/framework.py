@@ -10,7 +10,10 @@ its 95 % interval) and, where they disagree, a *contradiction*. The choice itsel
    are required; within the latency and cost budgets where those were measured;
 2. best on token F1 among them; a simpler strategy replaces it when the paired difference
    is not significant (no complexity without measured benefit);
-3. a style adapter is added when style is needed and the style check shows it helps.
+3. a style adapter is added when style is needed and the style check shows it helps;
+4. pathology flags: a strategy whose answers echo the question, copy a label, refuse, are
+   empty or repeat themselves more than 10 % of the time is named in the reasons, and when
+   it is the chosen one the confidence drops a level.
 
 Example::
 
@@ -36,6 +39,7 @@ from ragtune.advisor.evidence import (
 )
 from ragtune.advisor.profile import Profile
 from ragtune.advisor.steps import STEPS, Step, quality_text
+from ragtune.evaluation.pathologies import FLAG_SHARE, flag_text, flagged
 
 MIN_N = 20  # below this many questions every conclusion is low-confidence
 
@@ -159,6 +163,27 @@ def _confidence(ev: Evidence, significant: bool, contradictions: list[str]) -> s
     return "medium" if significant or len(contradictions) <= 1 else "low"
 
 
+_LOWER = {"high": "medium", "medium": "low", "low": "low"}
+
+
+def _pathologies(ev: Evidence, chosen: str, reasons: list[str], next_steps: list[str]) -> bool:
+    """Name every flagged strategy (the chosen one first); True when the chosen is one."""
+    flags = flagged(ev.results)
+    limit = f"{(ev.results.get('pathologies') or {}).get('threshold', FLAG_SHARE):.0%}"
+    limit = limit.replace("%", " %")
+    for label in sorted(flags, key=lambda s: s != chosen):
+        what = f"⚠ {label}: {flag_text(flags[label])} of its answers (flagged above {limit})"
+        if label == chosen:
+            what += "; confidence lowered one level: its scores say less with so many of these"
+        reasons.append(what)
+    if flags:
+        next_steps.append(
+            "read the flagged answers (report drill-down: 'an answer with a pathology') "
+            "before trusting the scores of " + ", ".join(flags)
+        )
+    return chosen in flags
+
+
 def advise(
     results: Mapping[str, Any], profile: Profile, style: Mapping[str, Any] | None = None
 ) -> Recommendation:
@@ -191,6 +216,9 @@ def advise(
             f"compare -s ft+rag --adapter ft+rag={style_adapter}",
         )
     contradictions = [s.contradiction for s in steps if s.contradiction]
+    confidence = _confidence(ev, significant, contradictions)
+    if _pathologies(ev, chosen, reasons, next_steps):
+        confidence = _LOWER[confidence]
     ranked = sorted(steps, key=lambda s: -s.weight)
     facts = (
         quality
@@ -204,7 +232,7 @@ def advise(
         choice=_name(chosen, style_adapter),
         strategy=chosen,
         style_adapter=style_adapter,
-        confidence=_confidence(ev, significant, contradictions),
+        confidence=confidence,
         reasons=reasons,
         facts=facts,
         contradictions=contradictions,

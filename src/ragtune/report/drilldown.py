@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.evaluation.datasets import EvalItem
+from ragtune.evaluation.pathologies import KINDS
 
 QUESTIONS_FILE = "questions.json"
 PASSAGE_CHARS = 600
@@ -107,6 +108,7 @@ def collect(
                 **_answer(record),
                 "f1": _score(per, label, index, "f1"),
                 "contains": _score(per, label, index, "contains"),
+                "pathologies": [k for k in KINDS if _score(per, label, index, k) == 1.0],
             }
         question = item.get("question") or next(
             (a["answer"]["question"] for a in (records.get(s, {}).get(qid) for s in labels) if a),
@@ -126,6 +128,7 @@ def collect(
                 "new_answer": item.get("new_answer"),
                 "source_docs": item.get("source_docs", []),
                 "answers": answers,
+                "pathology": any(a["pathologies"] for a in answers.values()),
             }
         )
     return rows

@@ -17,6 +17,7 @@ from typing import Any
 from ragtune.advisor.evidence import fmt
 from ragtune.advisor.framework import Recommendation
 from ragtune.evaluation.datasets import EvalItem
+from ragtune.evaluation.pathologies import flag_text, flagged
 from ragtune.evaluation.report import latency_unit
 from ragtune.report import plots
 from ragtune.report.drilldown import collect
@@ -142,6 +143,20 @@ def _forget_rows(results: Mapping[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def pathology_flags(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per flagged strategy: ``{"label", "text", "examples"}`` (kinds above the
+    threshold, and the first question ids of each, for the drill-down)."""
+    examples = (results.get("pathologies") or {}).get("examples") or {}
+    return [
+        {
+            "label": label,
+            "text": flag_text(kinds),
+            "examples": {k: (examples.get(label) or {}).get(k, []) for k in kinds},
+        }
+        for label, kinds in flagged(results).items()
+    ]
+
+
 def _questions(results: Mapping[str, Any], items: Sequence[EvalItem] | None) -> list[dict]:
     rows = collect(results, items)
     for row in rows:
@@ -177,6 +192,8 @@ def context(
         "break_even": _break_even(results),
         "fresh_rows": _fresh_rows(results),
         "forget_rows": _forget_rows(results),
+        "pathology_flags": pathology_flags(results),
+        "pathology_threshold": (results.get("pathologies") or {}).get("threshold", 0.1),
         "charts": charts,
         "questions": _questions(results, items),
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -35,6 +35,19 @@ def _recommendation(rec: Any) -> list[str]:
     return lines
 
 
+def _pathologies(ctx: Mapping[str, Any]) -> list[str]:
+    limit = f"{ctx['pathology_threshold']:.0%}".replace("%", " %")
+    flags = ctx["pathology_flags"]
+    if not flags:
+        return [f"No strategy is above {limit} of its answers in any pathology.", ""]
+    lines = [
+        f"- ⚠ **{f['label']}**: {f['text']} of its answers (flagged above {limit})"
+        + "".join(f"; {k}: {', '.join(ids)}" for k, ids in f["examples"].items() if ids)
+        for f in flags
+    ]
+    return [*lines, ""]
+
+
 def render_markdown(ctx: Mapping[str, Any]) -> str:
     rec, results, labels = ctx["rec"], ctx["results"], ctx["labels"]
     run = results.get("run", {})
@@ -74,6 +87,8 @@ def render_markdown(ctx: Mapping[str, Any]) -> str:
                     for r in rows
                 ],
             )
+        if group == "pathologies":
+            lines += _pathologies(ctx)
     if ctx["perf_rows"]:
         lines += ["## Latency and cost", ""]
         lines += _table(["measure", *labels], [[r["name"], *r["cells"]] for r in ctx["perf_rows"]])

@@ -85,3 +85,26 @@ def test_extract_with_style_points_the_style_at_the_generative_path() -> None:
     rec = advise(results, _profile(need="both"), style=make_style(0.75, 0.0))
     assert rec.strategy == "extract" and rec.choice == "hybrid: RAG + style adapter"
     assert "ft+rag=pilot-style" in rec.next_steps[0]
+
+
+def test_a_strategy_with_pathologies_is_named_and_lowers_confidence() -> None:
+    profile = _profile(need="knowledge", citations_required=True)
+    clean = advise(make_results(), profile)
+    flags = {clean.strategy: {"echo": 0.3}, "base": {"refusal": 0.2, "label": 0.05}}
+    rec = advise(make_results(pathologies=flags), profile)
+    assert rec.strategy == clean.strategy  # flags do not change the choice ...
+    lowered = {"high": "medium", "medium": "low", "low": "low"}
+    assert rec.confidence == lowered[clean.confidence]  # ... but how sure it is
+    text = " ".join(rec.reasons)
+    assert f"⚠ {rec.strategy}: echo 30 %" in text and "confidence lowered" in text
+    assert "⚠ base: refusal 20 %" in text and "label" not in text  # 5 %: under the bar
+    assert any("flagged answers" in s and "base" in s for s in rec.next_steps)
+    assert not any("⚠" in r for r in clean.reasons)
+
+
+def test_pathologies_of_another_strategy_leave_confidence_alone() -> None:
+    profile = _profile(need="knowledge", citations_required=True)
+    clean = advise(make_results(), profile)
+    rec = advise(make_results(pathologies={"ft:k": {"repetition": 0.5}}), profile)
+    assert rec.confidence == clean.confidence
+    assert any(r.startswith("⚠ ft:k: repetition 50 %") for r in rec.reasons)

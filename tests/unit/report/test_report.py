@@ -39,6 +39,21 @@ def test_html_is_self_contained_with_charts(tmp_path: Path) -> None:
     assert data["recommendation"]["choice"] == "hybrid: RAG + style adapter"
 
 
+def test_pathology_flags_in_html_and_markdown(tmp_path: Path) -> None:
+    results = make_results(pathologies={"rag": {"echo": 0.3, "label": 0.2}})
+    paths = write_report(results, _rec(results), tmp_path)
+    html = paths["html"].read_text()
+    flags = html[html.index('id="pathology-flags"') :][:600]
+    assert "⚠ <b>rag</b>: echo 30 %, label 20 %" in flags and "q000, q001" in flags
+    assert "extract" not in flags  # nothing flagged there
+    assert "a pathology" in html and "⚠ rag: echo 30 %" in html  # filter; advisor's reason
+    md = paths["md"].read_text()
+    assert "### pathologies" in md and "- ⚠ **rag**: echo 30 %, label 20 %" in md
+    quiet = make_results()
+    html = write_report(quiet, _rec(quiet), tmp_path / "q")["html"].read_text()
+    assert "no strategy above 10 % of its answers" in html
+
+
 def test_charts_are_empty_when_nothing_was_measured() -> None:
     assert plots.freshness_chart({"freshness": None}) == ""
     assert plots.cost_chart({}) == ""
@@ -56,6 +71,7 @@ def fake_run(tmp_path: Path) -> Iterator[dict]:
 def test_drilldown_reads_answers_passages_and_gold(fake_run: dict, tmp_path: Path) -> None:
     rows = collect(fake_run)
     assert len(rows) == 6
+    assert all(isinstance(a["pathologies"], list) for r in rows for a in r["answers"].values())
     row = next(r for r in rows if not r["unanswerable"])
     assert row["gold"] and set(row["answers"]) == {"base", "rag"}
     assert row["answers"]["rag"]["passages"] and not row["answers"]["base"]["passages"]
