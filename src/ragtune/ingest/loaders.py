@@ -23,6 +23,7 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?
 _DROP_HTML_TAGS = ["script", "style", "noscript", "nav", "footer", "template", "svg", "iframe"]
 _BLOCK_TAGS = ["p", "div", "section", "article", "main", "ul", "ol", "table", "pre",
                "blockquote", "dl", "dd", "dt", "header", "br", "hr"]  # fmt: skip
+_NOT_CONTENT_ROLES = {"navigation", "search", "banner", "contentinfo"}
 _PERMALINK_TEXT = {"¶", "#", "§", "🔗"}
 _IGNORED_META = {"viewport", "generator", "robots", "charset", "referrer", "theme-color"}
 # PDF info keys that describe the file, not the document's subject matter.
@@ -140,8 +141,9 @@ def load_html(data: bytes, path: Path) -> Loaded:
         tag.decompose()
     # Landmarks that are not content (Sphinx and most generators mark their sidebars and
     # search boxes this way), and permalink anchors ("¶") that would end every heading.
-    for tag in soup.find_all(attrs={"role": ["navigation", "search", "banner", "contentinfo"]}):
-        tag.decompose()
+    for tag in soup.find_all(role=True):
+        if tag.get("role") in _NOT_CONTENT_ROLES:
+            tag.decompose()
     for tag in soup.find_all("a"):
         if tag.get_text(strip=True) in _PERMALINK_TEXT:
             tag.decompose()
