@@ -48,6 +48,11 @@ def content(text: str) -> list[str]:
     return [_stem(w) for w in words if w not in _FILLER]
 
 
+_YES_NO = re.compile(
+    r"\s*(?:is|are|was|were|am|do|does|did|can|could|should|would|will|shall|may|might|must|"
+    r"has|have|had)\b",
+    re.I,
+)
 _POLAR = re.compile(r"\b(?:yes|no|not|never|none|cannot|nope)\b|n't\b", re.I)
 
 
@@ -68,9 +73,12 @@ def restates(question: str, text: str, share: float = 0.75) -> bool:
         return True
     if _polar(text) - _polar(question):  # "No, X is not Y" answers "Is X Y?"
         return False
+    is_question = _MARKER.sub("", text).rstrip().endswith("?")
+    if _YES_NO.match(question) and not is_question:  # "Leave is paid." answers "Is leave paid?"
+        return False
     own = sum(w not in asked for w in said)
     overlap = (len(said) - own) / len(said)
-    if _MARKER.sub("", text).rstrip().endswith("?"):
+    if is_question:
         return own <= 3 and overlap >= 0.5
     return own <= 2 and overlap >= share
 

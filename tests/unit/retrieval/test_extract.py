@@ -92,3 +92,9 @@ def test_echo_label_and_preamble_helpers() -> None:
     assert is_label("The answer to the question is: [1] Ch02 — 2.5. Why does it fail?", labels)
     assert is_label("Leave policy [2]", labels)
     assert not is_label("Leave policy: 25 days a year [2]", labels)
+
+
+def test_a_statement_answers_a_yes_no_question() -> None:
+    assert not restates("Is leave paid?", "Leave is paid. [1]")
+    assert restates("Is leave paid?", "Is leave paid? [1]")  # a heading, not an answer
+    assert restates("Why are strings immutable?", "Strings are immutable.")  # says nothing new
