@@ -135,12 +135,18 @@ def build(
 
     \b
     QA pairs: without --backend, rules turn sentences that state numbers, amounts, dates,
-    definitions and section topics into several questions each (no model; deterministic).
-    Every answer is checked against its source chunk: its numbers and content words must
-    appear there, and a question may not copy the text verbatim; failures are dropped and
-    counted as "unsupported". Exact and near-duplicate questions (word 3-shingle Jaccard
-    >= 0.9 to another fact's question), questions under 3 words and answers over 512 words
-    are dropped too. Restricted documents are skipped unless --include-restricted.
+    definitions, section topics and reference entries (".. function:: f(x)") into several
+    questions each (no model; deterministic). With --backend/--model a model writes them
+    (--backend openai talks to generator.openai_base_url, e.g. vLLM or Ollama).
+    Every question must stand alone: no file names, chapter or section numbers, markup,
+    or references to what it does not name ("the 1st argument", "this function", "it");
+    others are dropped and counted as "unclear_questions", facts left without one as
+    "unclear_passages". Every answer is checked against its source chunk: its numbers and
+    content words must appear there, and a question may not copy the text verbatim;
+    failures are dropped and counted as "unsupported". Exact and near-duplicate questions
+    (word 3-shingle Jaccard >= 0.9 to another fact's question), questions under 3 words
+    and answers over 512 words are dropped too. Restricted documents are skipped unless
+    --include-restricted.
 
     \b
     Split (seeded: the same inputs and --seed give byte-identical files):

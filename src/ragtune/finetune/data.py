@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import NotFoundError, RagtuneError, UsageError
-from ragtune.finetune.imports import make_row, model_facts, passing_questions, read_rows, source_of
-from ragtune.finetune.qa_offline import facts_from_document
+from ragtune.finetune.imports import make_row, read_rows, source_of
+from ragtune.finetune.qa_pairs import qa_rows
 from ragtune.types import Document, content_hash
 
 if TYPE_CHECKING:
@@ -42,7 +42,9 @@ SCHEMA_VERSION = 1
 MAX_ANSWER_WORDS = 512
 MIN_QUESTION_WORDS = 3
 NEAR_DUPLICATE = 0.9  # Jaccard of word 3-shingles between questions of different facts
-FILTERS = ("dropped_duplicates", "dropped_near_duplicates", "dropped_length", "dropped_unsupported")
+# unclear_*: questions that do not stand alone (qa_check), and the facts left without one.
+FILTERS = ("dropped_duplicates", "dropped_near_duplicates", "dropped_length", "dropped_unsupported",
+           "dropped_unclear_questions", "dropped_unclear_passages")  # fmt: skip
 SPLIT_METHOD = (
     "Seeded. A share of the documents (heldout_docs) is held out whole: all their questions go "
     "to test as 'heldout_doc' and none of their text is trained on. From the other facts, "
@@ -122,12 +124,13 @@ def build_dataset(
     if qa or raw:
         docs = _documents(project, include_restricted, bool(rows), warnings)
         if qa:
-            rows += _qa_rows(project, docs, phrasings, generator, drops, progress)
+            rows += qa_rows(project, docs, phrasings, generator, drops, progress)
         if raw:
             for c in [c for d in docs for c in project.store.chunks_of(d.id)]:
                 rows.append(make_row("raw", f"raw-{c.id}", text=c.text, source=source_of(c)))
     kept, filters = filter_rows(rows)
-    filters["dropped_unsupported"] += drops["unsupported"]
+    for gate in ("unsupported", "unclear_questions", "unclear_passages"):
+        filters[f"dropped_{gate}"] += drops[gate]
     splits = split_rows(kept, seed=seed, heldout_docs=heldout_docs, split=split)
     _check_sizes(splits)
     check_leakage(splits)
@@ -167,34 +170,6 @@ def _documents(
         raise UsageError("no documents are ingested", "run `ragtune ingest DOCS` first, or "
                          "build from files with --import/--style and --no-qa")  # fmt: skip
     return allowed
-
-
-def _qa_rows(
-    project: Project,
-    docs: Sequence[Document],
-    phrasings: int,
-    generator: Generator | None,
-    drops: Counter[str],
-    progress: Progress | None,
-) -> list[dict]:
-    chunks = {d.id: project.store.chunks_of(d.id) for d in docs}
-    if generator is None:
-        facts = [f for d in docs for f in facts_from_document(d, chunks[d.id])]
-    else:
-        facts = model_facts(generator, docs, chunks, phrasings, progress)
-    by_id = {c.id: c for cs in chunks.values() for c in cs}
-    rows = []
-    for fact in facts:
-        chunk, a = by_id[fact.chunk_id], fact.answer
-        asked = fact.questions[:phrasings]
-        kept = passing_questions(asked, a, chunk.text)
-        drops["unsupported"] += len(asked) - len(kept)
-        for q in kept:
-            messages = [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
-            source = source_of(chunk, fact.start, fact.end)
-            rows.append(make_row("qa", f"{fact.doc_id}#{content_hash(a)[:10]}", messages=messages,
-                                 source=source))  # fmt: skip
-    return rows
 
 
 # -- filtering and splitting ---------------------------------------------------------------

@@ -13,7 +13,8 @@ Every bad line is reported as ``FILE:LINE: what is wrong``. Example::
 
 A model (``ragtune data build --backend ...``) is asked for facts of each chunk in a strict
 ``Q:``/``A:`` format (:func:`qa_prompt`, :func:`parse_qa_reply`). Every generated pair, from
-the model or the offline rules, must then pass :func:`supported` and :func:`copies_source`.
+the model or the offline rules, must then pass :func:`supported` and :func:`copies_source`,
+and every question :func:`ragtune.finetune.qa_check.question_problems` (in ``qa_pairs``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import NotFoundError, UsageError
-from ragtune.finetune.qa_offline import STOPWORDS, Fact
+from ragtune.finetune.qa_check import file_tokens
+from ragtune.finetune.qa_context import document_topic
+from ragtune.finetune.qa_offline import Fact
+from ragtune.finetune.qa_rules import STOPWORDS
+from ragtune.text.sentences import CODE, clean, units
 from ragtune.types import Chunk, Document, content_hash
 
 if TYPE_CHECKING:
@@ -194,17 +199,31 @@ def _messages(value: Any) -> tuple[dict[str, str], ...]:
 
 # -- question/answer pairs written by a model --------------------------------------------
 QA_SYSTEM = "You write question-answer pairs that train a company assistant on its documents."
+QA_RULES = (
+    "Every question must make sense on its own, to someone who has not seen the passage: name "
+    "what it is about, and never write 'the passage', 'the text', 'this function', 'it' or 'the "
+    "first argument' without naming what they belong to. Never mention file names, chapter or "
+    "section numbers, or markup."
+)
 
 
 def qa_prompt(title: str, chunk: Chunk, phrasings: int) -> list[dict[str, str]]:
-    """The prompt asking a model for facts of one chunk in the strict ``Q:``/``A:`` format."""
+    """The prompt asking a model for facts of one chunk in the strict ``Q:``/``A:`` format.
+    ``title`` is the document's topic ('' when it has none but a file name); the passage is
+    shown as plain prose (markup removed, code left out), so the model does not copy markup."""
+    source = f'Passage from "{title}"' if title else "Passage from the documents"
     task = (
-        f'Passage from "{title}":\n{chunk.text}\n\nWrite up to 3 facts stated in the passage. '
-        f"For each fact write {phrasings} different questions, one per line starting with 'Q:', "
-        "then one line starting with 'A:' with the answer in the passage's own words. Leave a "
-        "blank line between facts. Write nothing else."
+        f"{source}:\n{passage_text(chunk.text)}\n\nWrite up to 3 facts stated in the passage. "
+        f"For each fact write {phrasings} different questions a user would ask, one per line "
+        "starting with 'Q:', then one line starting with 'A:' with the answer in the passage's "
+        f"own words. {QA_RULES} Leave a blank line between facts. Write nothing else."
     )
     return [{"role": "system", "content": QA_SYSTEM}, {"role": "user", "content": task}]
+
+
+def passage_text(text: str) -> str:
+    """``text`` as plain prose, one heading or sentence a line; code and table lines left out."""
+    return "\n".join(clean(u.text) for u in units(text) if u.kind != CODE)
 
 
 def parse_qa_reply(text: str) -> list[tuple[list[str], str]]:
@@ -234,12 +253,14 @@ def model_facts(
     """Facts a model wrote for every chunk; each answer is checked later against its chunk."""
     from ragtune.generate.base import GenerationOptions
 
-    jobs = [(d, c) for d in docs for c in chunks[d.id]]
+    topics = {d.id: document_topic(d, file_tokens(d.id, d.title, d.text)) for d in docs}
+    jobs = [(d, c) for d in docs for c in chunks[d.id] if passage_text(c.text).strip()]
     options = GenerationOptions(max_new_tokens=384, stop=("\n\n\n",))
     facts = []
     for i in range(0, len(jobs), batch_size):
         batch = jobs[i : i + batch_size]
-        replies = generator.generate([qa_prompt(d.title, c, phrasings) for d, c in batch], options)
+        prompts = [qa_prompt(topics[d.id], c, phrasings) for d, c in batch]
+        replies = generator.generate(prompts, options)
         for (_, chunk), reply in zip(batch, replies, strict=True):
             for questions, answer in parse_qa_reply(reply.text):
                 facts.append(Fact(chunk.doc_id, chunk.id, chunk.start, chunk.end, answer,

@@ -4,10 +4,15 @@ A *fact* is one sentence of a document (its exact character span is kept) asked 
 questions whose answer is that sentence. Rules, in order of preference: quantities (numbers,
 amounts, percentages, dates: "Up to 5 days of unused leave may be carried over ..." ->
 "How many days of unused leave may be carried over ...?"), definitions ("X is a Y",
-"Term: the ..."), FAQ headings, and section headings with the section's key sentence.
+"Term: the ..."; both in :mod:`ragtune.finetune.qa_rules`), FAQ headings, and section
+headings with the section's key sentence.
 The phrasings of a fact differ in template ("How many ...", "Can you tell me how many ...",
-"What is the maximum number of ...", "According to the <title>, ..."), so a held-out phrasing
-tests more than recall of the training question. Example::
+"What is the maximum number of ...", "According to the <topic>, ..."), so a held-out phrasing
+tests more than recall of the training question. Reference entries (a Sphinx directive and
+its body) are asked about by the object's name ("What does PyErr_Clear() do?"). Questions
+name subjects from the text (:mod:`ragtune.finetune.qa_context`), never the file, and each
+must pass :func:`ragtune.finetune.qa_check.question_problems`; a sentence whose questions
+all fail is skipped and counted. Example::
 
     facts = facts_from_document(doc, project.store.chunks_of(doc.id))
     facts[0].questions[0], facts[0].answer, doc.text[facts[0].start : facts[0].end]
@@ -16,10 +21,14 @@ tests more than recall of the training question. Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ragtune.ingest.chunking import split_units
+from ragtune.finetune.qa_check import gate, label_problems
+from ragtune.finetune.qa_context import CALLABLE, DocContext, Passage, passages, resolve
+from ragtune.finetune.qa_rules import definition_questions, quantity_questions
+from ragtune.text.sentences import clean
 from ragtune.types import Chunk, Document
 
 
@@ -33,359 +42,124 @@ class Fact:
     end: int
     answer: str
     questions: tuple[str, ...]
-    rule: str  # quantity | definition | faq | section | overview | model
-
-
-# fmt: off
-STOPWORDS = frozenset(
-    "a an and are as at be been but by can could do does for from had has have how i if in into "
-    "is it its may must not of on or our shall should so than that the their them then there "
-    "these they this those to was we were what when where which who why will with would you "
-    "your".split())
-_ABBREV = frozenset("e.g i.e mr ms mrs dr no vs approx incl cf st etc".split())
-_PRONOUN_START = frozenset("this these those that it its they their there here he she such".split())
-_SUBORDINATE = frozenset(
-    "if when for to as where although because unless after before once while in on at by during "
-    "from with without under over within since until each every all any between across per via "
-    "through".split())
-_AUX = frozenset("is are was were may must can could should will would shall might has have"
-                 .split())
-_DETERMINERS = frozenset("the these those its their his her our your first last next every"
-                         .split())
-_PIED = frozenset("within after for by in on during before until from".split())  # fronted preps
-_EXT_STOP = _PIED | _AUX | frozenset(
-    "per to at into through with without and or but that when where if unless while".split())
-_IMPERATIVE = frozenset(
-    "add ask book check click confirm contact copy create delete do enter ensure follow give go "
-    "install keep make note open read record remove report request restart review run select "
-    "send set submit take tell update use verify wait".split())
-_MODIFIERS = frozenset(
-    "working calendar business consecutive additional extra full further paid unpaid separate "
-    "new more free optional rolling whole complete".split())
-_UNITS = frozenset(
-    "day week month year hour minute second night km mile person user request token time seat "
-    "page".split())
-_MONTHS = frozenset(
-    "january february march april may june july august september october november december"
-    .split())
-# fmt: on
-_NUMWORDS = "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty"
-_QUAL_MAX = ("up to", "at most", "no more than", "a maximum of", "maximum of")
-_QUAL_MIN = ("at least", "no fewer than", "no less than", "a minimum of", "minimum of")
-_COMPARATIVE = ("more than", "fewer than", "less than")
-_QUAL_DROP = ("about", "around", "approximately")
-_QUALS = "|".join(re.escape(q) for q in (
-    *_QUAL_MAX, *_QUAL_MIN, *_QUAL_DROP, *_COMPARATIVE, "over", "under"))  # fmt: skip
-_QTY = re.compile(
-    rf"(?:\b(?P<qual>{_QUALS})\s+)?(?P<num>(?:EUR|USD|GBP|€|\$|£)\s?\d+(?:,\d{{3}})*(?:\.\d+)?"
-    rf"|(?<![\w.-])\d+(?:,\d{{3}})*(?:\.\d+)?(?![\d,.:/]*\d)(?:\s?%)?"
-    rf"|\b(?:{_NUMWORDS.replace(' ', '|')})\b)",
-    re.IGNORECASE,
-)
-_RANGE_END = re.compile(  # "1 to", "March -", "five or": the number after it ends a range
-    rf"(?:\d|\b(?:{'|'.join([*_NUMWORDS.split(), *sorted(_MONTHS)])}))\s*(?:to|and|or|-|–|,|/)$"
-)
-_ORDINAL = re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b")
-_UNIT = re.compile(rf"((?:\s+(?:{'|'.join(sorted(_MODIFIERS))})\b){{0,2}})\s+([A-Za-z][\w-]*)")
-_LIST_MARK = re.compile(r"\s*(?:[-*•+]|\d{1,2}[.)])\s+")
-_SENT_END = re.compile(r"[.!?][\"')\]]?\s+(?=[A-Z0-9\"(])")
-_DEFINITION = re.compile(
-    r"^(?P<term>(?:(?:The|A|An) )?[\w'’-]+(?: [\w'’-]+){0,3}?) (?P<verb>is|are) "
-    r"(?P<def>(?:a|an|the|one of) .+|[A-Z].+)$"
-)
-_COLON_DEF = re.compile(r"^(?P<term>[A-Z][\w'’-]*(?: [\w'’-]+){0,2}): (?P<def>(?:a|an|the) .+)$")
+    rule: str  # quantity | definition | api | faq | section | overview | model
 
 
 def clean_text(text: str) -> str:
-    """Whitespace collapsed and Markdown emphasis/code marks dropped: how answers are written."""
-    return " ".join(re.sub(r"\*\*|__|`", "", text).split())
+    """A sentence span as plain prose (markup unwrapped, lines joined): how answers are
+    written, by :func:`ragtune.text.sentences.clean`."""
+    return clean(text)
 
 
-# -- sentences -----------------------------------------------------------------------------
-def sentence_spans(text: str) -> list[tuple[int, int, str, bool]]:
-    """``(start, end, section, opens_section)`` of each sentence and list item of ``text``,
-    exact offsets without list markers. Headings and sections are the chunker's, so
-    questions name the sections that retrieval and citations show."""
-    out: list[tuple[int, int, str, bool]] = []
-    opens = True  # the first text after a heading (or the document start) opens a section
-    for unit in split_units(text):
-        if unit.is_heading:
-            opens = True
-            continue
-        for start, end in _pieces(text, unit.start, unit.end):
-            for s, e in _split_sentences(text, start, end):
-                out.append((s, e, unit.section, opens))
-                opens = False
-    return out
+# -- heading and reference-entry rules -----------------------------------------------------
+_GENERIC_HEADINGS = frozenset(
+    "introduction overview summary details notes examples example usage background description "
+    "synopsis parameters arguments returns options contents history references footnotes "
+    "see also".split()
+)
 
 
-def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """A paragraph cut into list items and running text (wrapped lines stay together); a
-    short first line without punctuation is a heading the chunker did not mark (PDF titles)."""
-    lines = [(start + m.start(), start + m.end()) for m in re.finditer(r"[^\n]+", text[start:end])]
-    pieces: list[list[int]] = []
-    for i, (s, e) in enumerate(lines):
-        line = text[s:e].rstrip()
-        if i == 0 and len(lines) > 1 and len(line.split()) <= 8 and line[-1] not in ".!?:;,":
-            continue
-        mark = _LIST_MARK.match(line)
-        if mark or not pieces:
-            pieces.append([s + (mark.end() if mark else len(line) - len(line.lstrip())), e])
-        else:
-            pieces[-1][1] = e
-    return [(s, len(text[:e].rstrip())) for s, e in pieces]
-
-
-def _split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans, pos = [], start
-    for m in _SENT_END.finditer(text, start, end):
-        before = text[pos : m.start() + 1].split()
-        if before and before[-1].lower().rstrip(".") in _ABBREV:
-            continue  # "e.g. Slack" does not end a sentence
-        spans.append((pos, m.start() + len(m.group().rstrip())))
-        pos = m.end()
-    spans.append((pos, end))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
-
-
-# -- the rules ----------------------------------------------------------------------------
-class _Context:
-    """What the rules need to know about the document a sentence comes from."""
-
-    def __init__(self, doc: Document) -> None:
-        self.title = doc.title.strip() or doc.id
-        the = "" if self.title.lower().startswith("the ") else "the "
-        self.the_title = the + self.title
-        # Capitalised words after a lower-case word are names; sentence starts prove nothing.
-        self.names = frozenset(re.findall(r"(?<=[a-z,;] )[A-Z][\w'-]*", doc.text))
-
-    def lc(self, text: str) -> str:
-        """``text`` with its first word lower-cased unless that word looks like a name."""
-        word = text.split(" ", 1)[0]
-        if word in self.names or (word.isupper() and len(word) > 1) or word == "I":
-            return text
-        return text[:1].lower() + text[1:]
-
-
-def quantity_questions(sentence: str, ctx: _Context) -> list[str]:
-    """Questions whose answer is the number, amount, percentage or date in ``sentence``."""
-    s = sentence.rstrip(" .;:!")
-    target = _target(s)
-    vague = s.split(" ", 1)[0].lower() in _PRONOUN_START or s.lower().startswith("for example")
-    if target is None or vague or ": " in s:
-        return []  # context-dependent, or a "label: value" line without a verb
-    qstart, qual, wh, ext_end, kind, raw_qual = target
-    words, post = s[:qstart].split(), s[ext_end:]
-    prep = words.pop() if words and words[-1].lower() in _PIED else ""
-    whp = " ".join(p for p in (prep.lower(), qual, wh) if p)
-    parts = None if qual in _COMPARATIVE else _clause(words, ctx)
-    clause = ""  # the sentence minus the quantity, in statement order, for "that ..." forms
-    if not words:
-        out = [_q(whp + post), _q("Can you tell me " + whp + post)]
-        clause = post if post.split()[:1] and post.split()[0] in _AUX else ""
-    elif parts is not None:
-        subj, aux, mid, inverted = parts
-        clause = f" {subj} {aux}{mid}{post}"
-        out = [_q(f"{whp} {inverted}{mid}{post}"), _q(f"Can you tell me {whp}{clause}")]
-    else:
-        out = [_q(f"{' '.join(words)} {whp}{post}")]
-    if kind == "count" and not prep and clause and raw_qual in (*_QUAL_MAX, *_QUAL_MIN):
-        size = "maximum" if raw_qual in _QUAL_MAX else "minimum"
-        out.append(_q(f"What is the {size} number of {wh.removeprefix('how many ')} that{clause}"))
-    return [*out, _q(f"According to {ctx.the_title}, {ctx.lc(out[0][:-1])}")]
-
-
-def _target(s: str) -> tuple[int, str, str, int, str, str] | None:
-    """(start, kept qualifier, wh-phrase, end of the phrase it replaces, kind, raw qualifier)."""
-    found = [p for m in _QTY.finditer(s) if (p := _parse_quantity(s, m)) is not None]
-    for m in _ORDINAL.finditer(s):
-        unit, end = _unit(s, m.end())
-        if not unit or unit[-1].lower() in STOPWORDS or not unit[-1].islower():
-            unit, end = ["day"], m.end()
-        ext = _extension(s, end, _EXT_STOP)
-        found.append((m.start(), "", f"which {' '.join(unit)}{s[end:ext]}", ext, "ordinal", ""))
-    return min(found, key=lambda f: (not f[5], f[0])) if found else None  # qualified first
-
-
-def _parse_quantity(s: str, m: re.Match[str]) -> tuple[int, str, str, int, str, str] | None:
-    num, raw_qual = m.group("num"), (m.group("qual") or "").lower()
-    head = s[: m.start("num")].rstrip()
-    lead, after = head.lower(), s[m.end() :]
-    if lead.split()[-1:] and lead.split()[-1] in _DETERMINERS:
-        return None  # "the three days" refers back to something said before
-    if num[0].isdigit() and not raw_qual and re.search(r"\S\s+[A-Z][\w-]*$", head):
-        return None  # "RHEL 8", "Relay 3": a version or a name, not a quantity
-    if _RANGE_END.search(lead) or re.match(r"\s*(?:to|-|–|and|or|,)\s*\d", after):
-        return None  # part of a range or a list of numbers: ambiguous target
-    words = s[: m.start()].split()
-    if words and words[-1].lower() in _PIED:
-        words.pop()
-    stops = _EXT_STOP - _AUX if words else _EXT_STOP  # after a subject, "was" ends no phrase
-    qual = "" if raw_qual in _QUAL_DROP else raw_qual
-    if num[0] in "€$£" or num[:3].upper() in ("EUR", "USD", "GBP"):
-        return m.start(), qual, "how much", m.end(), "money", raw_qual
-    if num.endswith("%") or re.match(r" percent\b", after, re.IGNORECASE):
-        end = m.end() + (len(" percent") if not num.endswith("%") else 0)
-        ext = _extension(s, end, stops)
-        return m.start(), qual, "what percentage" + s[end:ext], ext, "percent", raw_qual
-    if re.fullmatch(r"(?:19|20)\d\d", num) or (not lead and num.lower() in ("1", "one")):
-        return None  # a year, or "One day equals ...": a unit being defined
-    unit, end = _unit(s, m.end())
-    if unit and unit[-1].lower() in _MONTHS and num.isdigit():
-        if re.match(r"\s+(?:to|-|–|and)\s+\d", s[end:]):
-            return None
-        year = re.match(r"\s+\d{4}\b", s[end:])
-        end += year.end() if year else 0
-        return m.start(), "", "what date", end, "date", ""
-    if not unit or not _is_unit(unit[-1], num):
-        return None
-    qual = "" if raw_qual in _QUAL_MAX else qual
-    ext = _extension(s, end, stops)
-    noun = " ".join([*unit[:-1], _plural(unit[-1])])
-    return m.start(), qual, f"how many {noun}{s[end:ext]}", ext, "count", raw_qual
-
-
-def _unit(s: str, pos: int) -> tuple[list[str], int]:
-    """The words naming what is counted after a number ("working days") and where they end."""
-    m = _UNIT.match(s, pos)
-    return ([*m.group(1).split(), m.group(2)], m.end()) if m else ([], pos)
-
-
-def _is_unit(word: str, num: str) -> bool:
-    low = word.lower()
-    if low in _MONTHS:
-        return True
-    if not word[0].islower() or low in STOPWORDS or low.endswith(("ss", "ous", "us")):
-        return low in _UNITS
-    return low.endswith("s") or (low in _UNITS and num.lower() in ("1", "one"))
-
-
-def _plural(word: str) -> str:
-    if word.endswith("s") or word == "person":
-        return "people" if word == "person" else word
-    if word.endswith("y") and word[-2:-1] not in "aeiou":
-        return word[:-1] + "ies"
-    return word + ("es" if word.endswith(("ch", "sh", "x")) else "s")
-
-
-def _extension(s: str, pos: int, stops: frozenset[str]) -> int:
-    """End of an ``of ...`` phrase right after ``pos`` (it moves with the wh-phrase)."""
-    stop = "|".join(sorted(stops))
-    m = re.match(rf" of((?: [\w'’-]+)+?)(?= (?:{stop})\b|[,;:()]|$)", s[pos:])
-    return pos + m.end() if m else pos
-
-
-def _clause(words: list[str], ctx: _Context) -> tuple[str, str, str, str] | None:
-    """Split ``Subject AUX middle`` (or ``Subject verb-s``) into (subject, aux, middle,
-    inverted 'aux subject'); None when the sentence does not have that simple shape."""
-    if not words or any(re.search(r"^(?:not|cannot)$|n't$|[,;]$", w.lower()) for w in words):
-        return None  # negations and clauses joined by commas do not invert safely
-    auxes = [i for i, w in enumerate(words) if w.lower() in _AUX]
-    if len(auxes) > 1:
-        return None  # "The longest lifetime a user can choose is ...": no simple subject
-    aux_at = auxes[0] if auxes else None
-    if aux_at is not None:
-        subj_words, aux, mid = words[:aux_at], words[aux_at].lower(), words[aux_at + 1 :]
-    elif len(words) >= 2 and re.fullmatch(r"[a-z]+[^s]s", words[-1]):
-        subj_words, aux, mid = words[:-1], "does", [_lemma(words[-1])]
-    else:
-        return None
-    first = subj_words[0].lower() if subj_words else ""
-    if not 1 <= len(subj_words) <= 8 or first in _SUBORDINATE | _PRONOUN_START | _IMPERATIVE:
-        return None
-    if len(mid) > 6:
-        return None  # a long verb phrase: the echo question reads better
-    subj = ctx.lc(" ".join(subj_words))
-    middle = "".join(" " + w for w in mid)
-    if aux == "does":  # embedded order keeps the verb as written
-        return subj, words[-1], "", f"does {subj}{middle}"
-    return subj, aux, middle, f"{aux} {subj}"
-
-
-def _lemma(verb: str) -> str:
-    if verb.endswith("ies"):
-        return verb[:-3] + "y"
-    if verb.endswith(("ches", "shes", "sses", "xes", "zes", "oes")):
-        return verb[:-2]
-    return {"has": "have"}.get(verb, verb[:-1])
-
-
-def _q(text: str) -> str:
-    text = re.sub(r"\s+([,;:])", r"\1", " ".join(text.split())).rstrip(" ,;:.")
-    return text[:1].upper() + text[1:] + "?"
-
-
-def definition_questions(sentence: str, ctx: _Context) -> list[str]:
-    """Questions for ``X is a Y`` and ``Term: the ...`` sentences."""
-    s, t = sentence.rstrip(" .;"), ctx.the_title
-    m = _DEFINITION.match(s)
-    if m and _good_term(m.group("term")):
-        term, v = ctx.lc(m.group("term")), m.group("verb")
-        wh = "who" if re.match(r"the [A-Z]", m.group("def")) else "what"
-        return [_q(f"{wh} {v} {term}"), _q(f"Can you tell me {wh} {term} {v}"),
-                _q(f"According to {t}, {wh} {v} {term}")]  # fmt: skip
-    m = _COLON_DEF.match(s)
-    verb = m is not None and _AUX & set(m.group("def").split()[:6])  # a rule, not a definition
-    if m and not verb and _good_term(m.group(1)) and not re.search(r"\d|\b(and|or|The)\b", m[1]):
-        term = m.group("term")
-        return [f"What does {term} mean in {t}?", f"How does {t} define {term}?",
-                f"Can you explain what {term} is?"]  # fmt: skip
-    return []
-
-
-def _good_term(term: str) -> bool:
-    """A name or short noun phrase, not a pronoun, clause opener or imperative verb."""
-    words = term.split()
-    if words[0].lower() in _PRONOUN_START | _SUBORDINATE | _IMPERATIVE | {"then", "also"}:
-        return False
-    if {"below", "above", "following"} & {w.lower() for w in words}:
-        return False  # points at text the question cannot show
-    if words[0] in ("The", "A", "An"):
-        return len(words) <= 3 and words[1].lower() not in ("most", "main", "only", "other")
-    return len(words) <= 2 or all(w[:1].isupper() for w in words)
-
-
-def section_questions(section: str, ctx: _Context) -> tuple[str, list[str]]:
+def section_questions(section: str, ctx: DocContext) -> tuple[str, list[str]]:
     """(rule, questions) for a section heading: FAQ headings are questions already."""
-    name, t = re.sub(r"^\d{1,2}[.)]\s+", "", section.split(" > ")[-1]).strip(), ctx.the_title
-    if not name or ":" in name or len(name.split()) > 12 or "--" in name:
+    name, t = section.strip(), ctx.the_topic
+    if re.search(r"\?\s*\([^()]*\)$", name):  # "How do I delete a file? (And other ...)"
+        name = re.sub(r"\s*\([^()]*\)$", "", name)
+    if not re.search(r"[A-Za-z]{2}", name) or ":" in name or len(name.split()) > 12 or "--" in name:
         return "", []
+    if label_problems(name + "?", ctx.forbidden):
+        return "", []  # a heading that is a file name or still carries markup
     if name.endswith("?"):
         q = ctx.lc(name)
-        return "faq", [f"According to {t}, {q}", f"I have a question about {t}: {q}",
-                       f"{ctx.title}: {name}"]  # fmt: skip
-    if name.lower() == ctx.title.lower():
+        out = [f"Quick question: {q}", f"I'd like to know: {q}"]
+        return "faq", [f"According to {t}, {q}", *out] if t else out
+    if ctx.topic and name.lower() == ctx.topic.lower():
         return "overview", [f"What is {t} about?", f"What does {t} cover?",
                             f"Can you give me an overview of {t}?"]  # fmt: skip
-    x = name.lower() if name.isupper() else ctx.lc(name)
-    return "section", [f"What does {t} say about {x}?", f"What should I know about {x} according "
-                       f"to {t}?", f"Can you summarise the section of {t} on {x}?"]  # fmt: skip
+    x = ctx.lc_heading(name)
+    if t:  # "Who can use this policy" under the Speak Up Policy: the policy is named
+        x = re.sub(r"\bthis (policy|guide|document|code|procedure|manual|handbook)\b", r"the \1",
+                   x, flags=re.I)  # fmt: skip
+        return "section", [
+            f"What does {t} say about {x}?",
+            f"What should I know about {x} according to {t}?",
+            f"Can you summarise what {t} says about {x}?",
+        ]
+    if name.lower() in _GENERIC_HEADINGS:
+        return "", []  # "What should I know about examples?" — of what?
+    return "section", [f"What should I know about {x}?", f"Can you explain {x}?",
+                       f"Can you summarise the main point about {x}?"]  # fmt: skip
+
+
+def api_questions(subject: str, kind: str, sentence: str) -> list[str]:
+    """Questions about the object a reference entry documents, answered by its first
+    sentence ("Clear the error indicator." -> "What does PyErr_Clear() do?")."""
+    if kind in CALLABLE or subject.endswith("()"):
+        returns = sentence.split(" ", 1)[0].lower() in ("return", "returns")
+        return [*(["What does " + subject + " return?"] if returns else []),
+                f"What does {subject} do?", f"What is {subject} used for?",
+                f"Can you explain what {subject} does?"]  # fmt: skip
+    return [f"What is {subject}?", f"What is {subject} used for?", f"Can you explain {subject}?"]
 
 
 # -- per document ------------------------------------------------------------------------
-_PRIORITY = {"quantity": 0, "definition": 1, "faq": 2, "overview": 2, "section": 3}
-_QUOTA = {"quantity": 6, "definition": 3, "faq": 3, "overview": 1, "section": 2}
+_PRIORITY = {"quantity": 0, "definition": 1, "api": 1, "faq": 2, "overview": 2, "section": 3}
+_QUOTA = {"quantity": 6, "definition": 3, "api": 4, "faq": 3, "overview": 1, "section": 2}
 
 
-def facts_from_document(doc: Document, chunks: Sequence[Chunk], max_facts: int = 10) -> list[Fact]:
-    """Up to ``max_facts`` facts of ``doc``, quantities first, in document order."""
-    ctx = _Context(doc)
+def facts_from_document(
+    doc: Document, chunks: Sequence[Chunk], max_facts: int = 10, stats: Counter[str] | None = None
+) -> list[Fact]:
+    """Up to ``max_facts`` facts of ``doc``, quantities first, in document order.
+
+    Every question passes :func:`~ragtune.finetune.qa_check.question_problems`; ``stats``
+    counts the questions dropped (``unclear_questions``) and the sentences left without one
+    (``unclear_passages``)."""
+    ctx, stats = DocContext(doc), Counter() if stats is None else stats
     facts: list[tuple[int, Fact]] = []
-    for start, end, section, opens in sentence_spans(doc.text):
-        chunk = next((c for c in chunks if c.start <= start and end <= c.end), None)
-        answer = clean_text(doc.text[start:end])
-        if chunk is None or not 5 <= len(answer.split()) <= 60 or "|" in answer:
+    for p in passages(doc.text):
+        chunk = next((c for c in chunks if c.start <= p.start and p.end <= c.end), None)
+        words = len(p.text.split())
+        if chunk is None or not 3 <= words <= 60 or "|" in p.text:
             continue
-        rule, questions = "quantity", quantity_questions(answer, ctx)
-        if not questions:
-            rule, questions = "definition", definition_questions(answer, ctx)
-        if not questions and opens:
-            rule, questions = section_questions(section or ctx.title, ctx)
+        if re.match(r"(?:XXX|TODO|FIXME)\b", p.text):
+            continue  # an editor's note ("XXX need review for Python 3."), not a fact
+        if not re.search(r"[.!?;][\"')]?$", p.text) or p.text.count("(") != p.text.count(")"):
+            continue  # a fragment, or a sentence cut inside "(a.k.a. ...)"
+        rule, questions = _questions(p, ctx, words, stats)
         # Support and copy checks happen in data.py, which counts what they drop.
-        if questions and re.search(r"[.!?;][\"')]?$", answer):
-            fact = Fact(doc.id, chunk.id, start, end, answer, tuple(dict.fromkeys(questions)), rule)
+        if questions:
+            fact = Fact(doc.id, chunk.id, p.start, p.end, p.text, tuple(questions), rule)
             facts.append((_PRIORITY[rule], fact))
     return _choose([f for _, f in sorted(facts, key=lambda pf: (pf[0], pf[1].start))], max_facts)
+
+
+def _questions(
+    p: Passage, ctx: DocContext, words: int, stats: Counter[str]
+) -> tuple[str, list[str]]:
+    """(rule, questions) of the first rule whose questions pass the gate; what the gate
+    drops is counted, and so is a sentence a rule wrote for but none passed."""
+    asked = resolve(p.text, p.subject)  # "This function ..." -> "PyErr_Clear() ..."
+    tries: list[Callable[[], tuple[str, list[str]]]] = []
+    if p.opens and p.subject and len(re.findall(r"\b[A-Za-z]{2,}\b", p.text)) >= 4:
+        # A reference entry's first sentence describes its object (when it is prose).
+        tries.append(lambda: ("api", api_questions(p.subject, p.kind, p.text)))
+    if words >= 5:
+        tries.append(lambda: ("quantity", quantity_questions(asked, ctx)))
+    # In a reference entry "args is a tuple" defines a parameter: "What is args?" of what?
+    if words >= 5 and not (p.subject and re.match(r"[a-z_]\w*\s", p.text)):
+        tries.append(lambda: ("definition", definition_questions(asked, ctx)))
+    if p.opens and not p.subject and words >= 5:
+        tries.append(lambda: section_questions(p.section or ctx.topic, ctx))
+    wrote = False
+    for make in tries:
+        rule, written = make()
+        kept, dropped = gate(list(dict.fromkeys(written)), ctx.forbidden)
+        stats["unclear_questions"] += dropped
+        wrote = wrote or bool(written)
+        if kept:
+            return rule, kept
+    stats["unclear_passages"] += wrote
+    return "", []
 
 
 def _choose(ranked: list[Fact], max_facts: int) -> list[Fact]:

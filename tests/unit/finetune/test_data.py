@@ -284,7 +284,9 @@ def test_filters_are_counted(project: Project, tmp_path: Path) -> None:
     ]
     card = build_dataset(project, name="x", imports=[jsonl(tmp_path / "f.jsonl", rows)], qa=False)
     assert card.filters == {"dropped_duplicates": 1, "dropped_near_duplicates": 1,
-                            "dropped_length": 2, "dropped_unsupported": 0}  # fmt: skip
+                            "dropped_length": 2, "dropped_unsupported": 0,
+                            "dropped_unclear_questions": 0,  # imports are the user's own
+                            "dropped_unclear_passages": 0}  # fmt: skip
     assert card.sources["import"] == 9
 
 
@@ -352,17 +354,25 @@ def test_a_model_can_write_the_pairs(project: Project) -> None:
     for doc in docs:
         for chunk in project.store.chunks_of(doc.id):
             sentence = chunk.text.strip().splitlines()[-1]
-            replies.append(f"Q: What does {doc.title} state, first?\nQ: What does {doc.title} "
-                           f"state, second?\nA: {sentence}\n\nQ: What is on the moon?\n"
-                           f"A: Cheese worth EUR 99.\n\nQ: {sentence}\nA: {sentence}")  # fmt: skip
+            replies.append(
+                f"Q: What does {doc.title} state, first?\nQ: Can you tell me what "
+                f"the 1st argument is?\nQ: What does {doc.title} state, second?\n"
+                f"A: {sentence}\n\nQ: What is on the moon?\nA: Cheese worth EUR 99."
+                f"\n\nQ: {sentence.rstrip('.')}?\nA: {sentence}\n\n"
+                f"Q: What does the {doc.id} file say in 5.2.1. Intro?\nA: {sentence}"
+            )
     gen = QueuedGenerator(replies)
     card = build_dataset(project, name="m", generator=gen, phrasings=2)  # type: ignore[arg-type]
     assert not gen.replies and "Passage from" in gen.prompts[0][-1]["content"]
+    assert "make sense on its own" in gen.prompts[0][-1]["content"]
     assert card.generator == "queued:queued-model" and card.sources["qa_offline"] == 0
     assert card.sources["qa_model"] == 2 * len(replies)
     assert card.filters["dropped_unsupported"] == 2 * len(replies)  # moon answers, copies
+    # "the 1st argument" (the third phrasing stands in) and the file-name question
+    assert card.filters["dropped_unclear_questions"] == 2 * len(replies)
+    assert card.filters["dropped_unclear_passages"] == len(replies)  # the file-name fact
     rows = [r for s in SPLITS for r in load_split(project, "m", s)]
-    assert all("moon" not in question_of(r) for r in rows)
+    assert all("moon" not in question_of(r) and "1st" not in question_of(r) for r in rows)
     assert {r["test_kind"] for r in rows} == {None, "paraphrase", "heldout_doc"}
 
 
