@@ -23,6 +23,7 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?
 _DROP_HTML_TAGS = ["script", "style", "noscript", "nav", "footer", "template", "svg", "iframe"]
 _BLOCK_TAGS = ["p", "div", "section", "article", "main", "ul", "ol", "table", "pre",
                "blockquote", "dl", "dd", "dt", "header", "br", "hr"]  # fmt: skip
+_FIELD = re.compile(r"^:[\w-]+:(?:\s|$)")
 _NOT_CONTENT_ROLES = {"navigation", "search", "banner", "contentinfo"}
 _PERMALINK_TEXT = {"¶", "#", "§", "🔗"}
 _IGNORED_META = {"viewport", "generator", "robots", "charset", "referrer", "theme-color"}
@@ -117,7 +118,8 @@ def _underlined_title(body: str) -> str:
     under- (and maybe over-) lined with ``=-~^*#``. A file name ("Memory.rst") says less,
     and as a weighted BM25 field it pulled reference pages above the right answer."""
     lines = [ln.strip() for ln in body.splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith("..")][:3]
+    # directives, comments and leading field lists (":tocdepth: 2") are not content
+    lines = [ln for ln in lines if ln and not ln.startswith("..") and not _FIELD.match(ln)][:3]
     underline = re.compile(r"^([=\-~^*#])\1{2,}$")
     if len(lines) >= 2 and underline.match(lines[0]) and not underline.match(lines[1]):
         lines = lines[1:]  # an overline

@@ -33,7 +33,7 @@ _TABLE_RULE = re.compile(r"^\s*[+|]?[-=+|: ]{3,}[+|]?\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|#\.|\([a-z0-9]\))\s+")
 _FIELD = re.compile(r"^\s*:[\w -]+:\s")  # a reST field list line (":param x: ...")
 # Spans inside which a ". " is not a sentence end: ``literal``, `role text`, (e.g. ...).
-_MASK = re.compile(r"``.+?``|`[^`\n]+`|\b(?:e\.g|i\.e|etc|vs|cf|approx|No|Fig|Mr|Dr|St)\.")
+_MASK = re.compile(r"``.+?``|`[^`\n]+`|\b(?:a\.k\.a|e\.g|i\.e|etc|vs|cf|approx|No|Fig|Mr|Dr|St)\.")
 _END = re.compile(r"[.!?]+[\"')\]]*(?=\s+(?:[^\sa-z]|$)|\s*$)")
 _ROLE = re.compile(r":[\w:+.-]+:`([^`<]*?)(?:\s*<[^>]*>)?`")
 _LITERAL = re.compile(r"``(.+?)``")

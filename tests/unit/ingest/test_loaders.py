@@ -95,7 +95,7 @@ def test_parse_groups() -> None:
 def test_rest_title_comes_from_the_first_underlined_heading() -> None:
     text = b".. _memory:\n\n*****************\nMemory Management\n*****************\n\nWords.\n"
     assert load_bytes(text, Path("c-api/memory.rst.txt")).title == "Memory Management"
-    setext = b"Design and History FAQ\n======================\n\nWords.\n"
+    setext = b":tocdepth: 2\n\nDesign and History FAQ\n======================\n\nWords.\n"
     assert load_bytes(setext, Path("faq/design.rst.txt")).title == "Design and History FAQ"
     late = b"Intro words first.\n\nLater heading\n-------------\n"
     assert load_bytes(late, Path("notes.txt")).title == "Notes"

@@ -33,11 +33,11 @@ def test_rest_headings_wrapped_lines_roles_and_literal_blocks() -> None:
 def test_overlined_title_directives_and_abbreviations() -> None:
     text = (
         "=====\nTitle\n=====\n\n.. contents::\n\n.. note::\n\n   Use e.g. the 3.2 release, "
-        "i.e. the newest. Then stop.\n"
+        "i.e. the newest (a.k.a. latest). Then stop.\n"
     )
     assert kinds(text) == [
         (HEADING, "Title"),
-        (SENTENCE, "Use e.g. the 3.2 release, i.e. the newest."),
+        (SENTENCE, "Use e.g. the 3.2 release, i.e. the newest (a.k.a. latest)."),
         (SENTENCE, "Then stop."),
     ]
 
