@@ -84,9 +84,12 @@ def install(app: FastAPI) -> None:
         return error_body(status, exc.message, exc.hint, kind)
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HTTPException)
+        # Starlette raises its own HTTPException (FastAPI's is a subclass) for an unknown
+        # route or method: both are answered here, never asserted on.
+        status = int(getattr(exc, "status_code", 500))
         hint = exc.hint if isinstance(exc, ServiceError) else None
-        return error_body(exc.status_code, str(exc.detail), hint)
+        detail = str(getattr(exc, "detail", "") or _HTTP_TYPES.get(status, "error"))
+        return error_body(status, detail, hint)
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
