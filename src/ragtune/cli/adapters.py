@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,12 +29,23 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table("name", "method", "dataset", "steps", "final loss", "created", box=None)
+    table = Table("name", "method", "dataset", "steps", "final loss", "false abstention",
+                  "created", box=None)  # fmt: skip
     for i in infos:
         loss = f"{i.train_losses[-1]:.3f}" if i.train_losses else "-"
-        table.add_row(i.name, i.method, i.dataset, str(i.steps), loss, i.created)
+        table.add_row(i.name, i.method, i.dataset, str(i.steps), loss, _refusals(i.abstention),
+                      i.created)  # fmt: skip
     console().print(table)
     console().print(f"{len(infos)} adapters")
+
+
+def _refusals(record: dict[str, Any]) -> str:
+    """The false-abstention rate, and the limit it broke: "77 % > 10 %"."""
+    rate = record.get("false_abstention")
+    if rate is None:
+        return "-"
+    over = record.get("passed") is False
+    return f"{100 * rate:.0f} %" + (f" > {record['max_false_abstention_pct']:g} %" if over else "")
 
 
 @adapters.command("show")

@@ -153,6 +153,8 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         f"threads{_workers(outcome)}): " + ", ".join(ran),
         markup=False,
     )
+    for adapter, record in (outcome.get("abstention") or {}).items():
+        out.print(_abstention_line(adapter, record), markup=False)
     print_recommendation(outcome["recommendation"], outcome["profile_source"])
     out.print(f"report: {outcome['report']['html']}", markup=False)
 
@@ -160,3 +162,12 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
 def _workers(outcome: dict[str, Any]) -> str:
     n = outcome.get("workers", 1)
     return f"; LoRA runs and strategies in {n} processes of 1 thread" if n > 1 else ""
+
+
+def _abstention_line(adapter: str, record: dict[str, Any]) -> str:
+    from ragtune.finetune.abstention import describe
+
+    verdict = {True: "within the limit", None: "no limit",
+               False: "FAILS the limit (try more --raft-steps); kept and compared anyway"}[
+                   record.get("passed")]  # fmt: skip
+    return f"{adapter} abstention check: {describe(record)} — {verdict}"

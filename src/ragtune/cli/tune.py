@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ragtune.cli.common import console, open_project, print_json
-from ragtune.finetune.config import DEFAULT_LR, METHODS
+from ragtune.finetune.config import DEFAULT_LR, MAX_FALSE_ABSTENTION, METHODS
 
 
 @click.command()
@@ -39,6 +39,12 @@ from ragtune.finetune.config import DEFAULT_LR, METHODS
 @click.option("--max-forgetting", type=float, default=None, metavar="PCT",
               help="Refuse to register the adapter if general-text perplexity on the bundled "
               "probe rises more than PCT %.")  # fmt: skip
+@click.option("--max-false-abstention", type=click.FloatRange(0, 100),
+              default=MAX_FALSE_ABSTENTION, show_default=True, metavar="PCT",
+              help="When the data teaches abstention (RAFT): fail the run if the adapter "
+              "answers more than PCT % of the answerable validation questions with \"I cannot "
+              "answer from the documents.\" (asked through raft+rag). The adapter stays saved, "
+              "flagged in its metadata. 100 = measure only.")  # fmt: skip
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint of --name.")
 @click.option("--force", is_flag=True, help="Replace an existing adapter of that name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the adapter metadata as JSON.")
@@ -71,7 +77,7 @@ def tune(ctx: click.Context, **kw: Any) -> None:
         top_layers=int(kw["top_layers"]), virtual_tokens=int(kw["virtual_tokens"]),
         early_stopping_patience=int(kw["patience"]),
         seed=int(kw["seed"]), base_model=str(kw["base_model"]),
-        max_forgetting=kw["max_forgetting"],
+        max_forgetting=kw["max_forgetting"], max_false_abstention=kw["max_false_abstention"],
     )  # fmt: skip
     err = console(err=True)
     if err.is_terminal and not as_json:
@@ -104,6 +110,10 @@ def tune(ctx: click.Context, **kw: Any) -> None:
         acc = f"{f['base_accuracy']:.2f} -> {f['adapter_accuracy']:.2f}"
         rise = f"{f['perplexity_increase_pct']:+.1f} %"
         out.print(f"forgetting probe: perplexity {ppl} ({rise}), general questions {acc}")
+    if info.abstention:
+        from ragtune.finetune.abstention import describe
+
+        out.print(f"abstention check: {describe(info.abstention)}", markup=False)
     if info.eval_losses:
         out.print("validation loss per epoch: " + ", ".join(f"{x:.3f}" for x in info.eval_losses))
     out.print(f'Try it: ragtune ask "..." --strategy ft --adapter {info.name}')

@@ -37,6 +37,9 @@ class AdapterInfo:
     tokens_per_s: float = 0.0
     peak_rss_mb: float = 0.0
     forgetting: dict[str, float] = field(default_factory=dict)
+    # False/true abstention on validation (ragtune.finetune.abstention); {} = data without
+    # abstention targets. "passed": false marks an adapter saved despite failing the guard.
+    abstention: dict[str, Any] = field(default_factory=dict)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     ragtune_version: str = ""
     schema_version: int = SCHEMA_VERSION

@@ -14,6 +14,11 @@ from ragtune.errors import ConfigError
 
 METHODS = ("lora", "qlora", "prefix", "prompt", "full")
 DEFAULT_LR = {"lora": 5e-4, "qlora": 5e-4, "prefix": 5e-3, "prompt": 3e-2, "full": 5e-5}
+# issue 20: raft+rag may refuse at most 10 % of answerable questions (ragtune.finetune.abstention)
+MAX_FALSE_ABSTENTION = 10.0
+# Answerable validation questions the check asks (and a quarter as many oracle-free prompts):
+# 8 prompts of ~680 tokens took 36 s on 1 busy thread, so 40 RAFT prompts take ~1-3 min.
+ABSTENTION_QUESTIONS = 32
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -44,6 +49,11 @@ class TuneConfig:
     seed: int = 0
     base_model: str = ""  # "" = the packaged SmolLM2
     max_forgetting: float | None = None  # max % rise of probe perplexity; None = no limit
+    # Max % of answerable validation questions the adapter may refuse (CANNOT_ANSWER); checked
+    # only when the training data has abstention targets (RAFT); None = measured, no limit.
+    max_false_abstention: float | None = MAX_FALSE_ABSTENTION
+    abstention_questions: int = ABSTENTION_QUESTIONS
+    abstention_dataset: str = ""  # whose validation split is asked; "" = dataset
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -67,6 +77,11 @@ class TuneConfig:
             (self.virtual_tokens >= 1, "virtual_tokens must be >= 1"),
             (self.learning_rate >= 0, "learning_rate must be >= 0"),
             (bool(self.kinds), "kinds must not be empty"),
+            (
+                self.max_false_abstention is None or 0 <= self.max_false_abstention <= 100,
+                f"max_false_abstention must be in [0, 100] %, got {self.max_false_abstention}",
+            ),
+            (self.abstention_questions >= 1, "abstention_questions must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:

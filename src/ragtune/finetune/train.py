@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import ConfigError, NotFoundError, UsageError
-from ragtune.finetune import forgetting
+from ragtune.finetune import abstention, forgetting
 from ragtune.finetune.adapters import AdapterInfo, adapter_dir, save_metadata
 from ragtune.finetune.config import TuneConfig
 
@@ -262,6 +262,12 @@ def train(
     if out_dir.exists():
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
+    if abstention.teaches_abstention(train_rows):
+        del trainer, model  # the training copy: the check answers with the saved adapter
+        rows = val_rows
+        if config.abstention_dataset:
+            rows = load_examples(project, config.abstention_dataset, "validation", config.kinds)
+        abstention.check_adapter(project, config, info, rows)
     return info
 
 

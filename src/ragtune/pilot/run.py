@@ -111,7 +111,8 @@ def estimates(config: PilotConfig, book: StageBook, n_questions: int) -> dict[st
         "data": 10.0 + (20.0 if "raft+rag" in config.strategies else 0.0),
         "tune knowledge LoRA": 25 + 2.5 * config.knowledge_steps,
         "tune style LoRA": 25 + 3.0 * config.style_steps,
-        "tune RAFT LoRA": 25 + 6.0 * config.raft_steps,
+        # + the false-abstention check: up to 40 long prompts answered (~4 s each, 1 thread)
+        "tune RAFT LoRA": 25 + 6.0 * config.raft_steps + 90,
         "compare": 30
         + n_questions
         * (0.7 * len(gen) + 0.1)
@@ -206,7 +207,11 @@ class Pilot:
 
                 self.items = pick_items(load_test_split(self.project, "default"), cfg.questions)
             results, style = Schedule(self, pool, data).run()
+            # Into the report's JSON (pilot.json) and the outcome: raft+rag's refusals of
+            # answerable validation questions, measured when its adapter was trained.
+            results["abstention"] = steps.abstention_checks(self.project, cfg.strategies)
             out = self._advise(results, style)
+            out["abstention"] = results["abstention"]
         out["stages"] = self.display.log
         out["torch_threads"] = threads
         out["workers"] = self.workers

@@ -109,7 +109,7 @@ def recipe(dataset: str) -> dict[str, Any]:
     from ragtune.finetune.sampler import WINDOW_BATCHES
 
     batch, length, top = SHAPES[dataset]
-    return {
+    out: dict[str, Any] = {
         "batch": batch,
         "length": length,
         "top_layers": top,
@@ -118,6 +118,13 @@ def recipe(dataset: str) -> dict[str, Any]:
         "group_lengths": True,  # batches of similar length (ragtune.finetune.sampler)
         "window": WINDOW_BATCHES,
     }
+    if dataset == "raft":
+        # The false-abstention check (ragtune.finetune.abstention) runs in this stage: an
+        # adapter trained before it existed has no measurement, so the key makes it retrain.
+        from ragtune.finetune.config import ABSTENTION_QUESTIONS, MAX_FALSE_ABSTENTION
+
+        out["abstention"] = {"limit_pct": MAX_FALSE_ABSTENTION, "questions": ABSTENTION_QUESTIONS}
+    return out
 
 
 def tune(
@@ -129,6 +136,7 @@ def tune(
     seed: int,
     tick: Tick,
 ) -> dict[str, Any]:
+    from ragtune.finetune.abstention import FalseAbstentionError
     from ragtune.finetune.config import TuneConfig
     from ragtune.finetune.train import train
 
@@ -136,6 +144,7 @@ def tune(
     config = TuneConfig(
         name=name,
         dataset=train_only(project, dataset),
+        abstention_dataset=dataset,  # the train-only copy has no validation split
         kinds=kinds,
         max_steps=max_steps,
         batch_size=shape["batch"],
@@ -146,12 +155,34 @@ def tune(
         top_layers=shape["top_layers"],
         seed=seed,
     )
-    info = train(project, config, force=True, progress=lambda s, t, _loss: tick(s, t))
+    try:
+        info = train(project, config, force=True, progress=lambda s, t, _loss: tick(s, t))
+    except FalseAbstentionError as exc:
+        # Saved and flagged: the pilot still compares it, so the report shows what the
+        # refusals cost, and its results carry the failed check (abstention_checks).
+        info = exc.info
     return {
         "created": f"{info.name}@{info.created}",
         "wall_s": info.wall_time_s,
         "loss": [info.train_losses[0], info.train_losses[-1]] if info.train_losses else [],
     }
+
+
+def abstention_checks(project: Project, strategies: Sequence[str]) -> dict[str, Any]:
+    """The false-abstention check recorded for each adapter the strategies use (adapters
+    trained on data without abstention targets have none)."""
+    from ragtune.errors import RagtuneError
+    from ragtune.finetune.adapters import load_info
+
+    out: dict[str, Any] = {}
+    for adapter in sorted({s.adapter for s in specs_for(strategies) if s.adapter}):
+        try:
+            record = load_info(project, adapter).abstention
+        except RagtuneError:  # not trained (its strategy was not asked for)
+            continue
+        if record:
+            out[adapter] = record
+    return out
 
 
 def specs_for(strategies: Sequence[str]) -> list[Any]:
