@@ -63,7 +63,8 @@ def test_compare_tables_and_json(proj: Path) -> None:
     assert result.exit_code == 0, result.output
     for text in ("answers (mean [95 % CI]", "retrieval", "citations", "latency", "break-even",
                  "skipped ft: needs an adapter", "pathologies (mean", "any_pathology",
-                 "pathologies above 10 % of answers:"):  # fmt: skip
+                 "pathologies above 10 % of answers:", "judge self-test: share of edited",
+                 "off-topic", "negated", "unparsable judgements: 0"):  # fmt: skip
         assert text in result.output, text
     data = _compare(proj, "--run-id", "j")
     assert set(data["metrics"]) == {
@@ -73,6 +74,11 @@ def test_compare_tables_and_json(proj: Path) -> None:
     assert set(shares) >= {"echo", "label", "refusal", "empty", "repetition"}
     assert all(0.0 <= v <= 1.0 for v in shares.values())
     assert data["run"]["skipped"] == []
+    assert set(data["judge"]["selftest"]["caught"]) == {"off_topic", "negated", "number",
+                                                        "question"}  # fmt: skip
+    assert data["judge"]["selftest"]["sample"] == 30
+    off = _compare(proj, "--run-id", "j", "--judge-selftest", "0")  # same run, re-scored
+    assert off["judge"]["selftest"] is None and off["metrics"] == data["metrics"]
 
 
 def test_bad_eval_file_is_one_line_error(proj: Path) -> None:

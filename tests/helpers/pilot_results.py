@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ragtune.evaluation.pathologies import summary
+from ragtune.evaluation.selftest import KINDS
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 
 N = 30
@@ -23,6 +24,23 @@ def _ci(values: list[float]) -> dict[str, Any]:
     return bootstrap_ci(values, seed=0, n_resamples=300).to_dict()
 
 
+def make_selftest(labels: list[str], caught: dict[str, float] | None = None) -> dict[str, Any]:
+    """A judge self-test (the shape of ``run_selftest``): every strategy had 30 answers
+    edited each way; ``caught``: {kind: share caught}, every other kind all caught."""
+    rates = {**dict.fromkeys(KINDS, 1.0), **(caught or {})}
+    out: dict[str, Any] = {
+        "sample": 30, "threshold": 0.9, "supported_min": 0.5, "definitions": dict(KINDS),
+        "answers": dict.fromkeys(labels, 30), "caught": {},
+        "unparsable": {k: dict.fromkeys(labels, 0) for k in KINDS},
+        "missed": {k: {s: ["q001"] if rates[k] < 1 else [] for s in labels} for k in KINDS},
+    }  # fmt: skip
+    for kind, rate in rates.items():
+        per = {s: [1.0 if k < round(rate * 30) else 0.0 for k in range(30)] for s in labels}
+        pooled = [v for vs in per.values() for v in vs]
+        out["caught"][kind] = {s: _ci(v) for s, v in [*per.items(), ("all", pooled)]}
+    return out
+
+
 def make_results(
     f1: dict[str, float] | None = None,
     p95: dict[str, float] | None = None,
@@ -30,8 +48,10 @@ def make_results(
     n: int = N,
     folder: str = "",
     pathologies: dict[str, dict[str, float]] | None = None,
+    caught: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """``pathologies``: {strategy: {kind: share}}; every other kind and strategy has none."""
+    """``pathologies``: {strategy: {kind: share}}; every other kind and strategy has none.
+    ``caught``: the judge self-test's share caught per kind (default: all caught)."""
     f1 = f1 or {"base": 0.10, "rag": 0.45, "extract": 0.40, "ft:k": 0.15}
     p95 = p95 or {s: (0.8 if "rag" in s or s == "extract" else 0.4) for s in f1}
     labels = list(f1)
@@ -86,7 +106,8 @@ def make_results(
         "run": {"id": "fake", "folder": folder, "questions": n, "wall_s": 1.0},
         "definitions": {"answers": {"f1": "token F1", "contains": "gold inside answer"}},
         "metrics": metrics, "paired": paired,
-        "judge": {"name": "offline", "failures": {}, "judged": {}},
+        "judge": {"name": "offline", "failures": {}, "judged": {},
+                  "selftest": make_selftest(labels, caught), "agreement": None},
         "performance": perf, "cost": cost, "freshness": freshness, "forgetting": forgetting,
         "pathologies": summary(per, ids),
         "per_question": {s: {"ids": ids, **per[s]} for s in labels},

@@ -13,7 +13,10 @@ its 95 % interval) and, where they disagree, a *contradiction*. The choice itsel
 3. a style adapter is added when style is needed and the style check shows it helps;
 4. pathology flags: a strategy whose answers echo the question, copy a label, refuse, are
    empty or repeat themselves more than 10 % of the time is named in the reasons, and when
-   it is the chosen one the confidence drops a level.
+   it is the chosen one the confidence drops a level;
+5. the judge's self-test: when the judge caught fewer than 90 % of some kind of edited
+   answer (or an LLM judge agreed with itself less often), the reasons say so and the
+   confidence drops a level: faithfulness and relevancy then say less than they seem to.
 
 Example::
 
@@ -40,6 +43,7 @@ from ragtune.advisor.evidence import (
 from ragtune.advisor.profile import Profile
 from ragtune.advisor.steps import STEPS, Step, quality_text
 from ragtune.evaluation.pathologies import FLAG_SHARE, flag_text, flagged
+from ragtune.evaluation.selftest import CATCH_MIN, weak_spots
 
 MIN_N = 20  # below this many questions every conclusion is low-confidence
 
@@ -184,6 +188,25 @@ def _pathologies(ev: Evidence, chosen: str, reasons: list[str], next_steps: list
     return chosen in flags
 
 
+def _weak_judge(ev: Evidence, reasons: list[str], next_steps: list[str]) -> bool:
+    """Say where the judge's self-test fell short; True when it did (see the module docs)."""
+    weak = weak_spots(ev.results)
+    if not weak:
+        return False
+    test = (ev.results.get("judge") or {}).get("selftest") or {}
+    goal = f"{test.get('threshold', CATCH_MIN) * 100:.0f} %"
+    reasons.append(
+        f"⚠ judge self-test below {goal}: {'; '.join(weak)} (edited answers caught); "
+        "confidence lowered one level: the faithfulness and relevancy numbers are less "
+        "trustworthy than they look"
+    )
+    next_steps.append(
+        "check the judge: read the edited answers it missed (results.json: "
+        "judge.selftest.missed), or confirm with another judge (compare --judge BACKEND)"
+    )
+    return True
+
+
 def advise(
     results: Mapping[str, Any], profile: Profile, style: Mapping[str, Any] | None = None
 ) -> Recommendation:
@@ -218,6 +241,8 @@ def advise(
     contradictions = [s.contradiction for s in steps if s.contradiction]
     confidence = _confidence(ev, significant, contradictions)
     if _pathologies(ev, chosen, reasons, next_steps):
+        confidence = _LOWER[confidence]
+    if _weak_judge(ev, reasons, next_steps):
         confidence = _LOWER[confidence]
     ranked = sorted(steps, key=lambda s: -s.weight)
     facts = (

@@ -40,6 +40,11 @@ Metrics (per question, averaged; NaN where they do not apply):
              one passage holds all its numbers and >= 60 % of its content words; relevancy =
              question-answer cosine) or --judge BACKEND (an LLM rates; unparsable replies are
              counted as failed judgements)
+  judge      self-test: up to --judge-selftest answers per strategy that the judge
+             credited get an off-topic sentence, a negated context sentence, a changed
+             number appended, or are replaced by the question; the share it caught
+             (faithfulness / relevancy fell) per kind, goal >= 90 %; an LLM judge also
+             judges 10 answers twice (run-to-run agreement)
   citations  citation_precision/recall of cited passages vs passages supporting the gold
              answer; citation_inferred (citations matched by overlap, not by the model)
   robustness f1 on a fact's first phrasing vs its alternative phrasings
@@ -89,6 +94,14 @@ strategy excludes zero.
     help="offline, or a generator backend for an LLM judge.",
 )
 @click.option("--judge-model", default=None, help="Model for the LLM judge.")
+@click.option(
+    "--judge-selftest",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Answers per strategy the judge's self-test edits and judges again (0: off); with "
+    "an LLM judge each costs one more judgement per edit.",
+)
 @click.option("--backend", default=None, help="Generator backend (default: config).")
 @click.option("--model", default=None, help="Generator model (default: config).")
 @click.option(
@@ -155,6 +168,7 @@ def compare(ctx: click.Context, **kw: Any) -> None:
         kw["resamples"],
         workers=kw["workers"],
         latency_sample=kw["latency_sample"],
+        selftest_sample=kw["judge_selftest"],
     )
     results = _run(project, items, config, kw["run_id"], kw["fresh"], err)
     results["run"]["skipped"] = skipped

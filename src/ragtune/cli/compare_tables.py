@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ragtune.evaluation.pathologies import FLAG_SHARE, flag_text, flagged
 from ragtune.evaluation.report import latency_unit
+from ragtune.evaluation.selftest import CATCH_MIN, NAMES, rate_text
 
 
 def _ci(d: dict[str, Any] | None, digits: int = 3) -> str:
@@ -121,6 +122,42 @@ def _pathologies(out: Console, results: dict[str, Any]) -> None:
     )
 
 
+def _selftest(out: Console, results: dict[str, Any], labels: list[str]) -> None:
+    """The judge's self-test: share of edited answers caught per kind and strategy (⚠ under
+    the goal), how long it took, unparsable judgements, an LLM judge's agreement."""
+    judge = results["judge"]
+    test = judge.get("selftest")
+    if test:
+        limit = test.get("threshold", CATCH_MIN)
+        table = Table(
+            title=f"judge self-test: share of edited answers caught (mean [95 % CI]; ⚠ below "
+            f"{limit * 100:.0f} %; up to {test['sample']} answers per strategy)"
+        )
+        for col in ("edit", *labels, "all strategies", "n"):
+            table.add_column(col, justify="left" if col == "edit" else "right")
+        for kind, per in test["caught"].items():
+            cells = [_ci(per.get(s), 2) for s in [*labels, "all"]]
+            pooled = per.get("all") or {}
+            if pooled.get("n") and pooled["mean"] < limit:
+                cells[-1] += " ⚠"
+            n = "/".join(str((per.get(s) or {}).get("n") or 0) for s in labels)
+            table.add_row(NAMES.get(kind, kind), *cells, n)
+        out.print(table)
+        lost = sum(n for per in test["unparsable"].values() for n in per.values())
+        secs = (results.get("run") or {}).get("judge_selftest_s")
+        took = f"{secs:.1f} s; " if secs is not None else ""
+        out.print(f"judge self-test: {took}unparsable judgements: {lost}", markup=False)
+    agree = judge.get("agreement")
+    if agree:
+        bad = agree["unparsable"]
+        out.print(
+            f"judge run-to-run agreement ({agree['answers']} answers judged twice): "
+            f"{rate_text(agree['agreement']['all'])} judgements the same; unparsable: "
+            f"{bad['first']} first time, {bad['second']} second time",
+            markup=False,
+        )
+
+
 def print_results(results: dict[str, Any], out: Console) -> None:
     """All tables, then where the full results are."""
     labels = list(results["per_question"])
@@ -134,6 +171,7 @@ def print_results(results: dict[str, Any], out: Console) -> None:
         + (", ".join(f"{s} {n}" for s, n in failed.items()) or "none"),
         markup=False,
     )
+    _selftest(out, results, labels)
     _performance(out, results, labels)
     if results.get("freshness"):
         _freshness(out, results["freshness"])

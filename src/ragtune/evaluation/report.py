@@ -1,7 +1,9 @@
 """Turns a run's stored answers into the results: every metric with a bootstrap CI per
 strategy, paired differences between strategies, performance, cost, freshness, forgetting,
-and the pathology flags (strategies whose answers echo the question, copy labels, refuse,
-are empty or repeat themselves more than 10 % of the time).
+the pathology flags (strategies whose answers echo the question, copy labels, refuse, are
+empty or repeat themselves more than 10 % of the time) and the judge's self-test (how often it
+caught edited answers, :mod:`ragtune.evaluation.selftest`; an LLM judge's run-to-run
+agreement, :mod:`ragtune.evaluation.judging`).
 
 Everything but the timing-based numbers (latency, compute, cost, re-index and wall time,
 memory) is a pure function of the stored answers and the seed, so a rerun or a resumed run
@@ -10,11 +12,13 @@ gives identical quality numbers. Example::
     results = build_results(runner)
     results["metrics"]["answers"]["f1"]["rag"]            # {"mean": .., "low": .., ...}
     results["paired"]["answers"]["f1"]                    # [{"a": "rag", "b": "base", ...}]
+    results["judge"]["selftest"]["caught"]["negated"]["all"]   # share caught, with its CI
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -37,6 +41,7 @@ from ragtune.evaluation.scoring import (
     judge_inputs,
     score_answers,
 )
+from ragtune.evaluation.selftest import Judged, direct, run_selftest
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference, percentile_ci
 
 if TYPE_CHECKING:
@@ -53,10 +58,12 @@ GROUPS: dict[str, dict[str, str]] = {
 FRESH_STATES = ("new", "stale", "other")
 
 
-def _verdicts(runner: Runner, phase: str, label: str, inputs: Sequence[Any]) -> list[Verdict]:
+def _verdicts(
+    runner: Runner, phase: str, label: str, inputs: Sequence[Any], encoder: EmbedderEncoder
+) -> list[Verdict]:
     cfg, store, items = runner.config, runner.store, runner.items
     if cfg.judge == "offline":
-        return OfflineJudge(EmbedderEncoder(runner.project.embedder)).judge(inputs)
+        return OfflineJudge(encoder).judge(inputs)
     cached = store.judgements(cfg.judge, phase, label)
     todo = [n for n, i in enumerate(items) if i.id not in cached]
     if todo:
@@ -70,6 +77,33 @@ def _verdicts(runner: Runner, phase: str, label: str, inputs: Sequence[Any]) -> 
         withhold_credit(given, Verdict.from_dict(cached[i.id]))
         for i, given in zip(items, inputs, strict=True)
     ]
+
+
+def _selftest(
+    runner: Runner, judged: dict[str, list[Judged]], encoder: EmbedderEncoder
+) -> dict[str, Any]:
+    """The judge's self-test and, for an LLM judge, its run-to-run agreement (both cached
+    in the store like the run's own verdicts, so re-scoring asks the model nothing twice)."""
+    from ragtune.evaluation import judging
+
+    cfg = runner.config
+    if cfg.judge == "offline":
+        run = direct(OfflineJudge(encoder))  # its cache holds the questions already
+    else:
+        project = runner.project
+        run = judging.stored(
+            lambda: LLMJudge(project.generator(cfg.judge, cfg.judge_model)), runner.store, cfg.judge
+        )
+    out: dict[str, Any] = {"selftest": None, "agreement": None}
+    if cfg.selftest_sample > 0:
+        out["selftest"] = run_selftest(
+            judged, run, seed=cfg.seed, sample_size=cfg.selftest_sample, resamples=cfg.resamples
+        )
+    if cfg.judge != "offline":  # the offline judge is deterministic: nothing to repeat
+        out["agreement"] = judging.agreement(
+            judged, run, seed=cfg.seed, n=cfg.judge_repeat, resamples=cfg.resamples
+        )
+    return out
 
 
 def _intervals(
@@ -227,10 +261,14 @@ def build_results(runner: Runner) -> dict[str, Any]:
     k = runner.project.settings.retrieval.k
     per: dict[str, dict[str, list[float]]] = {}
     failures: dict[str, dict[str, int]] = {}
+    judged: dict[str, list[Judged]] = {}
     for spec in cfg.strategies:
         records = store.answers("main", spec.label)
         inputs = judge_inputs(items, answers_of(items, records), records)
-        verdicts = _verdicts(runner, "main", spec.label, inputs)
+        verdicts = _verdicts(runner, "main", spec.label, inputs, encoder)
+        judged[spec.label] = [
+            Judged(spec.label, i.id, g, v) for i, g, v in zip(items, inputs, verdicts, strict=True)
+        ]
         failures[spec.label] = {m: sum(m in v.failed for v in verdicts) for m in RAGAS_METRICS}
         per[spec.label] = score_answers(
             items,
@@ -244,6 +282,8 @@ def build_results(runner: Runner) -> dict[str, Any]:
     for group, defs in GROUPS.items():
         metrics[group], paired[group] = _intervals(per, list(defs), cfg.seed, cfg.resamples)
     perf = _performance(runner, per)
+    began = time.perf_counter()
+    trust = _selftest(runner, judged, encoder)
     return clean(
         {
             "run": {
@@ -251,6 +291,7 @@ def build_results(runner: Runner) -> dict[str, Any]:
                 "folder": str(store.folder),
                 "questions": len(items),
                 **store.config,
+                "judge_selftest_s": time.perf_counter() - began,  # not under "judge": timing
             },
             "definitions": {g: dict(d) for g, d in GROUPS.items()},
             "metrics": metrics,
@@ -259,6 +300,7 @@ def build_results(runner: Runner) -> dict[str, Any]:
                 "name": cfg.judge,
                 "failures": failures,
                 "judged": {s: len(items) for s in per},
+                **trust,
             },
             "performance": perf,
             "cost": _cost(runner, perf),

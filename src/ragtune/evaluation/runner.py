@@ -58,6 +58,11 @@ class CompareConfig:
     resamples: int = 2000
     latency_sample: int = 8  # questions answered alone per strategy; their timings = latency
     workers: int = 1  # strategies answered at once (processes); not part of the identity
+    # The judge's self-test (ragtune.evaluation.selftest): answers per strategy it edits and
+    # re-judges (0: off), and answers the LLM judge judges twice. Not part of the identity:
+    # they change no answer, and the results are re-scored from the store on every finish.
+    selftest_sample: int = 30
+    judge_repeat: int = 10
 
     def identity(self, items: Sequence[EvalItem]) -> dict[str, Any]:
         return {

@@ -19,6 +19,7 @@ from ragtune.advisor.framework import Recommendation
 from ragtune.evaluation.datasets import EvalItem
 from ragtune.evaluation.pathologies import flag_text, flagged
 from ragtune.evaluation.report import latency_unit
+from ragtune.evaluation.selftest import CATCH_MIN, NAMES, rate_text, weak_spots
 from ragtune.report import plots
 from ragtune.report.drilldown import collect
 
@@ -157,6 +158,51 @@ def pathology_flags(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def selftest_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The judge's self-test as the report shows it: one row per kind of edit (share caught
+    per strategy and pooled, ⚠ under the goal), unparsable judgements of the run, the
+    self-test and the repeat, and an LLM judge's run-to-run agreement; None for results
+    from before the self-test."""
+    judge = results.get("judge") or {}
+    test, agree = judge.get("selftest") or {}, judge.get("agreement")
+    if not test and not agree:
+        return None
+    labels = list(results.get("per_question") or {})
+    rows = []
+    goal = test.get("threshold", CATCH_MIN)
+    for kind, per in (test.get("caught") or {}).items():
+        pooled = per.get("all") or {}
+        rows.append(
+            {
+                "name": NAMES.get(kind, kind),
+                "help": (test.get("definitions") or {}).get(kind, ""),
+                "cells": [fmt(per.get(s), 2) for s in labels],
+                "all": fmt(pooled, 2),
+                "weak": bool(pooled.get("n")) and (pooled.get("mean") or 0.0) < goal,
+                "n": "/".join(str((per.get(s) or {}).get("n") or 0) for s in labels),
+            }
+        )
+    main = sum(sum(v.values()) for v in (judge.get("failures") or {}).values())
+    edited = sum(sum(v.values()) for v in (test.get("unparsable") or {}).values())
+    twice = (agree or {}).get("unparsable") or {}
+    lost = f"unparsable judgements: {main} in the run, {edited} in the self-test"
+    if agree:
+        lost += f", {twice.get('second', 0)} when judged again"
+    return {
+        "rows": rows,
+        "sample": test.get("sample") or 0,
+        "goal": f"{goal * 100:.0f} %",
+        "unparsable": lost,
+        "agreement": (
+            f"run-to-run agreement ({agree['answers']} answers judged twice): "
+            f"{rate_text(agree['agreement']['all'])} judgements the same"
+            if agree
+            else ""
+        ),
+        "weak": weak_spots(results),
+    }
+
+
 def _questions(results: Mapping[str, Any], items: Sequence[EvalItem] | None) -> list[dict]:
     rows = collect(results, items)
     for row in rows:
@@ -194,6 +240,7 @@ def context(
         "forget_rows": _forget_rows(results),
         "pathology_flags": pathology_flags(results),
         "pathology_threshold": (results.get("pathologies") or {}).get("threshold", 0.1),
+        "selftest": selftest_view(results),
         "charts": charts,
         "questions": _questions(results, items),
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),

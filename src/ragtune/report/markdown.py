@@ -48,6 +48,30 @@ def _pathologies(ctx: Mapping[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _selftest(ctx: Mapping[str, Any]) -> list[str]:
+    test = ctx.get("selftest")
+    if not test:
+        return []
+    lines = ["## Judge self-test", ""]
+    if test["rows"]:
+        lines += [
+            f"Answers the judge credited (up to {test['sample']} per strategy) were edited to "
+            f"be wrong and judged again: the share it caught (mean [95 % CI]; goal ≥ "
+            f"{test['goal']}).",
+            "",
+        ]
+        lines += _table(
+            ["edit", *ctx["labels"], "all strategies", "n"],
+            [
+                [r["name"], *r["cells"], r["all"] + (" ⚠" if r["weak"] else ""), r["n"]]
+                for r in test["rows"]
+            ],
+        )
+    lines += [f"- ⚠ below {test['goal']}: {w}" for w in test["weak"]]
+    lines += [f"- {test['unparsable']}"] + ([f"- {test['agreement']}"] if test["agreement"] else [])
+    return [*lines, ""]
+
+
 def render_markdown(ctx: Mapping[str, Any]) -> str:
     rec, results, labels = ctx["rec"], ctx["results"], ctx["labels"]
     run = results.get("run", {})
@@ -89,6 +113,7 @@ def render_markdown(ctx: Mapping[str, Any]) -> str:
             )
         if group == "pathologies":
             lines += _pathologies(ctx)
+    lines += _selftest(ctx)
     if ctx["perf_rows"]:
         lines += ["## Latency and cost", ""]
         lines += _table(["measure", *labels], [[r["name"], *r["cells"]] for r in ctx["perf_rows"]])

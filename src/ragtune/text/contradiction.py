@@ -346,8 +346,15 @@ def overlap(claim: str, sentence: str) -> float:
 
         overlap("Leave is 25 days.", "Employees get 25 days of leave.")   # 1.0
     """
-    mine = set(content(claim))
-    return len(mine & set(content(sentence))) / len(mine) if mine else 0.0
+    mine = _words(claim)
+    return len(mine & _words(sentence)) / len(mine) if mine else 0.0
+
+
+@lru_cache(maxsize=16384)
+def _words(text: str) -> frozenset[str]:
+    # Cached: every claim is matched against every sentence of the same few passages, and
+    # stemming them again for each claim was most of the judge's time.
+    return frozenset(content(text))
 
 
 def contradiction(claim: str, sentence: str) -> str | None:

@@ -108,3 +108,36 @@ def test_pathologies_of_another_strategy_leave_confidence_alone() -> None:
     rec = advise(make_results(pathologies={"ft:k": {"repetition": 0.5}}), profile)
     assert rec.confidence == clean.confidence
     assert any(r.startswith("⚠ ft:k: repetition 50 %") for r in rec.reasons)
+
+
+def test_a_weak_judge_lowers_confidence_and_says_so() -> None:
+    from tests.helpers.judged import YesJudge, small_run
+
+    from ragtune.evaluation.selftest import direct, run_selftest
+
+    profile = _profile(need="knowledge", citations_required=True)
+    clean = advise(make_results(), profile)
+    assert not any("judge self-test" in r for r in clean.reasons)
+    weak = make_results()
+    weak["judge"]["selftest"] = run_selftest(small_run(), direct(YesJudge()), resamples=200)
+    rec = advise(weak, profile)
+    lowered = {"high": "medium", "medium": "low", "low": "low"}
+    assert rec.strategy == clean.strategy and rec.confidence == lowered[clean.confidence]
+    text = " ".join(rec.reasons)
+    assert "⚠ judge self-test below 90 %: off-topic sentence 0 %" in text
+    assert "negated sentence 0 % [0 %, 0 %] of 6" in text and "confidence lowered" in text
+    assert any("judge.selftest.missed" in s for s in rec.next_steps)
+
+
+def test_one_weak_kind_or_low_agreement_is_enough() -> None:
+    profile = _profile(need="knowledge", citations_required=True)
+    clean = advise(make_results(), profile)
+    rec = advise(make_results(caught={"number": 0.8}), profile)
+    text = " ".join(rec.reasons)
+    assert "changed number 80 %" in text and "negated" not in text
+    assert rec.confidence != clean.confidence or clean.confidence == "low"
+    swinging = make_results()
+    swinging["judge"]["agreement"] = {
+        "answers": 10, "judgements": 40, "unparsable": {"first": 0, "second": 3},
+        "agreement": {"all": {"mean": 0.7, "low": 0.55, "high": 0.82, "n": 40}}}  # fmt: skip
+    assert any("run-to-run agreement 70 %" in r for r in advise(swinging, profile).reasons)

@@ -77,6 +77,11 @@ def test_run_scores_and_resumes_from_store(eval_project: Project, tmp_path: Path
     assert results["cost"]["strategies"]["rag"]["per_1k_queries"] >= 0
     stored = json.loads((runner.folder / "results.json").read_text())
     assert stored["run"]["id"] == runner.run_id
+    # The judge's self-test ran on the run's own answers, offline: no agreement to measure.
+    test = results["judge"]["selftest"]
+    assert test["caught"]["negated"]["rag"]["n"] > 0 and test["caught"]["question"]["all"]["n"]
+    assert test["caught"]["negated"]["base"]["n"] == 0  # no passages to contradict
+    assert results["judge"]["agreement"] is None and results["run"]["judge_selftest_s"] < 30
     runner.close()
     # Same config -> same run folder; nothing is answered again; same numbers.
     again = Runner(eval_project, items, _config())
@@ -144,6 +149,15 @@ def test_llm_judge_failures_are_counted_and_cached(eval_project: Project) -> Non
     assert results["metrics"]["ragas"]["faithfulness"]["rag"]["n"] == 0
     cached = runner.store.judgements(fake.NAME, "main", "rag")
     assert set(cached) == {i.id for i in items}
+    # Judged twice: every unparsable reply is counted, and never agrees.
+    agree = results["judge"]["agreement"]
+    assert agree["answers"] == 10 and agree["unparsable"]["second"] > 0  # of 12, pooled
+    assert 0 < agree["unparsable"]["first"] <= sum(
+        sum(f.values()) for f in results["judge"]["failures"].values())  # fmt: skip
+    assert agree["agreement"]["all"]["mean"] < 1.0
+    assert runner.store.judgements(fake.NAME, "repeat", "rag") or runner.store.judgements(
+        fake.NAME, "repeat", "base"
+    )
     runner.close()
 
 

@@ -78,3 +78,30 @@ def test_drilldown_reads_answers_passages_and_gold(fake_run: dict, tmp_path: Pat
     assert row["answers"]["rag"]["f1"] is not None
     html = write_report(fake_run, _rec(fake_run), tmp_path)["html"].read_text()
     assert row["question"].split()[0] in html and 'class="q"' in html
+
+
+def test_judge_self_test_section_in_html_and_markdown(tmp_path: Path) -> None:
+    results = make_results(caught={"negated": 0.5})
+    paths = write_report(results, _rec(results), tmp_path)
+    html = paths["html"].read_text()
+    section = html[html.index('id="judge-selftest"') :][:4000]
+    wanted = [
+        "Judge self-test",
+        "off-topic sentence",
+        "negated sentence",
+        "changed number",
+        "question as answer",
+        "goal ≥ 90 %",
+        "unparsable judgements: 0 in the run",
+    ]
+    for text in wanted:
+        assert text in section, text
+    assert "0.50 [" in section and "⚠ below 90 %: negated sentence 50 %" in section
+    assert "⚠ judge self-test below 90 %" in html  # the advisor's reason
+    md = paths["md"].read_text()
+    assert "## Judge self-test" in md and "| negated sentence |" in md
+    assert "- ⚠ below 90 %: negated sentence 50 %" in md
+    old = make_results()
+    del old["judge"]["selftest"], old["judge"]["agreement"]  # results from before the test
+    html = write_report(old, _rec(old), tmp_path / "old")["html"].read_text()
+    assert 'id="judge-selftest"' not in html

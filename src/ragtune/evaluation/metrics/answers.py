@@ -49,9 +49,26 @@ class EmbedderEncoder:
 
     def __init__(self, embedder: Any) -> None:
         self.embedder = embedder
+        # Every strategy is judged on the same questions, and the judge's self-test asks
+        # about them again: each distinct text is embedded once per run (the cost of
+        # relevancy is then the answers, not the answers plus the questions per strategy).
+        self._vectors: dict[str, np.ndarray] = {}
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.embedder.embed(list(texts)), dtype=np.float32)
+        """One row per text; texts seen before come from the cache.
+
+        Example::
+
+            encoder = EmbedderEncoder(HashEmbedder(64))
+            encoder.sentence_vectors(["a", "b", "a"]).shape  # (3, 64): "a" embedded once
+        """
+        new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if new:
+            vectors = np.asarray(self.embedder.embed(new), dtype=np.float32)
+            self._vectors.update(zip(new, vectors, strict=True))
+        if not texts:
+            return np.asarray(self.embedder.embed([]), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts])
 
     def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
         model = getattr(self.embedder, "model", None)

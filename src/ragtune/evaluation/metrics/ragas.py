@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,14 +73,17 @@ class Verdict:
         return cls(scores, list(data.get("failed", [])))
 
 
-def _applicable(item: JudgeInput) -> dict[str, bool]:
+def _applicable(item: JudgeInput, metrics: Collection[str] | None = None) -> dict[str, bool]:
+    """Which metrics apply to ``item``; with ``metrics``, only those are judged at all (the
+    self-test asks one metric per perturbed answer: the others cost time, or LLM calls)."""
     has_ctx = bool(item.contexts)
-    return {
+    ok = {
         "faithfulness": has_ctx and not item.abstained and bool(sentences(item.answer)),
         "answer_relevancy": not item.abstained and bool(strip_markers(item.answer).strip()),
         "context_precision": has_ctx and not item.unanswerable and bool(item.gold),
         "context_recall": has_ctx and not item.unanswerable and bool(sentences(item.gold)),
     }
+    return ok if metrics is None else {m: v and m in metrics for m, v in ok.items()}
 
 
 def claims(item: JudgeInput) -> list[str]:
@@ -134,11 +137,15 @@ class OfflineJudge:
     def __init__(self, encoder: Any | None = None) -> None:
         self.encoder = encoder
 
-    def judge(self, items: Sequence[JudgeInput]) -> list[Verdict]:
-        relevancy = self._relevancy(items)
+    def judge(
+        self, items: Sequence[JudgeInput], metrics: Collection[str] | None = None
+    ) -> list[Verdict]:
+        """One verdict per item; ``metrics`` limits what is judged (the rest stay NaN)."""
+        wanted = metrics is None or "answer_relevancy" in metrics
+        relevancy = self._relevancy(items) if wanted else [NAN] * len(items)
         out = []
         for item, rel in zip(items, relevancy, strict=True):
-            ok = _applicable(item)
+            ok = _applicable(item, metrics)
             ctx = list(item.contexts)
             scores = dict.fromkeys(RAGAS_METRICS, NAN)
             said = claims(item)
@@ -210,10 +217,13 @@ class LLMJudge:
         self.generator = generator
         self.options = GenerationOptions(max_new_tokens=max_new_tokens, temperature=0.0)
 
-    def judge(self, items: Sequence[JudgeInput]) -> list[Verdict]:
+    def judge(
+        self, items: Sequence[JudgeInput], metrics: Collection[str] | None = None
+    ) -> list[Verdict]:
+        """One verdict per item; ``metrics`` limits what is asked (the rest stay NaN)."""
         jobs: list[tuple[int, str, str, int]] = []  # item, metric, prompt, statements
         for i, item in enumerate(items):
-            for metric, prompt, n in self._prompts(item):
+            for metric, prompt, n in self._prompts(item, metrics):
                 jobs.append((i, metric, prompt, n))
         messages = [
             [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": p}]
@@ -228,12 +238,14 @@ class LLMJudge:
             else:
                 verdicts[i].scores[metric] = value
         for item, v in zip(items, verdicts, strict=True):
-            if _applicable(item)["faithfulness"] and not claims(item):
+            if _applicable(item, metrics)["faithfulness"] and not claims(item):
                 v.scores["faithfulness"] = 0.0  # only the question or labels: no claim at all
         return [withhold_credit(item, v) for item, v in zip(items, verdicts, strict=True)]
 
-    def _prompts(self, item: JudgeInput) -> list[tuple[str, str, int]]:
-        ok = _applicable(item)
+    def _prompts(
+        self, item: JudgeInput, metrics: Collection[str] | None = None
+    ) -> list[tuple[str, str, int]]:
+        ok = _applicable(item, metrics)
         if no_credit(item):  # scored 0 without asking (withhold_credit)
             ok.update(faithfulness=False, answer_relevancy=False)
         ctx = "\n".join(item.contexts)
