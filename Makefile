@@ -70,6 +70,8 @@ bench: setup
 	$(BIN)/python bench/service_load.py
 	$(BIN)/python bench/hybrids_sample.py
 	$(BIN)/python bench/small_model.py --sweep
+	$(BIN)/python bench/real_answers.py
+	$(BIN)/python bench/scoped_bm25.py
 	$(BIN)/python bench/freshness_lua.py
 	$(BIN)/python bench/demo_time.py
 	DEMO_QUESTIONS=85 bash examples/demo.sh

@@ -16,6 +16,7 @@ from common import BENCH, RESULTS_DIR
 from report_freshness_lua import freshness_lua_section
 from report_hybrids import hybrids_section
 from report_pilot import pilot_section
+from report_real_answers import real_answers_section, scoped_bm25_section
 from report_retrieval_faq import retrieval_faq_section
 from report_retrieval_speed import retrieval_speed_section
 from report_small_model import small_model_section
@@ -265,6 +266,8 @@ def main() -> None:
         ("service_load", service_section),
         ("hybrids_sample", hybrids_section),
         ("small_model", small_model_section),
+        ("real_answers", real_answers_section),
+        ("scoped_bm25", scoped_bm25_section),
         ("pilot_sample", pilot_section),
         ("freshness_lua", freshness_lua_section),
         ("demo_time", demo_section),
