@@ -31,7 +31,7 @@ from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
 from ragtune.registry import strategies
 from ragtune.retrieval.filters import acl_where
-from ragtune.text.echo import clean_answer, says_nothing
+from ragtune.text.echo import HeldHead, clean_answer, says_nothing
 from ragtune.types import Answer, Chunk, Citation, ScoredChunk
 
 if TYPE_CHECKING:
@@ -224,7 +224,11 @@ class AnswerSystem:
             if on_token is not None:
                 on_token(answer.text)
             return answer
-        return self._finish(p, self._streamed(p, on_token))
+        assert p.prompt is not None
+        held = HeldHead(question, p.prompt.labels, on_token)
+        answer = self._finish(p, self._streamed(p, held))
+        held.finish(answer.text)
+        return answer
 
     def _streamed(self, p: Prepared, on_token: Callable[[str], None]) -> Generation:
         assert self.generator is not None and p.prompt is not None

@@ -38,7 +38,7 @@ def test_search_ask_and_models(service: Service) -> None:
         r = c.post("/v1/ask", json={"question": "When are salary bands reviewed?"})
         assert r.status_code == 200, r.text
         answer = r.json()
-        assert answer["text"].startswith("[1]") and answer["citations"]
+        assert "[1]" in answer["text"] and answer["citations"]
         assert answer["citations"][0]["doc_id"] == answer["contexts"][0]["chunk"]["doc_id"]
         assert {"retrieve", "generate", "queue"} <= set(answer["timings"])
         assert answer["id"]

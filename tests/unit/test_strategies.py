@@ -67,6 +67,14 @@ def test_base_has_no_retrieval_and_streaming_works(project: Project) -> None:
     assert answer.contexts == [] and answer.citations == [] and "retrieve" not in answer.timings
 
 
+def test_streamed_rag_answer_never_shows_a_copied_label(project: Project) -> None:
+    s = system(project, ["[1] Leave Leave New hires get 25 days of annual leave. Ask HR."])
+    pieces: list[str] = []
+    answer = s.answer("annual leave days new hires", on_token=pieces.append)
+    assert answer.text == "New hires get 25 days of annual leave. Ask HR. [1]"
+    assert "".join(pieces).strip() == answer.text
+
+
 def test_answer_many_batches(project: Project) -> None:
     s = system(project, ["a [1]", "b [1]", "c"])
     answers = s.answer_many(["leave", "vpn", "days"])

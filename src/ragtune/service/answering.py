@@ -132,7 +132,7 @@ def run_job(rt: Runtime, job: AnswerJob) -> Answer:
     def on_token(piece: str) -> None:
         if job.cancel.is_set():
             raise Cancelled()
-        if job.sink is not None:
+        if piece and job.sink is not None:
             job.sink(piece)
 
     answer = system.answer(

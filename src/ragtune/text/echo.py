@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MARKER = re.compile(r"\[\d+\]")
@@ -76,6 +77,8 @@ def restates(question: str, text: str, share: float = 0.75) -> bool:
     is_question = _MARKER.sub("", text).rstrip().endswith("?")
     if _YES_NO.match(question) and not is_question:  # "Leave is paid." answers "Is leave paid?"
         return False
+    if any(w not in asked and any(c.isdigit() for c in w) for w in said):
+        return False  # "New hires get 25 days." answers "How many days do new hires get?"
     own = sum(w not in asked for w in said)
     overlap = (len(said) - own) / len(said)
     if is_question:
@@ -130,17 +133,17 @@ def says_nothing(question: str, text: str, labels: list[str] | None = None) -> b
 _LEADING_MARKER = re.compile(r"^\s*(\[\d+\])\s*")
 
 
-def clean_answer(question: str, text: str, labels: list[str] | None = None) -> str:
-    """An answer without what merely repeats the prompt at its start: a preamble, copied
-    passage labels, titles or section paths, and a restated question. A leading ``[n]``
-    that came with a copied label moves to the end, so the citation is kept."""
+def _strip_head(question: str, text: str, labels: list[str] | None) -> tuple[str, str, bool]:
+    """``text`` without what repeats the prompt at its start, the leading ``[n]`` it moved,
+    and whether the head is settled (a first sentence that says something is complete, so
+    more text cannot change what is stripped)."""
     out, moved = strip_preamble(text).strip(), ""
     parts = sorted(
         {p.strip() for lab in labels or [] for p in [lab, *re.split(r"\s+[—>]\s+", lab)]},
         key=len,
         reverse=True,
     )
-    changed = True
+    changed, settled = True, False
     while changed and out:
         changed = False
         if m := _LEADING_MARKER.match(out):
@@ -153,9 +156,57 @@ def clean_answer(question: str, text: str, labels: list[str] | None = None) -> s
         first = re.match(r"[^.!?\n]*[.!?]+\s+", out)
         if first and restates(question, first.group()):
             out, changed = out[first.end() :], True
-    out = strip_preamble(out.strip())
+        settled = first is not None and not changed
+    return strip_preamble(out.strip()), moved, settled
+
+
+def clean_answer(question: str, text: str, labels: list[str] | None = None) -> str:
+    """An answer without what merely repeats the prompt at its start: a preamble, copied
+    passage labels, titles or section paths, and a restated question. A leading ``[n]``
+    that came with a copied label moves to the end, so the citation is kept."""
+    out, moved, _ = _strip_head(question, text, labels)
     if not out:
         return text.strip()
     if moved and not _MARKER.search(out):
         out = f"{out} {moved}"
     return out
+
+
+class HeldHead:
+    """Streams an answer the way :func:`clean_answer` will return it: pieces are held back
+    until the head (labels, preamble, restated question) is settled, then the cleaned text
+    is passed on and the rest as it comes; :meth:`finish` sends what the final answer adds
+    (a moved ``[n]``), or the whole answer when nothing was sent yet. So a streaming client
+    never shows a copied passage label the final answer does not have. While it holds,
+    ``send`` gets ``""`` per piece: the consumer may raise there to stop generation."""
+
+    def __init__(self, question: str, labels: list[str], send: Callable[[str], None]) -> None:
+        self.question, self.labels, self.send = question, labels, send
+        self.held, self.sent, self.open = "", "", False
+
+    def __call__(self, piece: str) -> None:
+        if self.open:
+            self._pass(piece)
+            return
+        self.held += piece
+        self.send("")  # lets the consumer stop generation while the head is held
+        out, _, settled = _strip_head(self.question, self.held, self.labels)
+        if settled and out:
+            self.open = True
+            # the held text's tail (after the settled sentence) is still raw; keep spacing
+            self._pass(out + self.held[len(self.held.rstrip()) :])
+
+    def _pass(self, piece: str) -> None:
+        if piece:
+            self.sent += piece
+            self.send(piece)
+
+    def finish(self, final: str) -> None:
+        """Send what ``final`` (the answer as returned) adds to what was streamed."""
+        if not self.open:
+            self._pass(final)
+            return
+        sent = self.sent.rstrip()
+        if final.startswith(sent) and len(final) > len(sent):
+            rest = final[len(sent) :]
+            self._pass(rest.lstrip() if self.sent != sent else rest)
