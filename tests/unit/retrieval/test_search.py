@@ -72,3 +72,24 @@ def test_dense_cache_rebuilds_when_stale(corpus: Project, tmp_path: Path) -> Non
     again.ingest([tmp_path / "more"])
     assert "it9.md" in {h.doc_id for h in corpus.search("refresh years", mode="dense", k=3)}
     again.close()
+
+
+def test_bm25_finds_the_faq_heading_phrased_like_the_question(
+    hash_project: Project, tmp_path: Path
+) -> None:
+    # The reference page says "copy" and "file" more often; the FAQ entry's heading is the
+    # question. Content words alone rank the reference page first; the question's phrasing
+    # words ("how", "do", "i"), at half weight, find the entry.
+    write(
+        tmp_path / "d" / "faq.md",
+        "# Library FAQ\n\n## How do I copy a file?\n\nThe shutil module has copyfile().\n",
+    )
+    write(
+        tmp_path / "d" / "ref.md",
+        "# File operations\n\nTo copy a file, copy its bytes; a file copy keeps the file mode "
+        "when copy is asked to.\n",
+    )
+    hash_project.ingest([tmp_path / "d"])
+    for groups in (None, ["staff"]):  # whole-index FTS5 and the scoped BM25 agree
+        hits = hash_project.search("How do I copy a file?", mode="bm25", k=2, groups=groups)
+        assert [h.chunk.doc_id for h in hits] == ["faq.md", "ref.md"]

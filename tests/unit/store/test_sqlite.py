@@ -49,7 +49,8 @@ def test_upsert_replaces_atomically_and_keeps_history(tmp_path: Path) -> None:
 
 
 def test_fts_query_is_safe() -> None:
-    assert fts_query('what is "NEAR(x) AND y*') == '"near" OR "x" OR "y"'
+    q = '"near" OR "x" OR "y"'
+    assert fts_query('what is "NEAR(x) AND y*') == f'{q} OR {q} OR "what"'
     assert fts_query("the") == '"the"'
     assert fts_query("?!") == ""
 
