@@ -54,6 +54,14 @@ from ragtune.cli.common import console, latency_sample_option, print_json, split
 @click.option("--style-steps", default=24, show_default=True, help="Style LoRA steps.")
 @click.option("--raft-steps", default=24, show_default=True, help="RAFT LoRA steps.")
 @click.option(
+    "--raft-missing",
+    default=0.2,
+    show_default=True,
+    type=float,
+    help="Share of RAFT examples without the passage that answers (their target is the "
+    "abstention). Lower it when raft+rag refuses answerable questions.",
+)
+@click.option(
     "-k",
     "--k",
     "k",
@@ -119,6 +127,7 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         knowledge_steps=kw["knowledge_steps"],
         style_steps=kw["style_steps"],
         raft_steps=kw["raft_steps"],
+        raft_missing=kw["raft_missing"],
         k=kw["k"],
         threads=kw["threads"],
         workers=kw["workers"],

@@ -99,7 +99,9 @@ def build_data(project: Project, cfg: PilotConfig) -> dict[str, Any]:
     if "raft+rag" in cfg.strategies:
         from ragtune.hybrid.raft import build_raft_dataset
 
-        build_raft_dataset(project, name="raft", seed=cfg.seed, force=True)
+        build_raft_dataset(
+            project, name="raft", seed=cfg.seed, p_missing=cfg.raft_missing, force=True
+        )
         out["raft"] = _card_key(project, "raft")
     return out
 

@@ -107,3 +107,9 @@ def test_display_stages_can_overlap() -> None:
     assert display.end("b", cpu_s=0.5) >= 0.0
     display.end("a", cpu_s=0.25)
     assert [(s["stage"], s["cpu_s"]) for s in display.log] == [("b", 0.5), ("a", 0.25)]
+
+
+def test_raft_missing_share_is_bounded(tmp_path: Path) -> None:
+    assert PilotConfig(docs=tmp_path, raft_missing=0.1).raft_missing == 0.1
+    with pytest.raises(UsageError, match="--raft-missing"):
+        PilotConfig(docs=tmp_path, raft_missing=0.9)
