@@ -62,9 +62,8 @@ def _ci(x: dict[str, Any]) -> list[float] | None:
     )
 
 
-def answers(project: Path, run_id: str, per: int = 4) -> dict[str, list[dict[str, str]]]:
+def answers(folder: Path, per: int = 4) -> dict[str, list[dict[str, str]]]:
     """The first ``per`` answerable questions' answers of each strategy, from the run store."""
-    folder = project / ".ragtune" / "runs" / run_id
     items = json.loads((folder / "questions.json").read_text())
     items = items if isinstance(items, list) else items.get("items", [])
     picked = [q for q in items if not q.get("unanswerable")][:per]
@@ -81,7 +80,7 @@ def answers(project: Path, run_id: str, per: int = 4) -> dict[str, list[dict[str
     return out
 
 
-def summarise_run(report: dict[str, Any], project: Path) -> dict[str, Any]:
+def summarise_run(report: dict[str, Any]) -> dict[str, Any]:
     results = report["results"]
     metrics = results["metrics"]["answers"]
     selftest = results["judge"]["selftest"]["caught"]
@@ -99,7 +98,7 @@ def summarise_run(report: dict[str, Any], project: Path) -> dict[str, Any]:
         "recommendation": {
             k: report["recommendation"].get(k) for k in ("choice", "confidence", "facts")
         },
-        "answers": answers(project, results["run"]["id"]),
+        "answers": answers(Path(results["run"]["folder"])),
     }
 
 
@@ -123,7 +122,7 @@ def main() -> None:
     subprocess.run(cmd, check=True)
     wall = time.perf_counter() - started
     report = json.loads((project / ".ragtune" / "reports" / "pilot.json").read_text())
-    out = summarise_run(report, project)
+    out = summarise_run(report)
     out.update({"set": args.set, "wall_s": round(wall), "pilot_args": cmd[3:]})
     save(f"pilot_real_{args.set}", out)
 

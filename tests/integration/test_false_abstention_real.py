@@ -55,6 +55,8 @@ def test_training_on_raft_data_records_the_abstention_rates(
     assert record["answerable"] == 3 and record["oracle_free"] == 1  # 3 // 4, at least 1
     assert record["false_abstentions"] == round(record["false_abstention"] * 3)
     assert record["true_abstentions"] == round(record["true_abstention"] * 1)
-    assert record["max_false_abstention_pct"] == 100.0 and record["passed"] is True
+    assert record["max_false_abstention_pct"] == 100.0 and record["passed"] is (
+        True if record["answerable"] > record["by_threshold"] else None
+    )
     assert record["seconds"] > 0 and record["max_new_tokens"] == 24
     project.close()

@@ -97,7 +97,7 @@ def data() -> None:
 @click.option(
     "--raft-p-missing",
     type=float,
-    default=0.2,
+    default=0.1,
     show_default=True,
     help="RAFT: share of examples (per split) whose oracle is left out.",
 )

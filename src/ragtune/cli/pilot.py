@@ -55,7 +55,7 @@ from ragtune.cli.common import console, latency_sample_option, print_json, split
 @click.option("--raft-steps", default=24, show_default=True, help="RAFT LoRA steps.")
 @click.option(
     "--raft-missing",
-    default=0.2,
+    default=0.1,
     show_default=True,
     type=float,
     help="Share of RAFT examples without the passage that answers (their target is the "
@@ -176,7 +176,8 @@ def _workers(outcome: dict[str, Any]) -> str:
 def _abstention_line(adapter: str, record: dict[str, Any]) -> str:
     from ragtune.finetune.abstention import describe
 
-    verdict = {True: "within the limit", None: "no limit",
-               False: "FAILS the limit (try more --raft-steps); kept and compared anyway"}[
+    verdict = {True: "within the limit", None: "not judged (no limit, or nothing reached it)",
+               False: "FAILS the limit (lower --raft-missing, or more --raft-steps); kept "
+                      "and compared anyway"}[
                    record.get("passed")]  # fmt: skip
     return f"{adapter} abstention check: {describe(record)} — {verdict}"

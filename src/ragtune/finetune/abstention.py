@@ -188,12 +188,23 @@ def summarize(items: Sequence[Probe], answers: Sequence[Answer]) -> dict[str, An
 
 
 def judge(record: dict[str, Any], limit_pct: float | None) -> dict[str, Any]:
-    """``record`` with the limit and ``passed`` (None: no limit, or nothing was asked)."""
+    """``record`` with the limit and ``passed`` (None: no limit, or nothing reached the
+    model). The guard judges the adapter: refusals the retrieval threshold made before the
+    model ran are the same for rag and raft+rag, so they are reported (``by_threshold``) but
+    neither counted against the adapter nor fixed by more steps."""
     passed = None
-    if limit_pct is not None and record.get("false_abstention") is not None:
+    refused = record.get("false_abstentions", 0) - record.get("by_threshold", 0)
+    reached = record.get("answerable", 0) - record.get("by_threshold", 0)
+    if limit_pct is not None and reached > 0:
         # Counts, not the rate: 100 * (7 / 50) is 14.000000000000002, over a 14 % limit.
-        passed = 100 * record["false_abstentions"] <= limit_pct * record["answerable"]
-    return {**record, "max_false_abstention_pct": limit_pct, "passed": passed}
+        passed = 100 * refused <= limit_pct * reached
+    return {
+        **record,
+        "model_false_abstentions": refused,
+        "model_false_abstention": refused / reached if reached > 0 else None,
+        "max_false_abstention_pct": limit_pct,
+        "passed": passed,
+    }
 
 
 def check_adapter(
@@ -232,7 +243,12 @@ def describe(record: Mapping[str, Any]) -> str:
             f"({100 * rate:.0f} %" + (f", limit {limit:g} %)" if limit is not None else ")")
         )
         if record.get("by_threshold"):
-            text += f", {record['by_threshold']} of them by the retrieval abstention threshold"
+            reached = n - record["by_threshold"]
+            text += (
+                f"; {record['by_threshold']} of them by the retrieval abstention threshold "
+                f"(not the adapter's), the adapter refused "
+                f"{record.get('model_false_abstentions', '?')}/{reached} it answered"
+            )
     if record.get("true_abstention") is not None:
         text += (
             f"; refused {record['true_abstentions']}/{record['oracle_free']} oracle-free "

@@ -99,7 +99,7 @@ def test_measure_counts_a_known_share_of_refusals(project: Project) -> None:
     assert gen.prompts[4] == rows()[4]["messages"][:-1]
 
 
-def test_threshold_refusals_count_and_are_told_apart(project: Project) -> None:
+def test_threshold_refusals_are_told_apart_and_not_the_adapters(project: Project) -> None:
     project.settings.abstention.enabled = True
     project.settings.abstention.threshold = 1.0  # no evidence is that good: all refused
     gen = fake(["x", CANNOT_ANSWER])  # only the two oracle-free prompts reach the model
@@ -107,8 +107,18 @@ def test_threshold_refusals_count_and_are_told_apart(project: Project) -> None:
     assert record["false_abstention"] == 1.0 and record["by_threshold"] == 4
     assert record["true_abstention"] == 0.5 and len(gen.prompts) == 2
     assert "4 of them by the retrieval abstention threshold" in describe(record)
+    judged = judge(record, 10.0)
+    # Nothing answerable reached the model: the threshold refused it all, as it would for rag.
+    assert judged["passed"] is None and judged["model_false_abstention"] is None
+    check_limit(AdapterInfo(name="r", method="lora", base_model="b", base_model_path="/b",
+                            dataset="raft", abstention=judged))  # fmt: skip
+    # The adapter's own refusals of what reached it are what the guard judges.
+    mixed = {**record, "false_abstentions": 5}  # 4 by threshold of 6 asked, 1 of 2 by the model
+    mixed["answerable"] = 6
+    judged = judge(mixed, 10.0)
+    assert judged["passed"] is False and judged["model_false_abstention"] == 0.5
     info = AdapterInfo(name="r", method="lora", base_model="b", base_model_path="/b",
-                       dataset="raft", abstention=judge(record, 10.0))  # fmt: skip
+                       dataset="raft", abstention=judged)  # fmt: skip
     with pytest.raises(FalseAbstentionError, match=r"lower abstention\.threshold"):
         check_limit(info)
 
