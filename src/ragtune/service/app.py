@@ -26,7 +26,7 @@ from ragtune.service.answering import Answering
 from ragtune.service.deps import Runtime, ServiceConfig
 from ragtune.service.metrics import Metrics
 from ragtune.service.middleware import EdgeMiddleware
-from ragtune.service.routes import answers, documents, feedback, system
+from ragtune.service.routes import answers, documents, embeddings, feedback, system
 
 
 def create_app(project: Project, config: ServiceConfig | None = None) -> FastAPI:
@@ -54,7 +54,7 @@ def create_app(project: Project, config: ServiceConfig | None = None) -> FastAPI
     app.state.metrics = metrics
     app.state.answering = Answering(runtime, metrics)
     errors.install(app)
-    for module in (system, answers, documents, feedback):
+    for module in (system, answers, embeddings, documents, feedback):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
     app.add_middleware(EdgeMiddleware, max_body_bytes=config.max_body_bytes, metrics=metrics)

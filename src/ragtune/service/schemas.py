@@ -138,3 +138,27 @@ class FeedbackRequest(_Strict):
     answer_id: str = Field(..., min_length=1, max_length=64)
     rating: Literal["up", "down"]
     comment: str = Field("", max_length=4000)
+
+
+class EmbeddingRequest(BaseModel):
+    """OpenAI's embeddings request. Token-id input is declared (not refused by the type) so
+    the route can answer it with a message that says what to send instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(..., max_length=200, description="The embedder's name, or 'default'.")
+    input: str | list[str] | list[list[int]] | list[int] = Field(
+        ..., description="A text or a list of texts."
+    )
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1, description="Only the embedder's own size.")
+    user: str | None = Field(None, max_length=300, description="Accepted and ignored.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        # As in ChatRequest: a lone surrogate inside the union would reach the tokenizer.
+        where = invalid_text(data)
+        if where is not None:
+            raise ValueError(f"{where} is not valid Unicode (a lone surrogate such as \\ud800)")
+        return data
