@@ -7,14 +7,11 @@ covered in ``tests/service/test_service_openai_client.py``.)"""
 from __future__ import annotations
 
 import asyncio
-import re
-import textwrap
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import REPO
+from tests.helpers.readme import run_readme_block
 from tests.helpers.service import serve_app
 from tests.service.conftest import Service, make_keys, make_project
 
@@ -33,21 +30,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     project.close()
 
 
-def readme_block(marker: str) -> str:
-    """The README's ```python block that contains ``marker``, dedented."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"^( *)```python\n(.*?)^\1```", text, flags=re.S | re.M)
-    found = [textwrap.dedent(body) for _, body in blocks if marker in body]
-    assert len(found) == 1, f"expected one README block with {marker!r}, found {len(found)}"
-    return found[0]
-
-
 def run_readme_langchain(server: Service) -> dict[str, Any]:
     """Runs the README's LangChain block against ``server``; returns its namespace."""
-    code = readme_block("class RagtuneChatOpenAI").replace("http://127.0.0.1:8000", server.url)
-    namespace: dict[str, Any] = {"KEY": server.keys.a, "__name__": "readme_langchain"}
-    exec(compile(code, str(Path("README.md")), "exec"), namespace)
-    return namespace
+    return run_readme_block("class RagtuneChatOpenAI", server.url, server.keys.a)
 
 
 def doc_ids(metadata: dict[str, Any]) -> list[str]:
