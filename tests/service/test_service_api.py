@@ -28,6 +28,17 @@ def test_healthz_needs_no_key_and_everything_else_does(service: Service) -> None
             assert c.get("/v1/models").status_code == 401
 
 
+def test_either_key_header_works_and_two_different_keys_are_refused(service: Service) -> None:
+    with service.client(None) as anon:
+        assert anon.get("/v1/me", headers={"X-API-Key": service.keys.a}).status_code == 200
+        both = {"Authorization": f"Bearer {service.keys.a}", "X-API-Key": service.keys.a}
+        assert anon.get("/v1/me", headers=both).status_code == 200
+        for other in (service.keys.admin, "nonsense"):  # never trust either one of the two
+            r = anon.get("/v1/me", headers={**both, "X-API-Key": other})
+            assert r.status_code == 401, r.text
+            assert "two different API keys" in r.json()["error"]["message"]
+
+
 def test_search_ask_and_models(service: Service) -> None:
     with service.client(service.keys.a) as c:
         ids = [m["id"] for m in c.get("/v1/models").json()["data"]]

@@ -113,8 +113,11 @@ def parse_eval_lines(lines: Sequence[str], where: str = "<eval>") -> list[EvalIt
         errors: list[str] = []
         try:
             data = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             problems.append(f"{where}:{n}: not valid JSON ({exc})")
+            continue
+        if not _valid_unicode(data):
+            problems.append(f"{where}:{n}: not valid Unicode (a lone surrogate such as \\ud800)")
             continue
         _check_line(data, errors)
         problems += [f"{where}:{n}: {e}" for e in errors]
@@ -129,6 +132,16 @@ def parse_eval_lines(lines: Sequence[str], where: str = "<eval>") -> list[EvalIt
     if not items:
         raise UsageError(f"evaluation set {where} has no questions")
     return items
+
+
+def _valid_unicode(data: Any) -> bool:
+    """False when a string in ``data`` holds a lone surrogate ("\\ud800" is valid JSON):
+    such text cannot be written as UTF-8, so every result and report would fail later."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _items(
@@ -169,10 +182,20 @@ def load_eval_file(path: Path | str) -> list[EvalItem]:
     """Read and validate an evaluation JSONL file (see the module docstring)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read evaluation set {path}: {exc.strerror or exc}") from None
-    return parse_eval_lines(text.splitlines(), str(path))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"evaluation set {path} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start})",
+            "re-save it as UTF-8",
+        ) from None
+    # JSON Lines ends lines with \n only: str.splitlines() would also split at U+2028, U+0085
+    # or a form feed, which json.dumps(..., ensure_ascii=False) leaves inside strings.
+    return parse_eval_lines(text.split("\n"), str(path))
 
 
 def items_from_rows(rows: Sequence[Mapping[str, Any]]) -> list[EvalItem]:

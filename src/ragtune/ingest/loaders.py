@@ -26,6 +26,12 @@ _BLOCK_TAGS = ["p", "div", "section", "article", "main", "ul", "ol", "table", "p
 _FIELD = re.compile(r"^:[\w-]+:(?:\s|$)")
 _NOT_CONTENT_ROLES = {"navigation", "search", "banner", "contentinfo"}
 _PERMALINK_TEXT = {"¶", "#", "§", "🔗"}
+# Front matter is a handful of key: value lines; these bound what YAML aliases can expand to.
+MAX_FRONT_MATTER_VALUES = 10_000
+MAX_FRONT_MATTER_DEPTH = 20
+# Far deeper than any real page; deeper markup makes bs4's tree edits quadratic (minutes for
+# a 100 kB file of nested <div>s) and is refused.
+MAX_HTML_DEPTH = 1000
 _IGNORED_META = {"viewport", "generator", "robots", "charset", "referrer", "theme-color"}
 # PDF info keys that describe the file, not the document's subject matter.
 _PDF_STANDARD_KEYS = {"/Author", "/Creator", "/Producer", "/CreationDate", "/ModDate",
@@ -45,7 +51,11 @@ class Loaded:
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM) or BOM-marked UTF-16; anything else is refused."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:  # an odd byte count, a lone surrogate
+            raise LoadError(f"not valid UTF-16 ({exc.reason} at offset {exc.start})",
+                            "re-save the file as UTF-8") from None  # fmt: skip
     if b"\x00" in data[:8192]:
         raise LoadError("binary data (NUL bytes), not text", "is the suffix wrong?")
     try:
@@ -57,14 +67,25 @@ def decode_text(data: bytes) -> str:
         ) from None
 
 
-def _plain(value: Any) -> Any:
-    """YAML values -> JSON-safe scalars (dates become ISO strings)."""
+def _plain(value: Any, budget: list[int], depth: int = 0, in_json: bool = False) -> Any:
+    """YAML values -> JSON-safe scalars (dates become ISO strings, a mapping one JSON string).
+    YAML aliases share one object, so 300 bytes of anchors can stand for a million values
+    (or a list that holds itself): ``budget`` counts the values produced, and running out
+    is a LoadError."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_FRONT_MATTER_DEPTH:
+        raise LoadError(
+            f"YAML front matter is too large or too deeply nested (over "
+            f"{MAX_FRONT_MATTER_VALUES} values or {MAX_FRONT_MATTER_DEPTH} levels)",
+            "front matter holds a few key: value lines; do YAML anchors (&a, *a) repeat it?",
+        )
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v, budget, depth + 1, in_json) for v in value]
+    if isinstance(value, dict):  # keys as text: json.dumps cannot sort mixed int/str keys
+        plain = {str(k): _plain(v, budget, depth + 1, True) for k, v in value.items()}
+        return plain if in_json else json.dumps(plain, sort_keys=True, default=str)
     return value
 
 
@@ -72,7 +93,13 @@ def parse_groups(value: Any) -> tuple[str, ...]:
     """``"hr, eng"`` or ``["hr", "eng"]`` -> ``("eng", "hr")``; empty means public."""
     if value is None or value == "":
         return ()
-    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
+        items = [str(v) for v in value]
+    else:  # a number, a mapping, nested lists: say so rather than guess the groups
+        raise LoadError(f"groups must be a list of group names, got {value!r:.80}",
+                        "write groups: [hr, managers] or groups: hr, managers")  # fmt: skip
     return tuple(sorted({i.strip() for i in items if i.strip()}))
 
 
@@ -86,11 +113,14 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         data = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise LoadError(f"invalid YAML front matter: {str(exc).splitlines()[0]}") from None
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        raise LoadError("YAML front matter is nested too deeply") from None
     if not isinstance(data, dict):
         raise LoadError("YAML front matter must be a mapping of key: value lines")
     # Blank the block out instead of cutting it, so character offsets still match the file.
     body = re.sub(r"[^\n]", " ", text[: match.end()]) + text[match.end() :]
-    return {str(k): _plain(v) for k, v in data.items()}, body
+    budget = [MAX_FRONT_MATTER_VALUES]
+    return {str(k): _plain(v, budget) for k, v in data.items()}, body
 
 
 def _finish(text: str, title: str, fmt: str, meta: dict[str, Any]) -> Loaded:
@@ -132,6 +162,9 @@ def load_html(data: bytes, path: Path) -> Loaded:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "html.parser")  # detects the encoding from bytes / meta
+    if _depth(soup) > MAX_HTML_DEPTH:
+        raise LoadError(f"HTML nested more than {MAX_HTML_DEPTH} elements deep",
+                        "is it generated? convert it to text or Markdown first")  # fmt: skip
     meta: dict[str, Any] = {}
     for tag in soup.find_all("meta"):
         name, content = tag.get("name"), tag.get("content")
@@ -152,8 +185,40 @@ def load_html(data: bytes, path: Path) -> Loaded:
     if soup.head:
         soup.head.decompose()
     _mark_structure(soup)
-    text = _tidy(soup.get_text())
+    text = _tidy(_text_with_blocks(soup))
     return _finish(text, title or _title_from(path), "html", meta)
+
+
+def _depth(soup: Any) -> int:
+    """How deeply the elements nest (iterative: the tree may be deeper than the stack)."""
+    from bs4 import Tag
+
+    deepest, todo = 0, [(soup, 0)]
+    while todo:
+        tag, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((c, depth + 1) for c in tag.contents if isinstance(c, Tag))
+    return deepest
+
+
+def _text_with_blocks(soup: Any) -> str:
+    """``soup.get_text()`` with a blank line after each block element, in one walk of the
+    tree. Inserting the blank lines into the tree instead costs bs4 a walk to the last
+    descendant per insert: quadratic in the nesting depth."""
+    from bs4 import CData, NavigableString, Tag
+
+    out: list[str] = []
+    stack: list[tuple[Any, bool]] = [(iter(soup.contents), False)]
+    while stack:
+        node = next(stack[-1][0], None)
+        if node is None:
+            if stack.pop()[1]:
+                out.append("\n\n")
+        elif isinstance(node, Tag):
+            stack.append((iter(node.contents), node.name in _BLOCK_TAGS))
+        elif type(node) in (NavigableString, CData):  # as get_text(): no comments, doctypes
+            out.append(str(node))
+    return "".join(out)
 
 
 def _mark_structure(soup: Any) -> None:
@@ -168,8 +233,6 @@ def _mark_structure(soup: Any) -> None:
         tag.replace_with("\n" + " | ".join(cells) + "\n")
     for tag in soup.find_all("li"):
         tag.insert_before("\n- ")
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_after("\n\n")
 
 
 def _tidy(text: str) -> str:
@@ -189,8 +252,13 @@ def load_pdf(data: bytes, path: Path) -> Loaded:
         info: dict[str, Any] = dict(reader.metadata or {})
     except LoadError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except PyPdfError as exc:
         raise LoadError(f"corrupt or unreadable PDF: {exc}") from None
+    except Exception as exc:
+        # pypdf reads untrusted bytes and a damaged file surfaces as almost anything
+        # (NotImplementedError for an unknown filter, AttributeError, RecursionError, ...):
+        # each is this file's problem, never the run's.
+        raise LoadError(f"corrupt or unreadable PDF: {type(exc).__name__}: {exc}") from None
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text.strip():
         raise LoadError("no extractable text in the PDF", "scanned pages need OCR first")

@@ -102,6 +102,7 @@ def parse_filter(expressions: str | Iterable[str] | None) -> list[Condition]:
     for expression in expressions:
         if not expression.strip():
             raise UsageError("empty filter expression", SYNTAX_HELP)
+        _check_unicode(expression)
         parts.extend(_AND.split(expression.strip()))
     if len(parts) > MAX_CLAUSES:
         raise UsageError(
@@ -109,6 +110,19 @@ def parse_filter(expressions: str | Iterable[str] | None) -> list[Condition]:
             "use 'FIELD in (A, B, ...)' for many values of one field, or drop repeated clauses",
         )
     return [parse_clause(part) for part in parts]
+
+
+def _check_unicode(expression: str) -> None:
+    # Text from argv may hold lone surrogates (undecodable bytes, surrogateescape); SQLite
+    # cannot bind them and would fail with UnicodeEncodeError in the middle of a search.
+    try:
+        expression.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(
+            f"filter expression {expression[:80]!r} is not valid Unicode (character "
+            f"{exc.start}: a lone surrogate such as \\ud800)",
+            "send UTF-8 text",
+        ) from None
 
 
 def _as_number(value: str) -> float | None:

@@ -27,6 +27,7 @@ from ragtune.service.deps import Runtime, ServiceConfig
 from ragtune.service.metrics import Metrics
 from ragtune.service.middleware import EdgeMiddleware
 from ragtune.service.routes import answers, documents, embeddings, feedback, system
+from ragtune.service.schemas import ERROR_RESPONSES
 
 
 def create_app(project: Project, config: ServiceConfig | None = None) -> FastAPI:
@@ -55,7 +56,7 @@ def create_app(project: Project, config: ServiceConfig | None = None) -> FastAPI
     app.state.answering = Answering(runtime, metrics)
     errors.install(app)
     for module in (system, answers, embeddings, documents, feedback):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
     app.add_middleware(EdgeMiddleware, max_body_bytes=config.max_body_bytes, metrics=metrics)
     return app

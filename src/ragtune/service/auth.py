@@ -24,9 +24,13 @@ def runtime(request: Request) -> Runtime:
 def _presented_key(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.headers.get("x-api-key", "").strip()
+    bearer = value.strip() if scheme.lower() == "bearer" else ""
+    named = request.headers.get("x-api-key", "").strip()
+    if bearer and named and bearer != named:
+        # Two different keys: trusting either one would let a stale or wrong header decide
+        # whose documents the caller sees.
+        raise unauthorized("two different API keys (Authorization and X-API-Key); send one")
+    return bearer or named
 
 
 # Declared for the OpenAPI schema (generated clients and fuzzers learn how to authenticate);

@@ -76,8 +76,9 @@ def status_of(exc: errors.RagtuneError) -> tuple[int, str]:
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
-    async def ragtune_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, errors.RagtuneError)
+    async def ragtune_error(request: Request, exc: Exception) -> JSONResponse:
+        if not isinstance(exc, errors.RagtuneError):  # never assert in an error handler
+            return await unexpected(request, exc)
         status, kind = status_of(exc)
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc)
@@ -91,8 +92,9 @@ def install(app: FastAPI) -> None:
         detail = str(getattr(exc, "detail", "") or _HTTP_TYPES.get(status, "error"))
         return error_body(status, detail, hint)
 
-    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        if not isinstance(exc, RequestValidationError):
+            return await unexpected(request, exc)
         problems = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")}
             for e in exc.errors()

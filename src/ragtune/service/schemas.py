@@ -23,6 +23,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ErrorDetail(BaseModel):
+    message: str
+    type: str = Field(..., description="unauthorized, not_found, invalid_request, ...")
+    code: int = Field(..., description="The HTTP status.")
+    hint: str | None = Field(None, description="What to do about it, when ragtune knows.")
+    model_config = ConfigDict(extra="allow")  # e.g. ``details`` of a 422
+
+
+class ErrorBody(BaseModel):
+    """Every error response: OpenAI's shape, so OpenAI clients show the message."""
+
+    error: ErrorDetail
+
+
+# Declared on every route, so the schema promises what the service sends on failure.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {"model": ErrorBody, "description": "An error (4xx, 5xx), in OpenAI's shape."}
+}
+
+
 class GenerationParams(_Strict):
     """Decoding options a request may set (the server caps max_tokens)."""
 

@@ -44,6 +44,14 @@ def _check_question(rt: Runtime, question: str) -> str:
     return question
 
 
+# With ``"stream": true`` the 200 is server-sent events, each one JSON object in ``data``
+# (``[DONE]`` ends an OpenAI stream).
+_EVENT = {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}}}
+STREAMED: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": _EVENT}}}
+}
+
+
 @router.post("/v1/search")
 async def search(
     body: SearchRequest, who: Caller = Depends(caller), rt: Runtime = Depends(runtime)
@@ -88,7 +96,7 @@ def _error_data(exc: ServiceError) -> dict[str, Any]:
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-@router.post("/v1/ask", response_model=None)
+@router.post("/v1/ask", response_model=None, responses=STREAMED)
 async def ask(
     body: AskRequest,
     request: Request,
@@ -134,7 +142,7 @@ def _extras(answer: Answer) -> dict[str, Any]:
             "ragtune_finish_reason": answer.finish_reason or "stop"}  # fmt: skip
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post("/v1/chat/completions", response_model=None, responses=STREAMED)
 async def chat(
     body: ChatRequest,
     request: Request,

@@ -15,6 +15,7 @@ from ragtune.service.deps import Caller, Runtime
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parents[1] / "static"
+_TEXT = {"schema": {"type": "string"}}
 
 
 @router.get("/healthz")
@@ -23,7 +24,9 @@ async def healthz(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     return {"status": "ok", "model": default_model(rt.config)}
 
 
-@router.get("/metrics")
+# The 200 is text (declared here); the route keeps the JSON response class so that its
+# declared error responses stay application/json.
+@router.get("/metrics", responses={200: {"content": {"text/plain": _TEXT}}})
 async def metrics(request: Request, who: Caller = Depends(caller)) -> Response:
     """Prometheus text format (send the key as a bearer token from the scraper)."""
     m = request.app.state.metrics
@@ -49,7 +52,7 @@ def latest_report(rt: Runtime) -> Path:
     return found[-1]
 
 
-@router.get("/v1/report")
+@router.get("/v1/report", responses={200: {"content": {"text/html": _TEXT}}})
 async def report(who: Caller = Depends(admin), rt: Runtime = Depends(runtime)) -> FileResponse:
     """The latest pilot report (admin: it may quote any document)."""
     return FileResponse(latest_report(rt), media_type="text/html")
