@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -68,10 +70,43 @@ def adapter_dir(project: Project, name: str) -> Path:
 
 
 def save_metadata(folder: Path, info: AdapterInfo) -> None:
-    (folder / META_FILE).write_text(json.dumps(info.to_dict(), indent=2, sort_keys=True))
+    # Written aside, then renamed: a kill mid-write must not leave a torn ragtune.json that
+    # makes `adapters list` fail (the abstention check rewrites it in a registered adapter).
+    tmp = folder / f".{META_FILE}.{os.getpid()}"
+    tmp.write_text(json.dumps(info.to_dict(), indent=2, sort_keys=True))
+    os.replace(tmp, folder / META_FILE)
+
+
+def install(tmp: Path, out_dir: Path) -> None:
+    """Put the fully written adapter folder ``tmp`` in the registry as ``out_dir``.
+
+    A folder cannot be renamed over a non-empty one, and deleting the old adapter first
+    would let a kill leave a half-deleted one listed (its ragtune.json outliving its
+    weights). So the old folder is renamed aside, the new one renamed in, and the old one
+    deleted. A kill between the two renames leaves only ``.NAME.old``: :func:`_recover`
+    puts it back, so the registry holds the old adapter or the new one, never neither."""
+    old = _old_dir(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _old_dir(out_dir: Path) -> Path:
+    return out_dir.with_name(f".{out_dir.name}.old")
+
+
+def _recover(folder: Path) -> None:
+    """Undo an :func:`install` killed between its two renames (see there)."""
+    old = _old_dir(folder)
+    if not folder.exists() and (old / META_FILE).is_file():
+        with contextlib.suppress(OSError):  # another process recovered it first
+            os.replace(old, folder)
 
 
 def load_info(project: Project, name: str) -> AdapterInfo:
+    _recover(adapter_dir(project, name))
     path = adapter_dir(project, name) / META_FILE
     if not path.exists():
         raise NotFoundError(f"no adapter named {name!r}", "see `ragtune adapters list`")
@@ -85,7 +120,15 @@ def list_adapters(project: Project) -> list[AdapterInfo]:
     root = adapters_root(project)
     if not root.exists():
         return []
-    return [load_info(project, p.name) for p in sorted(root.iterdir()) if (p / META_FILE).exists()]
+    for old in root.glob(".*.old"):
+        _recover(old.with_name(old.name[1:-4]))
+    # Hidden folders are an adapter being written (.NAME.tmp) or replaced (.NAME.old): a
+    # finished-looking ragtune.json inside them is not a registered adapter.
+    return [
+        load_info(project, p.name)
+        for p in sorted(root.iterdir())
+        if not p.name.startswith(".") and (p / META_FILE).exists()
+    ]
 
 
 def remove_adapter(project: Project, name: str) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import ConfigError, NotFoundError, UsageError
 from ragtune.finetune import abstention, forgetting
-from ragtune.finetune.adapters import AdapterInfo, adapter_dir, save_metadata
+from ragtune.finetune.adapters import AdapterInfo, adapter_dir, install, save_metadata
 from ragtune.finetune.config import TuneConfig
 
 if TYPE_CHECKING:
@@ -228,6 +228,12 @@ def train(
     encoder = ExampleEncoder(tokenizer, config.max_length, project.settings.prompt.base_system)
     train_set = [encoder(r) for r in train_rows]
     val_set = [encoder(r) for r in val_rows]
+    # The Trainer seeds itself only after the adapter exists: without this the LoRA (or
+    # prefix) initialisation is unseeded, and two runs with one --seed train different
+    # adapters -- including a run restarted after a crash before its first checkpoint.
+    from transformers import set_seed
+
+    set_seed(config.seed)
     model = _wrap(model, config, folder)
     started = time.perf_counter()
     trainer = _trainer(model, tokenizer, config, run_dir, train_set, val_set, progress)
@@ -259,9 +265,7 @@ def train(
         forgetting=probe,
     )  # fmt: skip
     save_metadata(tmp, info)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+    install(tmp, out_dir)  # the old adapter or the whole new one, whenever a kill lands
     if abstention.teaches_abstention(train_rows):
         del trainer, model  # the training copy: the check answers with the saved adapter
         rows = val_rows
