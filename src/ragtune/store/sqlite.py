@@ -137,6 +137,22 @@ class SQLiteStore:
             raise
         self.conn.execute("COMMIT")
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Several reads that must see one state of the store. In autocommit mode each
+        statement sees the latest commit, so an ingest committing between two of them (another
+        process, WAL) mixes states: a term then occurs in more rows than the row count read
+        a moment before (a negative BM25 IDF, a crash in math.log). A deferred read
+        transaction pins one snapshot and blocks no writer."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
     # -- state -------------------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
@@ -364,7 +380,8 @@ class SQLiteStore:
         depend on documents it may not read (:mod:`ragtune.store.scoped_bm25`)."""
         if where is not None:
             words = query_words(query)
-            return self._scoped.search(words, k, where, _WEIGHTS, self.generation())
+            with self._snapshot():
+                return self._scoped.search(words, k, where, _WEIGHTS, self.generation())
         match = fts_query(query)
         if not match:
             return []
