@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import shutil
 import sys
 import time
@@ -28,7 +29,7 @@ sys.path.insert(0, str(BENCH.parent))  # the scenarios live with the tests
 
 from tests.helpers.crash_scenarios import SCENARIOS, delays  # noqa: E402
 
-from common import save  # noqa: E402
+from common import RESULTS_DIR, save  # noqa: E402
 
 WORK = BENCH / ".data" / "crash_cycles"
 
@@ -82,6 +83,12 @@ def main() -> None:
     for r in results:
         for problem in r["problems"]:
             print(f"PROBLEM {r['command']} {problem}")
+    earlier = RESULTS_DIR / "crash_cycles.json"
+    if earlier.exists() and args.only != "ingest,tune,compare":  # keep the commands not rerun
+        kept = json.loads(earlier.read_text())["commands"]
+        ran = {r["command"] for r in results}
+        results = [r for r in kept if r["command"] not in ran] + results
+        results.sort(key=lambda r: list(SCENARIOS).index(r["command"]))
     path = save("crash_cycles", {"cycles_per_command": args.cycles, "seed": args.seed,
                                  "wall_s": round(time.monotonic() - started, 1),
                                  "commands": results})  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, RESULTS_DIR
+from report_crash_cycles import crash_cycles_section
 from report_freshness_lua import freshness_lua_section
 from report_hybrids import hybrids_section
 from report_pilot import pilot_section
@@ -271,6 +272,7 @@ def main() -> None:
         ("pilot_sample", pilot_section),
         ("freshness_lua", freshness_lua_section),
         ("demo_time", demo_section),
+        ("crash_cycles", crash_cycles_section),
     )
     lines += targets_section({name: load(name) for name, _ in SOURCES})
     earlier = earlier_sections(BENCH / "RESULTS.md")
