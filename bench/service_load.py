@@ -1,13 +1,15 @@
 """Load on the HTTP service: concurrent /v1/search and /v1/ask over loopback.
 
-    .venv/bin/python bench/service_load.py [--clients 16] [--requests 200]
+    .venv/bin/python bench/service_load.py [--clients 16] [--requests 500]
 
 The bundled sample is ingested with the real packaged embedder; `ragtune serve` runs as
 its own process (real SmolLM2 through transformers, warmed at start) so the load generator
-does not share a GIL with the server. Then --clients threads each send --requests searches
-(the sample's evaluation questions, in turn) over keep-alive connections, and a smaller set
-of clients ask questions (answers are generated one at a time, by design). Records latency
-percentiles, throughput and errors in bench/results/service_load.json.
+does not share a GIL with the server. --clients threads each send --requests searches (the
+sample's evaluation questions, in turn) over keep-alive connections, twice in the same run:
+against a server that embeds each query alone (`--query-batch 1`, the baseline) and one
+that micro-batches concurrent queries (the default). Then a smaller set of clients ask
+questions (answers are generated one at a time, by design). Records latency percentiles,
+throughput, errors and the ratios in bench/results/service_load.json.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--ask-clients", type=int, default=4)
     parser.add_argument("--ask-requests", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=32)
@@ -112,31 +114,49 @@ def main() -> None:
         run(root, "init")
         run(root, "ingest", str(REPO / "examples" / "docs"))
         key = json.loads(run(root, "keys", "create", "-n", "bench", "--json"))["key"]
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen(
-            [*RAGTUNE, "-C", str(root), "serve", "--port", str(port), "--log-level", "warning",
-             "--max-tokens", str(args.max_tokens), "--timeout", "600"],
-            env=os.environ,
-        )  # fmt: skip
-        wait_ready(url, proc)
         search_bodies = [{"query": q, "k": 5} for q in questions]
-        hammer(url, key, "/v1/search", search_bodies, 2, 10)  # warm the index caches
-        result: dict[str, Any] = {
-            "search": hammer(url, key, "/v1/search", search_bodies, args.clients, args.requests)
+        result: dict[str, Any] = {}
+        for name, extra in (("baseline", ["--query-batch", "1"]), ("batched", [])):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            proc = subprocess.Popen(
+                [*RAGTUNE, "-C", str(root), "serve", "--port", str(port), "--log-level",
+                 "warning", "--max-tokens", str(args.max_tokens), "--timeout", "600", *extra],
+                env=os.environ,
+            )  # fmt: skip
+            wait_ready(url, proc)
+            hammer(url, key, "/v1/search", search_bodies, 2, 10)  # warm the index caches
+            result[f"search_{name}"] = hammer(
+                url, key, "/v1/search", search_bodies, args.clients, args.requests
+            )
+            if name == "batched":
+                ask_bodies = [{"question": q, "max_tokens": args.max_tokens} for q in questions]
+                result["ask"] = hammer(
+                    url, key, "/v1/ask", ask_bodies, args.ask_clients, args.ask_requests
+                )
+            proc.terminate()
+            proc.wait(60)
+            proc = None
+        base, batched = result["search_baseline"], result["search_batched"]
+        result["ratios"] = {
+            "p95_batched_over_baseline": batched["p95_ms"] / base["p95_ms"],
+            "throughput_batched_over_baseline": batched["per_s"] / base["per_s"],
         }
-        ask_bodies = [{"question": q, "max_tokens": args.max_tokens} for q in questions]
-        result["ask"] = hammer(url, key, "/v1/ask", ask_bodies, args.ask_clients, args.ask_requests)
         result["max_tokens"] = args.max_tokens
         result["docs"] = (
             "examples/docs (bundled sample), MiniLM embedder, SmolLM2-135M transformers"
         )
-        for name in ("search", "ask"):
+        for name in ("search_baseline", "search_batched", "ask"):
             r = result[name]
             print(
                 f"{name}: {r['clients']} clients, {r['requests']} requests, {r['errors']} "
-                f"errors, p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, {r['per_s']:.1f}/s"
+                f"errors, p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
+                f"p99 {r['p99_ms']:.0f} ms, {r['per_s']:.1f}/s"
             )
+        print(
+            f"batched / baseline: p95 x{result['ratios']['p95_batched_over_baseline']:.2f}, "
+            f"throughput x{result['ratios']['throughput_batched_over_baseline']:.2f}"
+        )
         save("service_load", result)
     finally:
         if proc is not None:

@@ -21,6 +21,8 @@ from ragtune.errors import ProjectNotFoundError, UsageError
 from ragtune.types import Answer, Document, IngestReport, ScoredChunk
 
 if TYPE_CHECKING:  # heavy or circular at import time; only the type checker needs them
+    import numpy as np
+
     from ragtune.embed.base import Embedder
     from ragtune.generate.base import Generator
     from ragtune.retrieval.hybrid import Retriever
@@ -222,9 +224,13 @@ class Project:
         k: int | None = None,
         filters: str | Iterable[str] | None = None,
         groups: Iterable[str] | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[ScoredChunk]:
-        """Top-``k`` chunks for ``query``; ``groups`` limits results to what they may read."""
-        return self.retriever.search(query, mode=mode, k=k, filters=filters, groups=groups)
+        """Top-``k`` chunks for ``query``; ``groups`` limits results to what they may read.
+        ``query_vector``: the query's embedding, when the caller has already computed it."""
+        return self.retriever.search(
+            query, mode=mode, k=k, filters=filters, groups=groups, query_vector=query_vector
+        )
 
     def ask(
         self,

@@ -57,6 +57,21 @@ from ragtune.cli.common import console, open_project
     help="Threads for search and reads (answers always run one at a time).",
 )
 @click.option(
+    "--query-batch",
+    type=click.IntRange(1, 1024),
+    default=64,
+    show_default=True,
+    help="Searches arriving together are embedded in one batch of up to this many queries "
+    "(1: each query alone, the old behaviour).",
+)
+@click.option(
+    "--query-window-ms",
+    type=click.FloatRange(0, 1000),
+    default=2.0,
+    show_default=True,
+    help="How long the first search of a quiet moment waits for others to batch with.",
+)
+@click.option(
     "--report",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
@@ -73,7 +88,8 @@ from ragtune.cli.common import console, open_project
 def serve(
     ctx: click.Context, strategy: str, adapter: str | None, host: str, port: int,
     timeout_s: float, max_body_mb: float, max_question_chars: int, max_tokens: int,
-    read_workers: int, report: Path | None, no_warm: bool, log_level: str,
+    read_workers: int, query_batch: int, query_window_ms: float, report: Path | None,
+    no_warm: bool, log_level: str,
 ) -> None:  # fmt: skip
     """Serve the project over HTTP: an OpenAI-compatible API and a web UI.
 
@@ -101,7 +117,8 @@ def serve(
     config = ServiceConfig(
         strategy=strategy, adapter=adapter, max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_question_chars=max_question_chars, generation_timeout_s=timeout_s,
-        max_new_tokens=max_tokens, read_workers=read_workers, warm=not no_warm, report=report,
+        max_new_tokens=max_tokens, read_workers=read_workers, query_batch=query_batch,
+        query_window_ms=query_window_ms, warm=not no_warm, report=report,
     )  # fmt: skip
     check_default(project, config)  # a bad strategy or adapter fails here, not at start-up
     err = console(err=True)

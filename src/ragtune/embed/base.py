@@ -29,6 +29,15 @@ class Embedder(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Several queries in one call when the embedder offers ``embed_queries`` (one forward
+    pass for the batch); otherwise one ``embed_query`` each, so any embedder works."""
+    many = getattr(embedder, "embed_queries", None)
+    if many is not None:
+        return np.asarray(many(texts), dtype=np.float32)
+    return np.stack([embedder.embed_query(t) for t in texts]).astype(np.float32)
+
+
 class HashEmbedder:
     """Bag-of-words hashing trick. Not semantic: a fast, deterministic fake for unit tests."""
 
@@ -55,6 +64,9 @@ class HashEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(_WORD.findall(t)) for t in texts]

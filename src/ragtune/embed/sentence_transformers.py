@@ -81,6 +81,9 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from ragtune.config import RetrievalSettings
 from ragtune.embed.base import Embedder
 from ragtune.errors import UsageError
@@ -55,9 +57,15 @@ class Retriever:
     def bm25(self, query: str, k: int, where: Where | None = None) -> Ranked:
         return self.store.bm25_search(query, k, where)
 
-    def dense(self, query: str, k: int, where: Where | None = None) -> Ranked:
+    def dense(
+        self, query: str, k: int, where: Where | None = None, vector: np.ndarray | None = None
+    ) -> Ranked:
+        """``vector``: the query's embedding when the caller already has it (the service
+        embeds concurrent queries in one batch)."""
         allowed = self.store.allowed_rowids(where) if where is not None else None
-        return self.index.search(self.embedder.embed_query(query), k, allowed)
+        if vector is None:
+            vector = self.embedder.embed_query(query)
+        return self.index.search(vector, k, allowed)
 
     def search(
         self,
@@ -69,9 +77,11 @@ class Retriever:
         groups: Iterable[str] | None = None,
         fusion: str | None = None,
         rerank: bool = True,
+        query_vector: np.ndarray | None = None,
     ) -> list[ScoredChunk]:
         """Top-``k`` hits. With ``rerank=False`` the reranker's candidates come back unranked
-        by it (so a caller can time that stage itself)."""
+        by it (so a caller can time that stage itself); ``query_vector`` is the query's
+        embedding if the caller computed it."""
         mode = mode or self.settings.mode
         fusion = fusion or self.settings.fusion
         k = self.settings.k if k is None else k
@@ -92,11 +102,12 @@ class Retriever:
         if mode == "bm25":
             fused = [(r, s, {"bm25": s}) for r, s in self.bm25(query, depth, where)]
         elif mode == "dense":
-            fused = [(r, s, {"dense": s}) for r, s in self.dense(query, depth, where)]
+            dense = self.dense(query, depth, where, query_vector)
+            fused = [(r, s, {"dense": s}) for r, s in dense]
         else:
             lists = {
                 "bm25": self.bm25(query, depth, where),
-                "dense": self.dense(query, depth, where),
+                "dense": self.dense(query, depth, where, query_vector),
             }
             if fusion == "rrf":
                 fused = rrf(lists, self.settings.rrf_k)

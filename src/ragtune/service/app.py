@@ -34,8 +34,8 @@ def create_app(project: Project, config: ServiceConfig | None = None) -> FastAPI
     """The HTTP service for ``project``. Worker threads start with the app (lifespan) and
     finish their running work when it shuts down."""
     config = config or ServiceConfig()
-    runtime = Runtime(project, config)
     metrics = Metrics()
+    runtime = Runtime(project, config, on_query_batch=metrics.query_batch.observe)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

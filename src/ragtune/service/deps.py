@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from ragtune.project import Project
+from ragtune.service.batching import QueryBatcher
 
 if TYPE_CHECKING:
     from ragtune.embed.base import Embedder
@@ -45,6 +46,10 @@ class ServiceConfig:
     generation_timeout_s: float = 120.0
     max_new_tokens: int = 512
     read_workers: int = 2
+    # Searches that arrive together are embedded in one batch of up to query_batch queries
+    # (1: each query alone, in its search's worker); the first waits query_window_ms.
+    query_batch: int = 64
+    query_window_ms: float = 2.0
     warm: bool = True
     report: Path | None = None
 
@@ -55,6 +60,10 @@ class ServiceConfig:
             raise ValueError(f"generation_timeout_s must be > 0, got {self.generation_timeout_s}")
         if not 1 <= self.read_workers <= 64:
             raise ValueError(f"read_workers must be in 1..64, got {self.read_workers}")
+        if not 1 <= self.query_batch <= 1024:
+            raise ValueError(f"query_batch must be in 1..1024, got {self.query_batch}")
+        if not 0 <= self.query_window_ms <= 1000:
+            raise ValueError(f"query_window_ms must be in 0..1000, got {self.query_window_ms}")
 
 
 @dataclass(frozen=True)
@@ -85,16 +94,33 @@ class LockedEmbedder:
         with self._lock:
             return self.inner.embed_query(text)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        from ragtune.embed.base import embed_queries
+
+        with self._lock:
+            return embed_queries(self.inner, texts)
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         with self._lock:
             return self.inner.count_tokens(texts)
 
 
+def _one_torch_thread() -> None:
+    import sys
+
+    if "torch" in sys.modules:  # an embedder without torch needs nothing
+        sys.modules["torch"].set_num_threads(1)
+
+
 class Runtime:
     """Worker threads and their per-thread projects. ``start()`` once, ``close()`` once."""
 
-    def __init__(self, project: Project, config: ServiceConfig) -> None:
+    def __init__(
+        self, project: Project, config: ServiceConfig,
+        on_query_batch: Callable[[int], None] | None = None,
+    ) -> None:  # fmt: skip
         self.project = project
+        self._on_query_batch = on_query_batch
         self.config = config
         self.embedder: LockedEmbedder | None = None
         self._local = threading.local()
@@ -105,6 +131,11 @@ class Runtime:
         self.read = self._pool("read", config.read_workers)
         self.write = self._pool("write", 1)
         self.model = self._pool("model", 1)
+        # Batched query embeddings. One torch thread: under concurrent load the cores are
+        # busy with other requests, and two OpenMP threads spin-waiting on each other made
+        # a MiniLM query 18 ms -> 340 ms on a loaded 2-core machine (bench/NOTES.md).
+        self.embed = ThreadPoolExecutor(1, "ragtune-embed", initializer=_one_torch_thread)
+        self.queries: QueryBatcher | None = None  # set by start() unless query_batch is 1
         self.in_flight = 0  # answers queued or running (read by /metrics)
 
     def _pool(self, role: str, workers: int) -> ThreadPoolExecutor:
@@ -132,6 +163,11 @@ class Runtime:
     def start(self) -> None:
         """Build the shared embedder and, when configured, load the default model."""
         self.embedder = LockedEmbedder(self.project.embedder)
+        if self.config.query_batch > 1:
+            self.queries = QueryBatcher(
+                self.embedder.embed_queries, self.embed, self.config.query_window_ms / 1000,
+                self.config.query_batch, self._on_query_batch,
+            )  # fmt: skip
         self.read.submit(lambda: self.local().store.generation()).result()
         if self.config.warm:
             self.model.submit(self._warm).result()
@@ -147,7 +183,7 @@ class Runtime:
 
     def close(self) -> None:
         """Finish running work (queued work is dropped), close every connection."""
-        for pool in (self.read, self.write, self.model):
+        for pool in (self.read, self.write, self.model, self.embed):
             pool.shutdown(wait=True, cancel_futures=True)
         with self._clones_lock:
             for clone in self._clones:

@@ -31,6 +31,10 @@ class Metrics:
             "ragtune_generation_timeouts", "Answers that ran past the timeout", registry=r
         )
         self.feedback = Counter("ragtune_feedback", "Feedback received", ["rating"], registry=r)
+        self.query_batch = Histogram(
+            "ragtune_query_batch_size", "Search queries embedded together in one batch",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r,
+        )  # fmt: skip
         self.queue = Gauge("ragtune_answers_in_flight", "Answers queued or running", registry=r)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:

@@ -58,16 +58,20 @@ async def search(
 ) -> dict[str, Any]:
     """Hybrid search over the documents the key's groups may read."""
     query = _check_question(rt, body.query)
+    started = time.perf_counter()
+    vector = None
+    if rt.queries is not None and (body.mode or rt.project.settings.retrieval.mode) != "bm25":
+        vector = await rt.queries.embed(query)  # with the searches that arrived alongside
 
     def work() -> list[dict[str, Any]]:
         project = rt.local()
         check_filters(project, body.filters, who.groups)
         hits = project.search(
-            query, mode=body.mode, k=body.k, filters=body.filters or None, groups=who.groups
-        )
+            query, mode=body.mode, k=body.k, filters=body.filters or None, groups=who.groups,
+            query_vector=vector,
+        )  # fmt: skip
         return [h.to_dict() for h in hits]
 
-    started = time.perf_counter()
     hits = await rt.run(rt.read, work)
     return {"object": "list", "data": hits, "seconds": time.perf_counter() - started}
 
