@@ -223,15 +223,33 @@ def service_section(data: dict[str, Any]) -> list[str]:
         "generated one at a time by design (the model thread), so their latency includes "
         "queueing behind the other clients' answers.",
         "",
-        "| endpoint | clients | requests | errors | p50 ms | p95 ms | p99 ms | requests/s |",
-        "|---|---|---|---|---|---|---|---|",
+        "Searches run twice in the same run: against a server that embeds each query alone "
+        "(`--query-batch 1`, the baseline) and one that embeds the queries arriving together "
+        "in one batch (the default).",
+        "",
+        "| endpoint | server | clients | requests | errors | p50 ms | p95 ms | p99 ms "
+        "| requests/s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in ("search", "ask"):
-        r = data[name]
+    rows = [("search", "search_baseline", "one query at a time"),
+            ("search", "search_batched", "micro-batched"), ("ask", "ask", "")]  # fmt: skip
+    for endpoint, key, server in rows:
+        if key not in data:  # a result file from before the baseline was added
+            key = endpoint if key != "search_baseline" else ""
+        r = data.get(key)
+        if r is None:
+            continue
         lines.append(
-            f"| /v1/{name} | {r['clients']} | {r['requests']} | {r['errors']} "
+            f"| /v1/{endpoint} | {server} | {r['clients']} | {r['requests']} | {r['errors']} "
             f"| {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['per_s']:.1f} |"
         )
+    if "ratios" in data:
+        ratios = data["ratios"]
+        lines += [
+            "",
+            f"Batched over baseline: p95 x{ratios['p95_batched_over_baseline']:.2f}, "
+            f"throughput x{ratios['throughput_batched_over_baseline']:.2f}.",
+        ]
     return [*lines, ""]
 
 
