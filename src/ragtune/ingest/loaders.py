@@ -173,14 +173,16 @@ def load_html(data: bytes, path: Path) -> Loaded:
     title_tag = soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
     for tag in soup.find_all(_DROP_HTML_TAGS):
-        tag.decompose()
+        if not tag.decomposed:
+            tag.decompose()
     # Landmarks that are not content (Sphinx and most generators mark their sidebars and
     # search boxes this way), and permalink anchors ("¶") that would end every heading.
+    # find_all lists descendants too: one inside a removed landmark is already gone.
     for tag in soup.find_all(role=True):
-        if tag.get("role") in _NOT_CONTENT_ROLES:
+        if not tag.decomposed and tag.get("role") in _NOT_CONTENT_ROLES:
             tag.decompose()
     for tag in soup.find_all("a"):
-        if tag.get_text(strip=True) in _PERMALINK_TEXT:
+        if not tag.decomposed and tag.get_text(strip=True) in _PERMALINK_TEXT:
             tag.decompose()
     if soup.head:
         soup.head.decompose()

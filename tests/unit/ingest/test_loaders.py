@@ -112,3 +112,15 @@ def test_html_sidebars_permalinks_and_code_blocks() -> None:
     assert "## Is it free?\n" in doc.text and "¶" not in doc.text
     assert "Previous page" not in doc.text and "Search box" not in doc.text
     assert "```\n>>> free()\nTrue\n```" in doc.text  # code stays code (fenced)
+
+
+def test_html_landmarks_nested_in_landmarks() -> None:
+    """Django's Sphinx theme nests a search box (role=search) inside the navigation, and a
+    footer inside a dropped nav: each inner tag is gone with its outer one."""
+    html = (
+        '<html><body><div role="navigation"><div role="search"><a>Go</a></div>'
+        '<a class="headerlink">¶</a></div><nav><footer>Footer</footer></nav>'
+        "<h1>Title<a>¶</a></h1><p>Body text.</p></body></html>"
+    ).encode()
+    doc = load_bytes(html, Path("docs/page.html"))
+    assert doc.text == "# Title\n\nBody text.\n"

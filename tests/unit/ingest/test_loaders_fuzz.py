@@ -53,7 +53,8 @@ def test_any_front_matter_loads_or_raises_load_error(head: str, body: str, suffi
 HTMLISH = st.lists(st.sampled_from(["<div>", "</div>", "<h2>", "</h2>", "<pre>", "<tr><td>",
                                     "<li>", "<![CDATA[", "<!", "<?", "]]>", "-->", "<!--",
                                     "<meta name=x content=y>", "<a>¶</a>", "&#0;", "&#xffffff;",
-                                    "<title>", "<nav role=search>", "text", "\x00", "<"]),
+                                    "<title>", "<nav role=search>", "<div role=navigation>",
+                                    "<footer>", "</footer>", "text", "\x00", "<"]),
                    max_size=30).map("".join)  # fmt: skip
 
 
