@@ -16,6 +16,7 @@ from common import BENCH, RESULTS_DIR
 from report_crash_cycles import crash_cycles_section
 from report_freshness_lua import freshness_lua_section
 from report_hybrids import hybrids_section
+from report_judge_trust import judge_trust_section
 from report_pilot import pilot_section
 from report_real_answers import real_answers_section, scoped_bm25_section
 from report_retrieval_faq import retrieval_faq_section
@@ -291,6 +292,8 @@ def main() -> None:
         ("freshness_lua", freshness_lua_section),
         ("demo_time", demo_section),
         ("crash_cycles", crash_cycles_section),
+        ("judge_trust_python", judge_trust_section),
+        ("judge_trust_django", judge_trust_section),
     )
     lines += targets_section({name: load(name) for name, _ in SOURCES})
     earlier = earlier_sections(BENCH / "RESULTS.md")

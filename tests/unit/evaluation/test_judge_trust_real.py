@@ -14,24 +14,28 @@ gold-blind metric or an always-supported judge cannot.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pytest
 from tests.conftest import REPO
 from tests.helpers.judged import YesJudge
 
-from ragtune.evaluation.metrics.answers import EmbedderEncoder, answer_scores
+from ragtune.evaluation.metrics.answers import EmbedderEncoder
 from ragtune.evaluation.metrics.ragas import JudgeInput, OfflineJudge
 from ragtune.evaluation.selftest import CATCH_MIN, KINDS, Judged, direct, run_selftest
+from ragtune.evaluation.separation import (
+    BINARY,
+    GRADED,
+    TokenCache,
+    derangement_pairs,
+    gold_separation,
+    scores,
+)
 from ragtune.evaluation.stats import auc
 
 DATA = REPO / "tests" / "data" / "django_faq"
 FORMAT = 1  # real_answers.json's version stamp (bench/build_real_answers_fixture.py)
 STRATEGIES = ("extract", "rag", "base")
-BINARY = ("exact_match", "contains")
-GRADED = ("f1", "rouge_l", "cosine", "bertscore")
 
 # AUC of answers scored against their own gold vs the same answers against other questions'
 # gold (8 derangements). Measured on this fixture (the 95 % bootstrap interval over
@@ -60,24 +64,6 @@ STRATEGY_MIN, STRATEGY_PROBES = 0.85, 15
 MIN_PROBES = {"off_topic": 50, "negated": 50, "number": 25, "question": 90}
 
 
-class _TokenCache:
-    """The encoder with token vectors cached per text: a swapped-gold run scores each
-    answer against 8 golds, and MiniLM would otherwise encode it 9 times."""
-
-    def __init__(self, encoder: EmbedderEncoder) -> None:
-        self.encoder = encoder
-        self._tokens: dict[str, np.ndarray] = {}
-
-    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        return self.encoder.sentence_vectors(texts)  # cached by the encoder itself
-
-    def token_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
-        new = [t for t in dict.fromkeys(texts) if t not in self._tokens]
-        if new:
-            self._tokens.update(zip(new, self.encoder.token_vectors(new), strict=True))
-        return [self._tokens[t] for t in texts]
-
-
 @pytest.fixture(scope="module")
 def real() -> dict[str, Any]:
     data: dict[str, Any] = json.loads((DATA / "real_answers.json").read_text(encoding="utf-8"))
@@ -86,31 +72,8 @@ def real() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def encoder(minilm_encoder: EmbedderEncoder) -> _TokenCache:
-    return _TokenCache(minilm_encoder)
-
-
-def _pairs(n: int) -> list[tuple[int, int]]:
-    """(answer, gold) index pairs of 8 derangements spread over the question list (some
-    pair neighbours on the same FAQ page: hard negatives, on purpose)."""
-    offsets = sorted({round(n * k / 9) for k in range(1, 9)})
-    return [(i, (i + o) % n) for o in offsets for i in range(n)]
-
-
-def _scores(preds: list[str], golds: list[str], enc: _TokenCache) -> dict[str, list[float]]:
-    flags = [False] * len(preds)
-    return answer_scores(preds, golds, flags, flags, enc)
-
-
-def separation(preds: list[str], golds: list[str], enc: _TokenCache) -> dict[str, Any]:
-    """AUC own vs swapped gold per correctness metric, and the swapped scores' means."""
-    pairs = _pairs(len(preds))
-    own = _scores(preds, golds, enc)
-    swapped = _scores([preds[i] for i, _ in pairs], [golds[j] for _, j in pairs], enc)
-    return {
-        "auc": {m: auc(own[m], swapped[m]) for m in (*BINARY, *GRADED)},
-        "swapped_mean": {m: float(np.mean(swapped[m])) for m in BINARY},
-    }
+def encoder(minilm_encoder: EmbedderEncoder) -> TokenCache:
+    return TokenCache(minilm_encoder)
 
 
 def shortfalls(aucs: dict[str, float], floors: dict[str, float]) -> list[str]:
@@ -135,11 +98,11 @@ def test_the_fixture_is_the_committed_corpus_run(real: dict[str, Any]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_correctness_metrics_separate_own_from_swapped_gold(
-    real: dict[str, Any], encoder: _TokenCache, strategy: str
+    real: dict[str, Any], encoder: TokenCache, strategy: str
 ) -> None:
     preds = [q["answers"][strategy]["text"] for q in real["questions"]]
     golds = [q["gold"] for q in real["questions"]]
-    found = separation(preds, golds, encoder)
+    found = gold_separation(preds, golds, encoder)
     print(strategy, "AUC own vs swapped gold:", {m: round(a, 3) for m, a in found["auc"].items()})
     assert shortfalls(found["auc"], MIN_AUC[strategy]) == []
     # exact match and containment must never credit another question's gold
@@ -148,15 +111,15 @@ def test_correctness_metrics_separate_own_from_swapped_gold(
 
 @pytest.mark.slow
 def test_a_gold_blind_metric_fails_the_separation_check(
-    real: dict[str, Any], encoder: _TokenCache
+    real: dict[str, Any], encoder: TokenCache
 ) -> None:
     # A metric that ignores the gold (here: every metric scored against the question
     # instead) gives each answer the same score whichever gold it is paired with.
     preds = [q["answers"]["rag"]["text"] for q in real["questions"]]
     questions = [q["question"] for q in real["questions"]]
-    pairs = _pairs(len(preds))
-    own = _scores(preds, questions, encoder)
-    swapped = _scores([preds[i] for i, _ in pairs], [questions[i] for i, _ in pairs], encoder)
+    pairs = derangement_pairs(len(preds))
+    own = scores(preds, questions, encoder)
+    swapped = scores([preds[i] for i, _ in pairs], [questions[i] for i, _ in pairs], encoder)
     blind = {m: auc(own[m], swapped[m]) for m in GRADED}
     assert blind == dict.fromkeys(GRADED, 0.5)
     assert len(shortfalls(blind, MIN_AUC["rag"])) == len(GRADED)
