@@ -7,7 +7,6 @@ each document either fully present in its old state or fully in its new one.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,51 +20,10 @@ from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.migrations import migrate
+from ragtune.store.query_words import fts_query, query_words
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS, ScopedBM25
 from ragtune.types import Chunk, Document
 
-# Words that carry no retrieval signal but make FTS5 OR-queries touch most rows.
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "our",
-        "the",
-        "this",
-        "to",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-    ]
-)
-_TOKEN = re.compile(r"\w+", re.UNICODE)
 # Column weights for bm25(): title, section, text. A chunk's text starts with its heading
 # and every chunk of a document shares its title, so full weight on both counts the same
 # words two or three times; half weight measured best on both Python FAQ variants.
@@ -75,33 +33,6 @@ _BM25_WEIGHTS = ", ".join(map(str, _WEIGHTS))
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-# Lucene's English stop list: words too common to be worth matching even once.
-_NEVER = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their "
-    "then there these they this to was will with".split()
-)
-
-
-def query_words(text: str) -> list[str]:
-    """The words of ``text`` to match, a word repeated once per unit of weight (FTS5 scores
-    every OR-ed phrase, and so does the scoped BM25): content words twice, then the words a
-    question is phrased with ("what", "how", "do", "i") once. Those matter on FAQ and Q&A
-    pages, whose headings are questions ("How do I copy a file?" finds that heading), but
-    at full weight they pull in every reference page that says "how"; at half weight they do
-    the first without the second (bench/NOTES.md, "BM25 query words"). A text with no content
-    word is matched on all its words."""
-    words = list(dict.fromkeys(_TOKEN.findall(text.lower())))
-    content = [w for w in words if w not in _STOPWORDS]
-    if not content:
-        return words
-    return content + content + [w for w in words if w in _STOPWORDS and w not in _NEVER]
-
-
-def fts_query(text: str) -> str:
-    """A safe FTS5 OR-query of :func:`query_words` ('' when ``text`` has no word)."""
-    return " OR ".join(f'"{w}"' for w in query_words(text))
 
 
 class SQLiteStore:

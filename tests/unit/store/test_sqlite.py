@@ -6,7 +6,7 @@ import pytest
 
 from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.store.migrations import MIGRATIONS
-from ragtune.store.sqlite import SQLiteStore, fts_query
+from ragtune.store.sqlite import SQLiteStore
 from ragtune.types import Chunk, Document
 
 
@@ -46,13 +46,6 @@ def test_upsert_replaces_atomically_and_keeps_history(tmp_path: Path) -> None:
     assert store.versions("d1")[-1]["removed_at"]
     with pytest.raises(NotFoundError, match="docs list"):
         store.get_document("d1")
-
-
-def test_fts_query_is_safe() -> None:
-    q = '"near" OR "x" OR "y"'
-    assert fts_query('what is "NEAR(x) AND y*') == f'{q} OR {q} OR "what"'
-    assert fts_query("the") == '"the"'
-    assert fts_query("?!") == ""
 
 
 def test_embedder_mismatch_is_refused(tmp_path: Path) -> None:
