@@ -75,7 +75,7 @@ def main() -> None:
     encoder = TokenCache(EmbedderEncoder(minilm))
     out: dict[str, Any] = {"set": args.set, "runs": [], "strategies": {}}
     for folder in args.run or [newest_run(args.set)]:
-        out["runs"].append(str(folder))
+        out["runs"].append(str(folder.resolve()))
         summarise(folder, encoder, out)
     print("saved", save(f"judge_trust_{args.set}", out))
 

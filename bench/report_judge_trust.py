@@ -44,5 +44,9 @@ def judge_trust_section(data: dict[str, Any]) -> list[str]:
         cells += [_share(s["pathologies"][k]) for k in PATHOLOGIES]
         cells += [f"{s['auc'][m]:.2f}" if m in s["auc"] else "–" for m in METRICS]
         lines.append(f"| {strategy} | {s['answered']} | " + " | ".join(cells) + " |")
-    lines += ["", "Runs: " + ", ".join(f"`{r.split('/bench/')[-1]}`" for r in data["runs"]), ""]
+    lines += [
+        "",
+        "Runs: " + ", ".join(f"`bench/{r.split('/bench/')[-1]}`" for r in data["runs"]),
+        "",
+    ]
     return lines
