@@ -9,6 +9,7 @@ import click
 
 from ragtune.cli.common import console, open_project, print_json
 from ragtune.errors import UsageError
+from ragtune.finetune.config import DEFAULT_P_MISSING
 
 if TYPE_CHECKING:
     from ragtune.finetune.data import DatasetCard
@@ -97,7 +98,7 @@ def data() -> None:
 @click.option(
     "--raft-p-missing",
     type=float,
-    default=0.1,
+    default=DEFAULT_P_MISSING,
     show_default=True,
     help="RAFT: share of examples (per split) whose oracle is left out.",
 )

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ragtune.cli.common import console, latency_sample_option, print_json, split_csv
+from ragtune.finetune.config import PILOT_P_MISSING
 
 
 @click.command()
@@ -55,11 +56,12 @@ from ragtune.cli.common import console, latency_sample_option, print_json, split
 @click.option("--raft-steps", default=24, show_default=True, help="RAFT LoRA steps.")
 @click.option(
     "--raft-missing",
-    default=0.1,
+    default=PILOT_P_MISSING,
     show_default=True,
     type=float,
     help="Share of RAFT examples without the passage that answers (their target is the "
-    "abstention). Lower it when raft+rag refuses answerable questions.",
+    "abstention). 0 by default: the packaged model learnt to refuse at random, not when the "
+    "passage was missing; unanswerable questions are declined by the retrieval threshold.",
 )
 @click.option(
     "-k",

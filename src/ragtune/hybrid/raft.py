@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import RagtuneError, UsageError
+from ragtune.finetune.config import DEFAULT_P_MISSING
 from ragtune.finetune.data import (
     SPLITS,
     DatasetCard,
@@ -57,10 +58,6 @@ if TYPE_CHECKING:
     from ragtune.project import Project
     from ragtune.retrieval.hybrid import Retriever
 
-# 0.2 taught the packaged 135M model to refuse 65 % of answerable Python FAQ questions in
-# the pilot (raft+rag token F1 0.19); 0.1 refused none and scored 0.57 (bench/NOTES.md,
-# "RAFT recipe on real documentation"). Abstention then rests on the retrieval threshold.
-DEFAULT_P_MISSING = 0.1
 MAX_K = 20
 RAFT_METHOD = (
     "Each QA example of the plain dataset (same options and seed, same split) becomes: the "

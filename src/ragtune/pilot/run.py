@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import UsageError
-from ragtune.hybrid.raft import DEFAULT_P_MISSING
+from ragtune.finetune.config import PILOT_P_MISSING
 from ragtune.pilot.stages import Display, StageBook, file_hash, tree_hash
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ class PilotConfig:
     style_steps: int = 24
     raft_steps: int = 24
     # Share of RAFT examples without the oracle passage (target: the abstention); see
-    # ragtune.hybrid.raft.DEFAULT_P_MISSING for why it is 0.1.
-    raft_missing: float = DEFAULT_P_MISSING
+    # ragtune.finetune.config.PILOT_P_MISSING for why it is 0.
+    raft_missing: float = PILOT_P_MISSING
     k: int | None = None  # passages per prompt (retrieval.k); None = the project's setting
     threads: int = 0  # torch intra-op threads; 0 = auto (1 on a busy machine, else default)
     workers: int = 0  # parallel LoRA runs; 0 = auto (2 on an idle machine with >= 2 cores)
