@@ -171,7 +171,7 @@ def load_html(data: bytes, path: Path) -> Loaded:
         if isinstance(name, str) and isinstance(content, str) and name not in _IGNORED_META:
             meta[name.strip().lower()] = content.strip()
     title_tag = soup.find("title")
-    title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    title = _page_title(title_tag.get_text(" ", strip=True) if title_tag else "", soup)
     for tag in soup.find_all(_DROP_HTML_TAGS):
         if not tag.decomposed:
             tag.decompose()
@@ -189,6 +189,29 @@ def load_html(data: bytes, path: Path) -> Loaded:
     _mark_structure(soup)
     text = _tidy(_text_with_blocks(soup))
     return _finish(text, title or _title_from(path), "html", meta)
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[—–|·-]\s+")
+_TITLE_SEPARATOR_END = re.compile(r"\s+[—–|·-]\s+$")
+
+
+def _page_title(title: str, soup: Any) -> str:
+    """The page's own name: generators add the site to ``<title>`` ("Admin actions — Django
+    3.2.25 documentation"). The name is the ``<h1>`` the title starts (else ends) with, next
+    to a separator; the site's header may be an ``<h1>`` too, and page names come first."""
+    folded = title.casefold()
+    ends = []
+    for h1 in soup.find_all("h1"):
+        name = " ".join(h1.get_text(" ", strip=True).rstrip("¶#").split())
+        n = len(name)
+        if not name or n >= len(title):
+            continue
+        if folded.startswith(name.casefold()) and _TITLE_SEPARATOR.match(title, n):
+            return title[:n]
+        head = title[: len(title) - n]
+        if folded.endswith(name.casefold()) and _TITLE_SEPARATOR_END.search(head):
+            ends.append(title[len(title) - n :])
+    return ends[0] if ends else title
 
 
 def _depth(soup: Any) -> int:

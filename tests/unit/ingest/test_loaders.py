@@ -114,6 +114,24 @@ def test_html_sidebars_permalinks_and_code_blocks() -> None:
     assert "```\n>>> free()\nTrue\n```" in doc.text  # code stays code (fenced)
 
 
+def test_html_title_without_the_site_suffix() -> None:
+    def title(head: str, h1: str) -> str:
+        html = f"<html><head><title>{head}</title></head><body><h1>{h1}</h1><p>x.</p></body>"
+        return load_bytes(html.encode(), Path("docs/page.html")).title
+
+    sphinx = "Admin actions — Django 3.2.25 documentation"
+    assert title(sphinx, 'Admin actions<a class="headerlink">¶</a>') == "Admin actions"
+    # Django's theme: the site's name is an <h1> in the header too; the page's name wins
+    site = "<a href='/'>Django 3.2.25 documentation</a></h1><h1>Admin actions"
+    assert title(sphinx, site) == "Admin actions"
+    flat = "Generic views - flattened index — Django docs"  # a separator inside the name
+    assert title(flat, "Generic views - flattened index") == "Generic views - flattened index"
+    assert title("Docs | Getting started", "Getting started") == "Getting started"  # site first
+    # no h1 that names a part: the title stays whole, separators and all
+    assert title(sphinx, "Something else") == sphinx
+    assert title("Pre-release notes", "Pre") == "Pre-release notes"  # a hyphen is no separator
+
+
 def test_html_landmarks_nested_in_landmarks() -> None:
     """Django's Sphinx theme nests a search box (role=search) inside the navigation, and a
     footer inside a dropped nav: each inner tag is gone with its outer one."""
