@@ -171,7 +171,13 @@ def load_html(data: bytes, path: Path) -> Loaded:
         if isinstance(name, str) and isinstance(content, str) and name not in _IGNORED_META:
             meta[name.strip().lower()] = content.strip()
     title_tag = soup.find("title")
-    title = _page_title(title_tag.get_text(" ", strip=True) if title_tag else "", soup)
+    full_title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    title = _page_title(full_title, soup)
+    if title != full_title:  # the rest of <title> is the site; its <h1> banner is chrome
+        site = {p.casefold() for p in _TITLE_SEPARATOR.split(full_title)} - {title.casefold()}
+        for h1 in soup.find_all("h1"):
+            if _heading_text(h1).casefold() in site:
+                h1.decompose()
     for tag in soup.find_all(_DROP_HTML_TAGS):
         if not tag.decomposed:
             tag.decompose()
@@ -195,6 +201,10 @@ _TITLE_SEPARATOR = re.compile(r"\s+[—–|·-]\s+")
 _TITLE_SEPARATOR_END = re.compile(r"\s+[—–|·-]\s+$")
 
 
+def _heading_text(tag: Any) -> str:
+    return " ".join(tag.get_text(" ", strip=True).rstrip("¶#").split())
+
+
 def _page_title(title: str, soup: Any) -> str:
     """The page's own name: generators add the site to ``<title>`` ("Admin actions — Django
     3.2.25 documentation"). The name is the ``<h1>`` the title starts (else ends) with, next
@@ -202,7 +212,7 @@ def _page_title(title: str, soup: Any) -> str:
     folded = title.casefold()
     ends = []
     for h1 in soup.find_all("h1"):
-        name = " ".join(h1.get_text(" ", strip=True).rstrip("¶#").split())
+        name = _heading_text(h1)
         n = len(name)
         if not name or n >= len(title):
             continue

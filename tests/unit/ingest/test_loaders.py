@@ -124,6 +124,9 @@ def test_html_title_without_the_site_suffix() -> None:
     # Django's theme: the site's name is an <h1> in the header too; the page's name wins
     site = "<a href='/'>Django 3.2.25 documentation</a></h1><h1>Admin actions"
     assert title(sphinx, site) == "Admin actions"
+    # ... and that banner is site chrome, not the page's first heading
+    html = f"<html><head><title>{sphinx}</title></head><body><h1>{site}</h1><p>x.</p></body>"
+    assert load_bytes(html.encode(), Path("a.html")).text == "# Admin actions\n\nx.\n"
     flat = "Generic views - flattened index — Django docs"  # a separator inside the name
     assert title(flat, "Generic views - flattened index") == "Generic views - flattened index"
     assert title("Docs | Getting started", "Getting started") == "Getting started"  # site first
