@@ -174,9 +174,12 @@ def load_html(data: bytes, path: Path) -> Loaded:
     full_title = title_tag.get_text(" ", strip=True) if title_tag else ""
     title = _page_title(full_title, soup)
     if title != full_title:  # the rest of <title> is the site; its <h1> banner is chrome
-        site = {p.casefold() for p in _TITLE_SEPARATOR.split(full_title)} - {title.casefold()}
+        rest = (
+            full_title[len(title) :] if full_title.startswith(title) else full_title[: -len(title)]
+        )
+        site = _TITLE_SEPARATOR_EDGE.sub("", rest).casefold()
         for h1 in soup.find_all("h1"):
-            if _heading_text(h1).casefold() in site:
+            if _heading_text(h1).casefold() == site:
                 h1.decompose()
     for tag in soup.find_all(_DROP_HTML_TAGS):
         if not tag.decomposed:
@@ -198,7 +201,7 @@ def load_html(data: bytes, path: Path) -> Loaded:
 
 
 _TITLE_SEPARATOR = re.compile(r"\s+[—–|·-]\s+")
-_TITLE_SEPARATOR_END = re.compile(r"\s+[—–|·-]\s+$")
+_TITLE_SEPARATOR_EDGE = re.compile(r"^\s+[—–|·-]\s+|\s+[—–|·-]\s+$")
 
 
 def _heading_text(tag: Any) -> str:
@@ -219,7 +222,7 @@ def _page_title(title: str, soup: Any) -> str:
         if folded.startswith(name.casefold()) and _TITLE_SEPARATOR.match(title, n):
             return title[:n]
         head = title[: len(title) - n]
-        if folded.endswith(name.casefold()) and _TITLE_SEPARATOR_END.search(head):
+        if folded.endswith(name.casefold()) and _TITLE_SEPARATOR_EDGE.search(head):
             ends.append(title[len(title) - n :])
     return ends[0] if ends else title
 

@@ -127,6 +127,11 @@ def test_html_title_without_the_site_suffix() -> None:
     # ... and that banner is site chrome, not the page's first heading
     html = f"<html><head><title>{sphinx}</title></head><body><h1>{site}</h1><p>x.</p></body>"
     assert load_bytes(html.encode(), Path("a.html")).text == "# Admin actions\n\nx.\n"
+    # only the site's name is chrome: a heading that is part of the page's name stays
+    flat = (
+        "<head><title>Views - index — Site</title></head><body><h1>Views - index</h1><h1>Views</h1>"
+    )
+    assert load_bytes(flat.encode(), Path("b.html")).text == "# Views - index\n\n# Views\n"
     flat = "Generic views - flattened index — Django docs"  # a separator inside the name
     assert title(flat, "Generic views - flattened index") == "Generic views - flattened index"
     assert title("Docs | Getting started", "Getting started") == "Getting started"  # site first
