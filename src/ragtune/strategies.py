@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -60,6 +60,8 @@ class AnswerSystem:
 
     ``evidence`` + ``threshold`` turn on abstention: when the best retrieved sentence scores
     below ``threshold`` the answer is :data:`CANNOT_ANSWER`, without calling the model.
+    ``thresholds`` (question -> threshold) overrides it per question: a pilot's cross-fitted
+    calibration (:func:`ragtune.retrieval.answerability.crossfit`) sets it.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class AnswerSystem:
         self.adapter = adapter
         self.evidence = evidence
         self.threshold = threshold
+        self.thresholds: Mapping[str, float] = {}
 
     @property
     def model_name(self) -> str:
@@ -120,7 +123,8 @@ class AnswerSystem:
             started = time.perf_counter()
             p.sentences = self.evidence.rank(question, p.hits, acl_where(groups))
             p.support = p.sentences[0].score if p.sentences else 0.0
-            p.abstain = self.threshold is not None and p.support < self.threshold
+            if self.threshold is not None:
+                p.abstain = p.support < self.thresholds.get(question, self.threshold)
             p.timings["evidence"] = time.perf_counter() - started
         if self.builder is not None and not p.abstain:
             started = time.perf_counter()

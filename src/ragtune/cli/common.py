@@ -41,7 +41,18 @@ def parse_pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     return pairs
 
 
-# compare and pilot take the same option (see CompareConfig.latency_sample).
+# compare and pilot take the same options (see CompareConfig.latency_sample and .crossfit).
+crossfit_option = click.option(
+    "--crossfit/--no-crossfit",
+    default=True,
+    show_default=True,
+    help="When the questions include unanswerable ones (at least 6) and ragtune.toml sets no "
+    "abstention.threshold: split them in two halves, calibrate the abstention threshold on "
+    "each and answer every question with the other half's threshold, so the abstention "
+    "rates measured are those of a calibrated project on unseen questions. The report "
+    "gives the threshold calibrated on all of them (`ragtune calibrate` saves it). "
+    "--no-crossfit answers with the project's threshold.",
+)
 latency_sample_option = click.option(
     "--latency-sample",
     type=click.IntRange(min=0),

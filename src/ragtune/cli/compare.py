@@ -10,6 +10,7 @@ import click
 
 from ragtune.cli.common import (
     console,
+    crossfit_option,
     latency_sample_option,
     open_project,
     parse_pairs,
@@ -123,6 +124,7 @@ strategy excludes zero.
 )
 @click.option("--resamples", default=2000, show_default=True, help="Bootstrap resamples.")
 @latency_sample_option
+@crossfit_option
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -168,6 +170,7 @@ def compare(ctx: click.Context, **kw: Any) -> None:
         kw["resamples"],
         workers=kw["workers"],
         latency_sample=kw["latency_sample"],
+        crossfit=kw["crossfit"],
         selftest_sample=kw["judge_selftest"],
     )
     results = _run(project, items, config, kw["run_id"], kw["fresh"], err)

@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 
-from ragtune.cli.common import console, latency_sample_option, print_json, split_csv
+from ragtune.cli.common import (
+    console,
+    crossfit_option,
+    latency_sample_option,
+    print_json,
+    split_csv,
+)
 from ragtune.finetune.config import PILOT_P_MISSING
 
 
@@ -98,6 +104,7 @@ from ragtune.finetune.config import PILOT_P_MISSING
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
 @latency_sample_option
+@crossfit_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
 def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
@@ -136,6 +143,7 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         seed=kw["seed"],
         resamples=kw["resamples"],
         latency_sample=kw["latency_sample"],
+        crossfit=kw["crossfit"],
         backend=kw["backend"] or "",
     )
     folder = ctx.obj["project_dir"]

@@ -66,6 +66,7 @@ def _answer(
     system = project.answer_system(
         job["name"], job["backend"], job["model"], job["options"], job["adapter"]
     )
+    system.thresholds = job["thresholds"]
     channel.put("meta", getattr(system, "retriever", None) is not None)
     # torch follows use_threads(); llama.cpp fixes its threads at load, so it is told.
     set_threads = getattr(getattr(system, "generator", None), "set_threads", None)
@@ -120,6 +121,7 @@ def answer_jobs(
             "model": config.model, "options": runner._options(),
             "adapter": adapters.get(spec.label, spec.adapter),
             "batch_size": config.batch_size, "alone": sorted(alone),
+            "thresholds": runner.thresholds,
         }  # fmt: skip
         questions = [(i.id, i.question) for i in items]
         parts = pieces(questions, alone, config.batch_size, workers)

@@ -254,6 +254,15 @@ def clean(obj: Any) -> Any:
     return obj
 
 
+def _calibration(runner: Runner) -> dict[str, Any] | None:
+    """How the run's abstention thresholds were chosen (cross-fitted, see the runner); None
+    when the project's threshold was used for every question."""
+    from ragtune.evaluation.runner import CROSSFIT_META
+
+    stored = runner.store.meta(CROSSFIT_META) or {}
+    return {k: v for k, v in stored.items() if k != "thresholds"} or None
+
+
 def build_results(runner: Runner) -> dict[str, Any]:
     """The full results of a run whose answers are all stored (see the module docstring)."""
     cfg, store, items = runner.config, runner.store, runner.items
@@ -307,6 +316,7 @@ def build_results(runner: Runner) -> dict[str, Any]:
             "freshness": _freshness(runner),
             "forgetting": _forgetting(runner),
             "pathologies": summary(per, [i.id for i in items]),
+            "calibration": _calibration(runner),
             "per_question": {s: {"ids": [i.id for i in items], **v} for s, v in per.items()},
         }
     )

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_STRATEGIES = ("base", "rag", "extract", "ft", "ft+rag", "raft+rag")
 ADAPTER_STRATEGIES = ("ft", "ft+rag", "raft+rag")
 Progress = Callable[[str, int, int], None]  # (label, done, total)
+CROSSFIT_META = "abstention:crossfit"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class CompareConfig:
     # they change no answer, and the results are re-scored from the store on every finish.
     selftest_sample: int = 30
     judge_repeat: int = 10
+    # Abstention thresholds cross-fitted on the run's own questions (see
+    # ragtune.retrieval.answerability.crossfit) when they include unanswerable ones.
+    crossfit: bool = True
 
     def identity(self, items: Sequence[EvalItem]) -> dict[str, Any]:
         return {
@@ -76,6 +80,7 @@ class CompareConfig:
             "update": str(self.update.resolve()) if self.update else None,
             "retrain": self.retrain,
             "latency_sample": self.latency_sample,
+            "crossfit": self.crossfit,
             "eval_hash": items_hash(items),
             "n_items": len(items),
         }
@@ -200,6 +205,27 @@ class Runner:
     def folder(self) -> Path:
         return self.store.folder
 
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Question -> abstention threshold from the cross-fitted calibration (empty: the
+        project's threshold for all). Chosen once per run and kept in the run store, so a
+        resumed run answers with the same thresholds."""
+        if not self.config.crossfit:
+            return {}
+        stored = self.store.meta(CROSSFIT_META)
+        if stored is None:
+            from ragtune.retrieval.answerability import crossfit_project
+
+            if self.progress:
+                self.progress("abstention calibration", 0, len(self.items))
+            fit = crossfit_project(self.project, self.items, self.config.seed)
+            if self.progress:
+                self.progress("abstention calibration", len(self.items), len(self.items))
+            stored = {"thresholds": fit.thresholds, **fit.to_dict()} if fit else {}
+            self.store.put_meta(CROSSFIT_META, stored)
+        thresholds: dict[str, float] = stored.get("thresholds", {})
+        return thresholds
+
     def _options(self) -> dict[str, Any]:
         return {"seed": self.config.seed, **self.config.options}
 
@@ -226,6 +252,7 @@ class Runner:
         """Answer ``items`` with every strategy; questions already stored are skipped."""
         work = self.pending(phase, items)
         alone = self.latency_ids(phase, items)
+        thresholds = self.thresholds if work else {}
         if self.config.workers > 1 and len(work) > 1:
             from ragtune.evaluation.parallel import answer_jobs
             from ragtune.workers import Pool
@@ -245,6 +272,7 @@ class Runner:
                 self._options(),
                 adapters.get(spec.label, spec.adapter),
             )
+            system.thresholds = thresholds
             self.store.put_meta(
                 f"retrieves:{spec.label}", getattr(system, "retriever", None) is not None
             )

@@ -54,6 +54,7 @@ class PilotConfig:
     resamples: int = 1000
     batch_size: int = 16  # questions per stored batch (see generator.batch_size)
     latency_sample: int = 8  # questions answered alone per strategy, for latency
+    crossfit: bool = True  # abstention thresholds cross-fitted on the questions (compare)
     backend: str = ""  # generator for compare and the style check; "" = the project's
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -143,6 +143,7 @@ class Schedule:
             "seed": cfg.seed,
             "resamples": cfg.resamples,
             "latency_sample": cfg.latency_sample,
+            "crossfit": cfg.crossfit,
             "retrieval": dict(self.project.settings.retrieval.model_dump()),
             "backend": pilot.backend,
         }
@@ -222,6 +223,9 @@ class _Compare:
         from ragtune.report.drilldown import save_items
 
         save_items(self.runner.folder, self.items)
+        # Here, in the thread that opened the project's store: the cross-fitted abstention
+        # thresholds score every question's evidence through it (the jobs carry the result).
+        _ = self.runner.thresholds
         for spec in self.runner.config.strategies:
             self.s.when_ready(spec.adapter, partial(self._main, spec))
         if self.runner.config.update is not None:

@@ -216,6 +216,7 @@ def compare_runner(
         batch_size=cfg.batch_size,
         resamples=cfg.resamples,
         latency_sample=cfg.latency_sample,
+        crossfit=cfg.crossfit,
         backend=backend,
     )
     changed = sum(i.changes for i in items) if cfg.update else 0

@@ -241,10 +241,29 @@ def context(
         "pathology_flags": pathology_flags(results),
         "pathology_threshold": (results.get("pathologies") or {}).get("threshold", 0.1),
         "selftest": selftest_view(results),
+        "calibration": calibration_text(results),
         "charts": charts,
         "questions": _questions(results, items),
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def calibration_text(results: Mapping[str, Any]) -> str:
+    """How the abstention thresholds were chosen, in words ("" for the project's own)."""
+    from ragtune.retrieval.answerability import Calibration
+
+    cal = results.get("calibration")
+    if not cal:
+        return ""
+    folds = " and ".join(f"{t:.3f}" for t in cal["fold_thresholds"])
+    deploy = Calibration(**cal["deploy"]).describe()
+    return (
+        f"Abstention was cross-fitted on these questions: each half calibrated (thresholds "
+        f"{folds}) and every question answered with the other half's threshold, so the "
+        f"abstention rates are those of a calibrated project on questions it has not seen. "
+        f"Calibrated on all of them: {deploy}; `ragtune calibrate --eval FILE` saves it for "
+        f"serving."
+    )
 
 
 def render_html(ctx: Mapping[str, Any]) -> str:

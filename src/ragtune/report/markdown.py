@@ -113,6 +113,8 @@ def render_markdown(ctx: Mapping[str, Any]) -> str:
             )
         if group == "pathologies":
             lines += _pathologies(ctx)
+        if group == "answers" and ctx.get("calibration"):
+            lines += [ctx["calibration"], ""]
     lines += _selftest(ctx)
     if ctx["perf_rows"]:
         lines += ["## Latency and cost", ""]

@@ -10,6 +10,12 @@ evaluation questions and saves it, with how it was chosen, to
 - without: the ``max_false_abstention`` quantile of the answerable questions' scores (so about
   that share of answerable questions would be refused, and anything weaker than them is).
 
+A pilot that measures abstention on the same questions cannot calibrate on them and keep
+the measure honest, so it *cross-fits* (:func:`crossfit`): the questions are split into two
+folds, each half calibrated, and every question answered with the threshold chosen on the
+other half. The measured rates are then what a calibrated project can expect on questions it
+has not seen; the threshold calibrated on all of them is reported as the one to deploy.
+
 Example::
 
     cal = calibrate(answerable_scores, unanswerable_scores, max_false_abstention=0.1)
@@ -18,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -38,6 +45,10 @@ FORMAT_VERSION = 1
 # cosine_weight 0.5: abstains on 7/10 unanswerable, refuses 5/75 answerable (bench/small_model.py).
 # A project's own calibration replaces it.
 DEFAULT_THRESHOLD = 0.40
+# Cross-fitting needs this many answerable and unanswerable questions in each fold; with fewer
+# a fold's calibration is noise, and the project's threshold is used instead.
+CROSSFIT_FOLDS = 2
+CROSSFIT_MIN_PER_FOLD = 3
 
 
 @dataclass
@@ -153,3 +164,87 @@ def calibrate_project(
     cal = calibrate(answerable, unanswerable, a.max_false_abstention, a.cosine_weight, source)
     cal.save(project.state_dir / CALIBRATION_FILE)
     return cal, scores
+
+
+@dataclass
+class CrossFit:
+    """Per-question thresholds, each calibrated on the other fold (see the module docs)."""
+
+    thresholds: dict[str, float]  # question text -> threshold it is answered with
+    folds: list[Calibration]  # folds[j] was calibrated on fold j, applied to the others
+    full: Calibration  # on every question: the threshold to deploy
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": f"cross-fitted over {len(self.folds)} folds",
+            "fold_thresholds": [f.threshold for f in self.folds],
+            "deploy": asdict(self.full),
+        }
+
+
+def _fold(text: str, seed: int) -> str:
+    return hashlib.sha256(f"{seed}:{text}".encode()).hexdigest()
+
+
+def crossfit(
+    questions: Sequence[str],
+    scores: Sequence[float],
+    unanswerable: Sequence[bool],
+    max_false_abstention: float = 0.10,
+    cosine_weight: float = 0.5,
+    seed: int = 0,
+    source: str = "",
+) -> CrossFit | None:
+    """Cross-fitted thresholds for ``questions`` (with their evidence scores); None when a
+    fold would hold fewer than ``CROSSFIT_MIN_PER_FOLD`` of either kind. The folds are
+    stratified (answerable and unanswerable dealt out in turn, in a seeded hash order) and a
+    repeated question always lands in one fold."""
+    first: dict[str, tuple[float, bool]] = {}
+    for q, s, u in zip(questions, scores, unanswerable, strict=True):
+        first.setdefault(q, (float(s), bool(u)))
+    fold_of: dict[str, int] = {}
+    for kind in (False, True):
+        texts = [q for q, (_, u) in first.items() if u is kind]
+        texts.sort(key=lambda q: _fold(q, seed))
+        if len(texts) < CROSSFIT_FOLDS * CROSSFIT_MIN_PER_FOLD:
+            return None
+        fold_of.update({q: n % CROSSFIT_FOLDS for n, q in enumerate(texts)})
+
+    def fit(texts: Sequence[str], where: str) -> Calibration:
+        ans = [first[q][0] for q in texts if not first[q][1]]
+        una = [first[q][0] for q in texts if first[q][1]]
+        return calibrate(ans, una, max_false_abstention, cosine_weight, where)
+
+    folds = [
+        fit([q for q, f in fold_of.items() if f == j], f"{source} (fold {j + 1})")
+        for j in range(CROSSFIT_FOLDS)
+    ]
+    # Two folds: each question gets the other fold's threshold; more: the mean of the others'.
+    thresholds = {
+        q: float(np.mean([c.threshold for j, c in enumerate(folds) if j != f]))
+        for q, f in fold_of.items()
+    }
+    return CrossFit(thresholds, folds, fit(list(first), source))
+
+
+def crossfit_project(project: Project, items: Sequence[Any], seed: int = 0) -> CrossFit | None:
+    """:func:`crossfit` on evaluation items with the project's settings; None when abstention
+    is off, its threshold is set in ragtune.toml (the user's choice wins) or there are too
+    few questions of either kind. Nothing is saved: ``ragtune calibrate`` does that."""
+    a = project.settings.abstention
+    if not a.enabled or a.threshold is not None:
+        return None
+    if sum(bool(i.unanswerable) for i in items) < CROSSFIT_FOLDS * CROSSFIT_MIN_PER_FOLD:
+        return None  # before spending time on the scores
+    questions = [i.question for i in items]
+    scores = evidence_scores(project, questions)
+    flags = [bool(i.unanswerable) for i in items]
+    return crossfit(
+        questions,
+        scores,
+        flags,
+        a.max_false_abstention,
+        a.cosine_weight,
+        seed,
+        "the run's questions",
+    )

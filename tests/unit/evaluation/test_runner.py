@@ -13,6 +13,7 @@ from ragtune.errors import UsageError
 from ragtune.evaluation.datasets import load_eval_file
 from ragtune.evaluation.runner import CompareConfig, Runner, StrategySpec, plan_strategies
 from ragtune.project import Project
+from ragtune.retrieval.answerability import DEFAULT_THRESHOLD
 
 FOLDERS = ("hr", "finance")
 
@@ -189,3 +190,52 @@ def test_latency_is_measured_on_questions_answered_alone(
     assert sizes == [4, 4, 3]
     assert results["performance"]["rag"]["latency_s"]["total"]["p50"]["n"] == 11
     every.close()
+
+
+def test_crossfit_thresholds_are_chosen_once_and_answered_with(
+    eval_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ragtune.retrieval.answerability as answerability
+
+    every = load_eval_file(EXAMPLES / "eval.jsonl")
+    items = _items()[:14] + [i for i in every if i.unanswerable]
+    specs = [StrategySpec("extract")]
+    runner = Runner(eval_project, items, CompareConfig(specs, seed=1, resamples=200))
+    results = runner.run()
+    calibration = results["calibration"]
+    assert len(calibration["fold_thresholds"]) == 2
+    assert calibration["deploy"]["n_unanswerable"] == 10
+    thresholds = runner.thresholds
+    assert set(thresholds) == {i.question for i in items}
+    assert set(thresholds.values()) <= set(calibration["fold_thresholds"])
+    # Some answers fall between a fold threshold and the project's: the check below tells
+    # the two apart.
+    supports = [a["answer"]["support"] for a in runner.store.answers("main", "extract").values()]
+    assert any(min(thresholds.values()) <= s < DEFAULT_THRESHOLD for s in supports)
+    for item in items:
+        answer = runner.store.answers("main", "extract")[item.id]["answer"]
+        below = answer["support"] < thresholds[item.question]
+        assert below == (answer["finish_reason"] == "abstained"), (item.question, answer)
+    runner.close()
+
+    # A resumed run answers with the stored thresholds: nothing is scored again.
+    def fail(*_a: object, **_k: object) -> None:
+        raise AssertionError("the thresholds were chosen again")
+
+    monkeypatch.setattr(answerability, "crossfit_project", fail)
+    again = Runner(eval_project, items, CompareConfig(specs, seed=1, resamples=200))
+    assert again.thresholds == thresholds
+    again.close()
+
+    plain = Runner(eval_project, items, CompareConfig(specs, seed=1, resamples=200, crossfit=False))
+    assert plain.run_id != runner.run_id
+    assert plain.run()["calibration"] is None and plain.thresholds == {}
+    plain.close()
+
+
+def test_crossfit_is_skipped_when_the_threshold_is_set(eval_project: Project) -> None:
+    eval_project.settings.abstention.threshold = 0.3
+    items = _items()[:14] + [i for i in load_eval_file(EXAMPLES / "eval.jsonl") if i.unanswerable]
+    runner = Runner(eval_project, items, CompareConfig([StrategySpec("extract")], resamples=200))
+    assert runner.thresholds == {} and runner.run()["calibration"] is None
+    runner.close()
