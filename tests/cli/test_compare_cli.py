@@ -34,8 +34,12 @@ def proj(tmp_path: Path) -> Path:
         for f in (EXAMPLES / "docs" / folder).iterdir():
             (docs / folder / f.name).write_bytes(f.read_bytes())
     evals = [json.loads(line) for line in (EXAMPLES / "eval.jsonl").read_text().splitlines()]
-    keep = [e for e in evals if e["unanswerable"] or e["source_docs"][0].split("/")[0] in FOLDERS]
-    (tmp_path / "eval.jsonl").write_text("".join(json.dumps(e) + "\n" for e in keep[:20]))
+    keep = [
+        e for e in evals if not e["unanswerable"] and e["source_docs"][0].split("/")[0] in FOLDERS
+    ]
+    # 6 unanswerable questions: enough for the cross-fitted abstention thresholds.
+    keep = keep[:14] + [e for e in evals if e["unanswerable"]][:6]
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps(e) + "\n" for e in keep))
     result = CliRunner().invoke(cli, ["-C", str(root), "ingest", str(docs)])
     assert result.exit_code == 0, result.output
     return root
@@ -64,7 +68,8 @@ def test_compare_tables_and_json(proj: Path) -> None:
     for text in ("answers (mean [95 % CI]", "retrieval", "citations", "latency", "break-even",
                  "skipped ft: needs an adapter", "pathologies (mean", "any_pathology",
                  "pathologies above 10 % of answers:", "judge self-test: share of edited",
-                 "off-topic", "negated", "unparsable judgements: 0"):  # fmt: skip
+                 "off-topic", "negated", "unparsable judgements: 0",
+                 "Abstention was cross-fitted"):  # fmt: skip
         assert text in result.output, text
     data = _compare(proj, "--run-id", "j")
     assert set(data["metrics"]) == {
@@ -74,6 +79,8 @@ def test_compare_tables_and_json(proj: Path) -> None:
     assert set(shares) >= {"echo", "label", "refusal", "empty", "repetition"}
     assert all(0.0 <= v <= 1.0 for v in shares.values())
     assert data["run"]["skipped"] == []
+    assert len(data["calibration"]["fold_thresholds"]) == 2
+    assert _compare(proj, "--run-id", "plain", "--no-crossfit")["calibration"] is None
     assert set(data["judge"]["selftest"]["caught"]) == {"off_topic", "negated", "number",
                                                         "question"}  # fmt: skip
     assert data["judge"]["selftest"]["sample"] == 30

@@ -161,8 +161,12 @@ def _selftest(out: Console, results: dict[str, Any], labels: list[str]) -> None:
 def print_results(results: dict[str, Any], out: Console) -> None:
     """All tables, then where the full results are."""
     labels = list(results["per_question"])
+    from ragtune.report.html import calibration_text
+
     for group in results["metrics"]:
         _group(out, results, group, labels)
+        if group == "answers" and results.get("calibration"):
+            out.print(calibration_text(results), markup=False)
     _pathologies(out, results)
     failures = results["judge"]["failures"]
     failed = {s: sum(v.values()) for s, v in failures.items() if sum(v.values())}

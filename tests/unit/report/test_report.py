@@ -105,3 +105,23 @@ def test_judge_self_test_section_in_html_and_markdown(tmp_path: Path) -> None:
     del old["judge"]["selftest"], old["judge"]["agreement"]  # results from before the test
     html = write_report(old, _rec(old), tmp_path / "old")["html"].read_text()
     assert 'id="judge-selftest"' not in html
+
+
+def test_crossfitted_abstention_is_explained(tmp_path: Path) -> None:
+    from dataclasses import asdict
+
+    from ragtune.retrieval.answerability import calibrate
+
+    deploy = calibrate([0.7, 0.8, 0.9] * 4, [0.1, 0.2, 0.3] * 2, 0.1, source="the run's questions")
+    results = make_results()
+    folds = [0.31, 0.42]
+    results["calibration"] = {"fold_thresholds": folds, "deploy": asdict(deploy)}
+    paths = write_report(results, _rec(results), tmp_path)
+    html = paths["html"].read_text()
+    said = html[html.index('id="abstention-calibration"') :][:700]
+    assert "thresholds 0.310 and 0.420" in said and "ragtune calibrate --eval FILE" in said
+    assert "abstains on 100% of 6 unanswerable and 0% of 12 answerable" in said
+    assert "thresholds 0.310 and 0.420" in paths["md"].read_text()
+    results["calibration"] = None
+    html = write_report(results, _rec(results), tmp_path / "plain")["html"].read_text()
+    assert 'id="abstention-calibration"' not in html
