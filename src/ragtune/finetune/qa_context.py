@@ -77,14 +77,18 @@ def passages(text: str) -> list[Passage]:
     blocks = _blocks(text)
     out: list[Passage] = []
     section, opened, seen_blocks = "", True, set()
-    for unit in units(text):
+    every = units(text)
+    # Unmarked title lines are a PDF's; where the text marks its headings (HTML, Markdown,
+    # reST), a short first line is a paragraph wrapped early ("The messages framework contains").
+    marked = any(u.kind == HEADING for u in every)
+    for unit in every:
         if unit.kind == HEADING:
             section, opened = strip_numbering(clean_heading(unit.text)), True
             continue
         if unit.kind != SENTENCE:
             continue
         start, end = unit.start, unit.end
-        title = _untitled_heading(text, start, end)
+        title = None if marked else _untitled_heading(text, start, end)
         if title is not None:  # a PDF title line the splitter joined to the first sentence
             section, opened, start = title[0], True, title[1]
         mark = _LIST_MARK.match(text, start, end)
@@ -156,6 +160,8 @@ def _untitled_heading(text: str, start: int, end: int) -> tuple[str, int] | None
     words, nxt = first.split(), rest.lstrip()
     if not rest or not 0 < len(words) <= 8 or first.rstrip()[-1] in ".!?:;,)":
         return None
+    if not first.lstrip()[:1].isupper() and not first.lstrip()[:1].isdigit():
+        return None  # a paragraph wrapped after a few words ("give your model a\nForeignKey")
     return (strip_numbering(clean_heading(first)), end - len(nxt)) if nxt[:1].isupper() else None
 
 
@@ -182,6 +188,7 @@ class DocContext:
     def __init__(self, doc: Document) -> None:
         self.forbidden = file_tokens(doc.id, doc.title, doc.text)
         self.topic = document_topic(doc, self.forbidden)
+        # A named document ("the Leave Policy") may frame a question; a chapter's name not.
         self.the_topic = _the(self.topic) if self.topic else ""
         # Capitalised words after a lower-case word are names; sentence starts prove nothing.
         self.names = frozenset(re.findall(r"(?<=[a-z,;] )[A-Z][\w'-]*", doc.text))
@@ -191,13 +198,18 @@ class DocContext:
     def lc(self, text: str) -> str:
         """``text`` with its first word lower-cased unless that word looks like a name."""
         word = text.split(" ", 1)[0]
-        if word in self.names or word == "I" or (word.isupper() and len(word) > 1):
+        if (
+            word in self.names
+            or re.match(r"I(?:$|['’])", word)
+            or (word.isupper() and len(word) > 1)
+        ):
             return text
         if re.search(r"[_.(]|\w[A-Z]", word):  # an identifier: PyErr_Clear(), sys.exit, iOS
             return text
         return text[:1].lower() + text[1:]
 
-    def _common(self, word: str) -> bool:
+    def is_common(self, word: str) -> bool:
+        """A common word: the text also writes it in lower case ("Security"), not a name."""
         return word[1:].islower() and word.lower() in self.common and word not in self.names
 
     def lc_heading(self, heading: str) -> str:
@@ -206,7 +218,7 @@ class DocContext:
         if heading.isupper():
             return heading.lower()
         words = heading.split(" ")
-        lowered = [w.lower() if self._common(w) else w for w in words]
+        lowered = [w.lower() if self.is_common(w) else w for w in words]
         return " ".join([self.lc(lowered[0]), *lowered[1:]])
 
 
@@ -228,9 +240,12 @@ def document_topic(doc: Document, forbidden: list[str]) -> str:
 
 
 def _the(topic: str) -> str:
-    words = topic.lower().replace(":", " ").split()
-    if words[0] == "the":
-        return topic
+    """The topic as a document a user would name ("the Leave Policy"), or ``""`` when it is
+    a chapter's name ("Custom template tags and filters", "FAQ: General"): users do not ask
+    "according to the Custom template tags and filters documentation"."""
+    words = topic.lower().split()
+    if ":" in topic or words[-1] in ("documentation", "docs"):
+        return ""
     if words[-1] in _DOC_NOUNS or words[0] in _DOC_NOUNS:
-        return f"the {topic}"
-    return f"the {topic} documentation"
+        return topic if words[0] == "the" else f"the {topic}"
+    return ""

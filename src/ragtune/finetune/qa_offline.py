@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ragtune.finetune.qa_check import gate, label_problems
 from ragtune.finetune.qa_context import CALLABLE, DocContext, Passage, passages, resolve
-from ragtune.finetune.qa_rules import definition_questions, quantity_questions
+from ragtune.finetune.qa_rules import _SUBORDINATE, definition_questions, quantity_questions
 from ragtune.text.sentences import clean
 from ragtune.types import Chunk, Document
 
@@ -55,8 +55,20 @@ def clean_text(text: str) -> str:
 _GENERIC_HEADINGS = frozenset(
     "introduction overview summary details notes examples example usage background description "
     "synopsis parameters arguments returns options contents history references footnotes "
-    "see also".split()
-)
+    "limitations caveats requirements prerequisites troubleshooting".split()
+) | {
+    "see also",
+    "learn more",
+    "quick overview",
+    "a quick overview",
+    "how it works",
+    "what's next",
+    "what’s next",
+    "next steps",
+    "getting started",
+    "further reading",
+    "more information",
+}
 
 
 def section_questions(section: str, ctx: DocContext) -> tuple[str, list[str]]:
@@ -73,8 +85,10 @@ def section_questions(section: str, ctx: DocContext) -> tuple[str, list[str]]:
         out = [f"Quick question: {q}", f"I'd like to know: {q}"]
         return "faq", [f"According to {t}, {q}", *out] if t else out
     if ctx.topic and name.lower() == ctx.topic.lower():
-        return "overview", [f"What is {t} about?", f"What does {t} cover?",
-                            f"Can you give me an overview of {t}?"]  # fmt: skip
+        if t:
+            return "overview", [f"What is {t} about?", f"What does {t} cover?",
+                                f"Can you give me an overview of {t}?"]  # fmt: skip
+        return "overview", _subject_questions(name, ctx, overview=True)
     x = ctx.lc_heading(name)
     if t:  # "Who can use this policy" under the Speak Up Policy: the policy is named
         x = re.sub(r"\bthis (policy|guide|document|code|procedure|manual|handbook)\b", r"the \1",
@@ -84,10 +98,52 @@ def section_questions(section: str, ctx: DocContext) -> tuple[str, list[str]]:
             f"What should I know about {x} according to {t}?",
             f"Can you summarise what {t} says about {x}?",
         ]
-    if name.lower() in _GENERIC_HEADINGS:
-        return "", []  # "What should I know about examples?" — of what?
-    return "section", [f"What should I know about {x}?", f"Can you explain {x}?",
-                       f"Can you summarise the main point about {x}?"]  # fmt: skip
+    questions = _subject_questions(name, ctx)
+    return ("section", questions) if questions else ("", [])
+
+
+_HOW_TO = re.compile(r"how\s+to\s+(\w.*)", re.IGNORECASE)
+_NOT_A_SUBJECT = frozenset("we you i it they he she this these that there here".split())
+_FINITE = frozenset(
+    "is are was were will would can could should shall may might must has have had does do "
+    "did isn't aren't won't can't don't doesn't".split()
+)
+# Headings that tell the reader what to do: asked as "How do I ...?".
+_INSTRUCTION = frozenset(
+    "add build change check choose configure create customize customise define deploy disable "
+    "enable extend give install integrate keep make migrate override provide register remove "
+    "run serve set test upgrade use write".split()
+)
+
+
+def _subject_questions(name: str, ctx: DocContext, overview: bool = False) -> list[str]:
+    """Questions that name a heading alone, so each stands without its chapter: "How do I
+    customize the admin form?", "What should I know about running Django in Uvicorn?".
+    None for headings that do not name a subject a reader could ask about: generic ones
+    ("Examples"), a lone common word ("Security": of what?), a sentence ("We identify a
+    bug", "Tests will save you time")."""
+    how = _HOW_TO.fullmatch(name.rstrip("."))
+    if how:
+        return [f"How do I {how.group(1)}?", f"How can I {how.group(1)}?"]
+    words = name.split()
+    lowered = [w.lower().strip(",;") for w in words]
+    if name.lower() in _GENERIC_HEADINGS or not name[:1].isalnum():
+        return []
+    if lowered[0] in _NOT_A_SUBJECT | _SUBORDINATE or _FINITE & set(lowered):
+        return []  # "We identify a bug", "For distributors": a sentence or a fragment
+    if name.endswith((".", "!")):
+        return []
+    if len(words) == 1 and ctx.is_common(name):
+        return []
+    x = name if len(words) == 1 else ctx.lc_heading(name)  # one uncommon word: a name
+    if lowered[0] in _INSTRUCTION and len(words) >= 2:
+        mine = re.sub(r"\byour(self)?\b", lambda m: "myself" if m[1] else "my", x)
+        return [f"How do I {mine}?", f"How can I {mine}?"]  # "Write your view" -> my view
+    if overview:
+        x = re.sub(r"^The ", "the ", x)
+        return [f"Can you give me an overview of {x}?", f"What should I know about {x}?"]
+    return [f"What should I know about {x}?", f"Can you explain {x}?",
+            f"Can you summarise the main point about {x}?"]  # fmt: skip
 
 
 def api_questions(subject: str, kind: str, sentence: str) -> list[str]:

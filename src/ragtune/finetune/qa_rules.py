@@ -98,7 +98,9 @@ def quantity_questions(sentence: str, ctx: DocContext) -> list[str]:
     if kind == "count" and not prep and clause and raw_qual in (*_QUAL_MAX, *_QUAL_MIN):
         size = "maximum" if raw_qual in _QUAL_MAX else "minimum"
         out.append(_q(f"What is the {size} number of {wh.removeprefix('how many ')} that{clause}"))
-    return [*out, _q(f"According to {ctx.the_topic}, {ctx.lc(out[0][:-1])}")] if ctx.topic else out
+    return (
+        [*out, _q(f"According to {ctx.the_topic}, {ctx.lc(out[0][:-1])}")] if ctx.the_topic else out
+    )
 
 
 def _target(s: str) -> tuple[int, str, str, int, str, str] | None:

@@ -12,7 +12,7 @@ from tests.conftest import write
 from ragtune.finetune.data import SPLITS, build_dataset, load_split, question_of
 from ragtune.finetune.qa_check import file_tokens, question_problems
 from ragtune.finetune.qa_context import DocContext, api_name, passages, resolve, strip_numbering
-from ragtune.finetune.qa_offline import facts_from_document
+from ragtune.finetune.qa_offline import facts_from_document, section_questions
 from ragtune.ingest.chunking import chunk_text
 from ragtune.project import Project
 from ragtune.types import Document
@@ -144,8 +144,11 @@ def test_subjects_come_from_the_text(project: Project) -> None:
     questions = {q for f in facts for q in f.questions}
     rules = Counter(f.rule for f in facts)
     assert rules["api"] >= 3 and rules["quantity"] >= 2
-    # the topic is the document's own heading; reference entries by the object's name
-    assert "What is the Network Configuration documentation about?" in questions
+    # the document's own heading is a chapter's name, asked about as a subject, never as a
+    # container ("What does the Network Configuration documentation say about ...?");
+    # reference entries by the object's name
+    assert "Can you give me an overview of Network Configuration?" in questions
+    assert not any("documentation" in q or q.startswith("According to") for q in questions)
     assert "What does np_connect() do?" in questions
     assert "What does np_release() do?" in questions
     assert "What is NP_MAX_PROFILES?" in questions
@@ -153,16 +156,14 @@ def test_subjects_come_from_the_text(project: Project) -> None:
     assert "For how many seconds does np_connect() block before it gives up?" in questions
     assert "How many profiles can be stored per user?" in questions
     # numbered headings lose their numbers
-    assert "What does the Network Configuration documentation say about interface names?" in (
-        questions
-    )
+    assert "What should I know about interface names?" in questions
     answers = {f.answer for f in facts}
     assert "Bring the interface iface up and assign address to it." in answers  # markup gone
     html = project.document("backup/index.html")
     questions = {q for f in facts_from_document(html, project.store.chunks_of(html.id))
                  for q in f.questions}  # fmt: skip
     assert "For how many days are nightly snapshots kept?" in questions
-    assert "According to the Backups and Restores documentation, what is backed up?" in questions
+    assert not any("Backups and Restores" in q for q in questions)
     txt = project.document("notes/ch07.txt")
     assert txt.title == "Ch07" and DocContext(txt).topic == ""  # the loader's fallback
     questions = {q for f in facts_from_document(txt, project.store.chunks_of(txt.id))
@@ -222,3 +223,56 @@ def test_a_file_named_title_is_never_the_topic() -> None:
     questions = [q for f in facts_from_document(doc, chunks) for q in f.questions]
     assert questions == ["Quick question: why is the sky blue?",
                          "I'd like to know: why is the sky blue?"]  # fmt: skip
+
+
+def _ctx(text: str, title: str = "How to use Django with Uvicorn") -> DocContext:
+    return DocContext(Document(id="howto/asgi.html", title=title, text=text, content_hash=""))
+
+
+@pytest.mark.parametrize(
+    "heading, expected",
+    [
+        ("Running Django in Uvicorn", "What should I know about running Django in Uvicorn?"),
+        ("Customize the admin form", "How do I customize the admin form?"),
+        ("Write your views", "How do I write my views?"),
+        ("How to install Django on Windows", "How do I install Django on Windows?"),
+        ("Gunicorn", "What should I know about Gunicorn?"),  # a name stands alone
+        ("We identify a bug", None),  # a sentence, not a subject
+        ("Tests will save you time", None),
+        ("For distributors", None),
+        ("Learn more", None),
+        ("A quick overview", None),
+        ("Security", None),  # of what? a lone common word needs its chapter
+        ("That's it!", None),
+    ],
+)
+def test_headings_are_asked_about_without_their_chapter(heading: str, expected: str | None) -> None:
+    ctx = _ctx("Deploy it with an ASGI server. Good security matters: run it as a user.\n")
+    assert ctx.the_topic == ""  # a chapter's name never frames a question
+    _, questions = section_questions(heading, ctx)
+    if expected is None:
+        assert questions == []
+    else:
+        assert questions[0] == expected
+    assert not any("documentation" in q or "Uvicorn documentation" in q for q in questions)
+
+
+def test_named_documents_still_frame_questions() -> None:
+    ctx = _ctx("Staff may carry over 5 days.\n", title="Leave Policy")
+    assert ctx.the_topic == "the Leave Policy"
+    assert section_questions("Carrying over days", ctx)[1][0] == (
+        "What does the Leave Policy say about carrying over days?"
+    )
+    assert _ctx("x\n", title="FAQ: General").the_topic == ""
+
+
+def test_a_paragraph_wrapped_early_is_not_a_heading_where_headings_are_marked() -> None:
+    text = (
+        "# Editing views\n\nSee also\n\nThe messages framework contains\nSuccessMessageMixin, "
+        "which presents messages about successful form submissions.\n"
+    )
+    sections = {p.section for p in passages(text)}
+    assert sections == {"Editing views"}
+    # In a PDF's text, where nothing is marked, a short title line still opens a section.
+    pdf = "Leave Policy\nStaff may carry over five days of leave into the next year.\n"
+    assert passages(pdf)[0].section == "Leave Policy"
