@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ragtune.text.cloze import find_fill, is_cloze
 from ragtune.text.echo import restates
 from ragtune.text.sentences import HEADING, SENTENCE, Unit, clean, units
 from ragtune.types import Chunk, ScoredChunk
@@ -55,6 +56,10 @@ def choose(
     question: str, ranked: Sequence[_Candidate], next_chunk: NextChunk | None = None
 ) -> Span | None:
     """The answer span for ``question`` from evidence sentences ranked best first."""
+    if is_cloze(question):
+        span = _cloze(question, ranked)
+        if span is not None:
+            return span
     for sentence in ranked:
         heading = sentence.kind == HEADING
         echo = restates(question, sentence.text)
@@ -68,6 +73,25 @@ def choose(
         chunk = sentence.hit.chunk
         return Span(clean(sentence.text), sentence.text, chunk, sentence.hit,
                     sentence.start, sentence.end)  # fmt: skip
+    return None
+
+
+def _cloze(question: str, ranked: Sequence[_Candidate]) -> Span | None:
+    """What fills the blank of a fill-in-the-blank question, in the first retrieved passage
+    (by its best sentence's rank) that holds the quoted sentence; the citation quotes the
+    whole matched sentence. (That sentence restates the question, so the loop in
+    :func:`choose` would skip it.)"""
+    seen: set[str] = set()
+    for sentence in ranked:
+        hit = sentence.hit
+        if hit.chunk.id in seen:
+            continue
+        seen.add(hit.chunk.id)
+        fill = find_fill(question, hit.chunk.text)
+        if fill is not None:
+            chunk = hit.chunk
+            return Span(fill.text, chunk.text[fill.match_start : fill.match_end], chunk, hit,
+                        chunk.start + fill.match_start, chunk.start + fill.match_end)  # fmt: skip
     return None
 
 

@@ -98,3 +98,25 @@ def test_a_statement_answers_a_yes_no_question() -> None:
     assert not restates("Is leave paid?", "Leave is paid. [1]")
     assert restates("Is leave paid?", "Is leave paid? [1]")  # a heading, not an answer
     assert restates("Why are strings immutable?", "Strings are immutable.")  # says nothing new
+
+
+def test_a_fill_in_the_blank_question_is_answered_from_the_sentence_it_quotes(
+    hash_project: Project, tmp_path: Path
+) -> None:
+    write(
+        tmp_path / "lua" / "manual.txt",
+        "## lua_yieldk\n\nYields a coroutine. When a C function calls lua_yieldk in that way,\n"
+        "the running coroutine suspends its execution, and the call to lua_resume that started "
+        "this coroutine returns.\n",
+    )
+    hash_project.ingest([tmp_path / "lua"])
+    hash_project.settings.abstention.threshold = 0.0
+    question = (
+        "According to the Lua reference manual, fill in the blank: When a C function calls "
+        "____ in that way, the running coroutine suspends its execution"
+    )
+    answer = hash_project.answer_system("extract").answer(question)
+    assert answer.text == "lua_yieldk [1]"
+    (c,) = answer.citations
+    assert hash_project.document(c.doc_id).text[c.start : c.end] == c.quote
+    assert c.quote.startswith("When a C function calls lua_yieldk in that way")
