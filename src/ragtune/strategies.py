@@ -30,7 +30,9 @@ from ragtune.generate.base import Generation, GenerationOptions, Generator
 from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
 from ragtune.registry import strategies
+from ragtune.retrieval.extract import cloze_span
 from ragtune.retrieval.filters import acl_where
+from ragtune.text.cloze import is_cloze
 from ragtune.text.echo import HeldHead, clean_answer, says_nothing
 from ragtune.types import Answer, Chunk, Citation, ScoredChunk
 
@@ -53,6 +55,9 @@ class Prepared:
     support: float | None = None
     sentences: list[Sentence] = field(default_factory=list)
     abstain: bool = False
+    # A fill-in-the-blank question whose sentence is in the evidence: answered with the fill,
+    # without the model (see ragtune.text.cloze).
+    quoted: bool = False
 
 
 class AnswerSystem:
@@ -125,8 +130,9 @@ class AnswerSystem:
             p.support = p.sentences[0].score if p.sentences else 0.0
             if self.threshold is not None:
                 p.abstain = p.support < self.thresholds.get(question, self.threshold)
+            p.quoted = is_cloze(question) and cloze_span(question, p.sentences) is not None
             p.timings["evidence"] = time.perf_counter() - started
-        if self.builder is not None and not p.abstain:
+        if self.builder is not None and not p.abstain and not p.quoted:
             started = time.perf_counter()
             p.prompt = self.builder.rag(question, p.hits, self._focus(p))
             p.timings["prompt"] = time.perf_counter() - started
@@ -171,6 +177,10 @@ class AnswerSystem:
             fallback = self._span_answer(p, "fallback", **usage)
             if fallback is not None:
                 return fallback
+            # Nothing to fall back on (no retrieval, or no span): the model gave no answer,
+            # and saying so is honest; it counts as an abstention, false when answerable.
+            return self._answer(p, CANNOT_ANSWER, abstained=True, finish_reason="no_answer",
+                                **usage)  # fmt: skip
         citations, invalid = parse_citations(text, blocks)
         if not citations and not abstained and blocks:
             citations = infer_citations(text, blocks)
@@ -201,9 +211,23 @@ class AnswerSystem:
         text = f"{span.text} [{marker}]"
         return self._answer(p, text, citations=[citation], finish_reason=reason, **fields)
 
+    def _shortcut(self, p: Prepared) -> Answer | None:
+        """The answer given without the model: an abstention, or a quoted sentence's fill."""
+        if p.abstain:
+            return self._abstention(p)
+        return self._span_answer(p, "quoted") if p.quoted else None
+
     def respond(self, prepared: Sequence[Prepared]) -> list[Answer]:
-        """Answers for prepared questions: abstentions, then one batched generation."""
-        out: list[Answer | None] = [self._abstention(p) if p.abstain else None for p in prepared]
+        """Answers for prepared questions: abstentions and fills, then one batched
+        generation."""
+        out: list[Answer | None] = [
+            self._abstention(p)
+            if p.abstain
+            else self._span_answer(p, "quoted")
+            if p.quoted
+            else None
+            for p in prepared
+        ]
         todo = [i for i, a in enumerate(out) if a is None]
         if todo:
             assert self.generator is not None
@@ -223,7 +247,7 @@ class AnswerSystem:
     ) -> Answer:
         """One answer; ``on_token`` receives text pieces as they are generated."""
         p = self.prepare(question, k, filters, groups)
-        if on_token is None or p.abstain or self.generator is None:
+        if on_token is None or p.abstain or p.quoted or self.generator is None:
             answer = self.respond([p])[0]
             if on_token is not None:
                 on_token(answer.text)

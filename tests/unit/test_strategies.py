@@ -76,9 +76,9 @@ def test_streamed_rag_answer_never_shows_a_copied_label(project: Project) -> Non
 
 
 def test_answer_many_batches(project: Project) -> None:
-    s = system(project, ["a [1]", "b [1]", "c"])
+    s = system(project, ["Alpha [1]", "Beta [1]", "Gamma"])
     answers = s.answer_many(["leave", "vpn", "days"])
-    assert [a.text for a in answers] == ["a [1]", "b [1]", "c"]
+    assert [a.text for a in answers] == ["Alpha [1]", "Beta [1]", "Gamma"]
     assert len(s.generator.prompts) == 3  # type: ignore[attr-defined]
 
 
@@ -128,3 +128,32 @@ def test_rag_keeps_a_real_answer_and_strips_what_it_copied(project: Project) -> 
     answer = system.answer("How many days of annual leave do new hires get?")
     assert answer.finish_reason == "stop" and answer.text == "25 days a year. [1]"
     assert answer.citations and answer.citations[0].doc_id == "leave.md"
+
+
+def test_a_fill_in_the_blank_question_is_answered_from_its_sentence_without_the_model(
+    project: Project,
+) -> None:
+    s = _rag_with_evidence(project, ["the model's reply"])
+    question = "Fill in the blank: New hires get ____ of annual leave."
+    answer = s.answer(question)
+    assert answer.text == "25 days [1]" and answer.finish_reason == "quoted"
+    (c,) = answer.citations
+    assert project.document(c.doc_id).text[c.start : c.end] == c.quote
+    assert s.generator.prompts == []  # type: ignore[attr-defined]
+    pieces: list[str] = []
+    assert s.answer(question, on_token=pieces.append).text == "".join(pieces) == answer.text
+    # A blank the documents do not hold goes to the model as any question does.
+    assert s.answer("Fill in the blank: New hires get ____ of sick leave.").text == (
+        "the model's reply"
+    )
+
+
+@pytest.mark.parametrize("reply", ["Django's prerequisites are the following:", "the"])
+def test_an_answer_that_says_nothing_without_a_span_to_fall_back_on_is_a_refusal(
+    project: Project, reply: str
+) -> None:
+    from ragtune.generate.prompts import CANNOT_ANSWER
+
+    answer = system(project, [reply], strategy="base").answer("What are Django's prerequisites?")
+    assert answer.text == CANNOT_ANSWER and answer.abstained
+    assert answer.finish_reason == "no_answer" and answer.tokens_out > 0  # the model did run

@@ -45,11 +45,13 @@ def states_fact(answer: str, fact: str, other: str) -> bool:
 
 
 def fact_state(answer: str, old: str, new: str) -> str:
-    """``new``, ``stale`` (the old fact), or ``other`` (neither or both)."""
+    """``new``, ``stale`` (the old fact), or ``other`` (neither or both). When one fact
+    holds the other ("-i" became "-i and -E"), an answer stating the longer one states
+    the shorter too; it counts as the longer."""
     is_new, is_old = states_fact(answer, new, old), states_fact(answer, old, new)
-    if is_new and not is_old:
+    if is_new and (not is_old or not _distinct(old, new)):
         return "new"
-    if is_old and not is_new:
+    if is_old and (not is_new or not _distinct(new, old)):
         return "stale"
     return "other"
 

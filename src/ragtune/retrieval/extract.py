@@ -8,6 +8,7 @@ sentence. Spans are exact document offsets, so citations point at them as before
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -57,7 +58,7 @@ def choose(
 ) -> Span | None:
     """The answer span for ``question`` from evidence sentences ranked best first."""
     if is_cloze(question):
-        span = _cloze(question, ranked)
+        span = cloze_span(question, ranked)
         if span is not None:
             return span
     for sentence in ranked:
@@ -66,17 +67,58 @@ def choose(
         if heading or (echo and sentence.text.rstrip().endswith("?")):
             span = beneath(sentence, next_chunk)
             if span is not None:
-                return span
+                return _named(sentence, span) if heading and _is_entry(sentence.text) else span
             continue
-        if echo:
-            continue
-        chunk = sentence.hit.chunk
-        return Span(clean(sentence.text), sentence.text, chunk, sentence.hit,
-                    sentence.start, sentence.end)  # fmt: skip
+        span = _with_entry_name(sentence)
+        if echo and span.start == sentence.start:
+            continue  # the question again; opened by its entry's name it is the answer
+        return span
     return None
 
 
-def _cloze(question: str, ranked: Sequence[_Candidate]) -> Span | None:
+# A heading that names an API entry: "table.unpack (list [, i [, j]])", "lua_pushliteral".
+_ENTRY = re.compile(r"[A-Za-z_][\w.:]*(?:\s*\(.*\))?")
+_CODE_NAME = re.compile(r"_|\w\.\w|\(|[a-z][A-Z]")
+
+
+def _with_entry_name(sentence: _Candidate) -> Span:
+    """The sentence as a span, opened by its reference entry's heading when it is the
+    entry's first sentence: a manual's "Returns the elements from the given table." answers
+    "which function ...?" only with its name ("table.unpack (list [, i [, j]]): Returns
+    ...")."""
+    chunk, hit = sentence.hit.chunk, sentence.hit
+    offset = sentence.start - chunk.start
+    before = [u for u in units(chunk.text) if u.end <= offset]
+    head = before[-1] if before else None
+    if head is None or head.kind != HEADING or not _is_entry(head.text):
+        return Span(clean(sentence.text), sentence.text, chunk, hit, sentence.start, sentence.end)
+    start = chunk.start + head.start
+    text = f"{_title(head.text)}: {clean(sentence.text)}"
+    return Span(text, chunk.text[head.start : offset + len(sentence.text)], chunk, hit, start,
+                sentence.end)  # fmt: skip
+
+
+def _named(heading: _Candidate, span: Span) -> Span:
+    """``span`` (the text beneath an entry's heading) opened by the entry's name."""
+    text = f"{_title(heading.text)}: {span.text}"
+    if span.chunk.id != heading.hit.chunk.id:  # beneath it in the next chunk: quote the text
+        return Span(text, span.quote, span.chunk, span.hit, span.start, span.end)
+    chunk = span.chunk
+    quote = chunk.text[heading.start - chunk.start : span.end - chunk.start]
+    return Span(text, quote, chunk, span.hit, heading.start, span.end)
+
+
+def _title(heading: str) -> str:
+    """A heading's words without its Markdown/AsciiDoc marks ("### table.unpack (...)")."""
+    return clean(re.sub(r"^[#=]+\s*|\s*[#=]*$", "", heading.strip()))
+
+
+def _is_entry(heading: str) -> bool:
+    name = _title(heading)
+    return bool(_ENTRY.fullmatch(name) and _CODE_NAME.search(name))
+
+
+def cloze_span(question: str, ranked: Sequence[_Candidate]) -> Span | None:
     """What fills the blank of a fill-in-the-blank question, in the first retrieved passage
     (by its best sentence's rank) that holds the quoted sentence; the citation quotes the
     whole matched sentence. (That sentence restates the question, so the loop in

@@ -37,6 +37,10 @@ def test_fact_state() -> None:
     assert fact_state("It is 25 days.", old, new) == "stale"
     assert fact_state("I cannot answer from the documents.", old, new) == "other"
     assert fact_state("Either 25 or 27 days.", old, new) == "other"
+    # One fact holds the other: the answer states the longer one, not both.
+    assert fact_state("-i and -E [3]", "-i", "-i and -E") == "new"
+    assert fact_state("Only -i [3]", "-i", "-i and -E") == "stale"
+    assert fact_state("Use -i [1]", "-i and -E", "-i") == "new"
     assert states_fact("Reviews live in Harbor Reviews.", "Harbor Reviews", "ReviewLoop")
     assert (
         fact_state(

@@ -120,3 +120,22 @@ def test_a_fill_in_the_blank_question_is_answered_from_the_sentence_it_quotes(
     (c,) = answer.citations
     assert hash_project.document(c.doc_id).text[c.start : c.end] == c.quote
     assert c.quote.startswith("When a C function calls lua_yieldk in that way")
+
+
+def test_a_reference_entry_is_answered_with_its_name(hash_project: Project, tmp_path: Path) -> None:
+    write(
+        tmp_path / "lua" / "manual.txt",
+        "## 6.5 – Table Manipulation\n\n### table.unpack (list [, i [, j]])\n\n"
+        "Returns the elements from the given table.\n\n### Using tables\n\n"
+        "A table is created with a constructor expression such as {}.\n",
+    )
+    hash_project.ingest([tmp_path / "lua"])
+    hash_project.settings.abstention.threshold = 0.0
+    system = hash_project.answer_system("extract")
+    answer = system.answer("Which function returns the elements from a given table?")
+    assert answer.text.startswith("table.unpack (list [, i [, j]]): Returns the elements"), answer
+    (c,) = answer.citations
+    assert hash_project.document(c.doc_id).text[c.start : c.end] == c.quote
+    # A heading that is not an entry's name ("Using tables") is not put before its text.
+    plain = system.answer("How is a table created?")
+    assert plain.text.startswith("A table is created with a constructor"), plain
