@@ -5,11 +5,12 @@
 The benchdata freshness set holds 28 questions whose answer changed between the Lua 5.1 and
 5.2 manuals (12 hand-written, 16 cloze items taken from changed sentences). This runs
 ragtune's own pilot on them: ingest the 5.1 manual, build QA pairs from it and train a
-knowledge LoRA (the *stale adapter*: it only ever saw 5.1), then compare base, rag,
-extract, ft and ft+rag before and after the update to the 5.2 manual. Reported: the share
-of answers stating the 5.2 fact after the update (and the 5.1 fact, stale), with 95 %
-bootstrap intervals, scored by ragtune's freshness check (every word that tells the new
-answer from the old one must appear). Writes bench/results/freshness_lua.json.
+knowledge LoRA and a RAFT LoRA (the *stale adapters*: they only ever saw 5.1), then compare
+base, rag, extract, ft, ft+rag and raft+rag before and after the update to the 5.2 manual.
+Reported: the share of answers stating the 5.2 fact after the update (and the 5.1 fact,
+stale), with 95 % bootstrap intervals, scored by ragtune's freshness check (every word that
+tells the new answer from the old one must appear), and the same per kind (``by_kind``).
+Writes bench/results/freshness_lua.json.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, benchdata, load_jsonl, save
 
-STRATEGIES = ("base", "rag", "extract", "ft", "ft+rag")
+STRATEGIES = ("base", "rag", "extract", "ft", "ft+rag", "raft+rag")
 
 
 def prepare(data: Path, work: Path) -> tuple[Path, Path, Path, int]:
@@ -49,6 +50,47 @@ def prepare(data: Path, work: Path) -> tuple[Path, Path, Path, int]:
     eval_file = work / "eval.jsonl"
     eval_file.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return folders["old"], folders["new"], eval_file, len(rows)
+
+
+def data_rows(data: Path) -> dict[str, dict[str, Any]]:
+    return {item["id"]: item for item in load_jsonl(data / "freshness.jsonl")}
+
+
+def by_kind(run: Path, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per strategy, the answers after the update that state the new fact, counted by kind:
+    cloze items, and curated ones scored two ways. The benchdata answer of a curated item
+    is a window of the manual around the changed entry (whole paragraphs), so stating "the
+    new fact" means holding every word that window adds; scored on the entry's heading
+    line (``new_anchor`` vs ``old_anchor``), it means naming the new entry ("table.unpack",
+    "math.log (x [, base])"). Both are reported; the pilot's own table uses the window."""
+    import sqlite3
+
+    from ragtune.evaluation.freshness import fact_state
+
+    out: dict[str, dict[str, Any]] = {}
+    with sqlite3.connect(run / "records.sqlite") as conn:
+        found = conn.execute("SELECT strategy, item_id, data FROM answers WHERE phase = 'fresh'")
+        answers = [(s, i, json.loads(d)["answer"]["text"]) for s, i, d in found]
+    for strategy in sorted({s for s, _, _ in answers}):
+        counts = {"cloze": [0, 0], "curated": [0, 0], "curated_anchor": [0, 0]}
+        examples = []
+        for s, item_id, text in answers:
+            row = rows.get(item_id)
+            if s != strategy or row is None:
+                continue
+            kind = row["kind"]
+            counts[kind][0] += fact_state(text, row["old_answer"], row["new_answer"]) == "new"
+            counts[kind][1] += 1
+            if kind == "curated":
+                old, new = row["old_anchor"] or row["old_answer"], row["new_anchor"]
+                counts["curated_anchor"][0] += fact_state(text, old, new) == "new"
+                counts["curated_anchor"][1] += 1
+            if len(examples) < 6:
+                examples.append({"question": row["question"][:160], "answer": text[:200],
+                                 "new": row["new_answer"][:80]})  # fmt: skip
+        out[strategy] = {k: {"new": v[0], "of": v[1]} for k, v in counts.items()}
+        out[strategy]["examples"] = examples
+    return out
 
 
 def main() -> None:
@@ -90,6 +132,7 @@ def main() -> None:
             phase: {state: data[phase][state] for state in ("new", "stale")}
             for phase in ("main", "fresh")
         } | {"time_to_fresh": data.get("time_to_fresh")}
+    out["by_kind"] = by_kind(Path(outcome["results"]).parent, data_rows(benchdata()))
     save("freshness_lua", out)
     for label, data in out["strategies"].items():
         after = data["fresh"]

@@ -34,4 +34,41 @@ def freshness_lua_section(data: dict[str, Any]) -> list[str]:
             for label, r in rows.items()
         ),
         "",
+        *_by_kind(data.get("by_kind") or {}),
+    ]
+
+
+def _all(k: dict[str, Any]) -> dict[str, int]:
+    return {x: k["cloze"][x] + k["curated"][x] for x in ("new", "of")}
+
+
+def _by_kind(kinds: dict[str, Any]) -> list[str]:
+    if not kinds:
+        return []
+
+    def cell(c: dict[str, int]) -> str:
+        return f"{c['new']}/{c['of']} ({c['new'] / c['of']:.0%})" if c["of"] else "—"
+
+    return [
+        "By kind, after the update (new fact stated / answers). A curated item's benchdata "
+        "answer is a window of whole paragraphs around the changed entry; scored on the "
+        "entry's heading line instead (`new_anchor` vs `old_anchor`), a new-fact answer names "
+        "the new entry.",
+        "",
+        "| strategy | cloze | curated (window) | curated (heading line) | all (window) |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {label} | {cell(k['cloze'])} | {cell(k['curated'])} | "
+            f"{cell(k['curated_anchor'])} | {cell(_all(k))} |"
+            for label, k in kinds.items()
+        ),
+        "",
+        "Answers after the update (first of each strategy):",
+        "",
+        *(
+            f'- {label}: *{k["examples"][0]["question"]}* → "{k["examples"][0]["answer"]}"'
+            for label, k in kinds.items()
+            if k.get("examples")
+        ),
+        "",
     ]
