@@ -193,11 +193,39 @@ def load_html(data: bytes, path: Path) -> Loaded:
     for tag in soup.find_all("a"):
         if not tag.decomposed and tag.get_text(strip=True) in _PERMALINK_TEXT:
             tag.decompose()
+    _drop_link_bars(soup)
     if soup.head:
         soup.head.decompose()
     _mark_structure(soup)
     text = _tidy(_text_with_blocks(soup))
     return _finish(text, title or _title_from(path), "html", meta)
+
+
+# What stands between the links of a navigation bar: "Home | Index", "« previous | up".
+_BAR_SEPARATORS = re.compile(r"[\s|«»‹›<>·•/:–—-]+")
+_BAR_LINK_WORDS = 5  # a bar's links are short ("Table of contents", "next »")
+_STRUCTURE_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "pre"]
+
+
+def _drop_link_bars(soup: Any) -> None:
+    """Blocks made only of short links and separators: a page's navigation where the theme
+    does not mark it (Django's docs start every page with "Home | Table of contents | Index
+    | Modules « previous | up | next »"). A block with headings, lists or tables is content
+    even when every word of it links somewhere (an index page, a class's list of methods)."""
+    for tag in soup.find_all(["div", "p", "td"]):
+        if tag.decomposed or tag.find(_STRUCTURE_TAGS) is not None:
+            continue
+        links = tag.find_all("a")
+        if len(links) < 2:
+            continue
+        names = [a.get_text(" ", strip=True) for a in links]
+        if any(len(n.split()) > _BAR_LINK_WORDS for n in names):
+            continue
+        rest = tag.get_text(" ", strip=True)
+        for name in names:
+            rest = rest.replace(name, " ", 1)
+        if not _BAR_SEPARATORS.sub("", rest):
+            tag.decompose()
 
 
 _TITLE_SEPARATOR = re.compile(r"\s+[—–|·-]\s+")

@@ -150,3 +150,20 @@ def test_html_landmarks_nested_in_landmarks() -> None:
     ).encode()
     doc = load_bytes(html, Path("docs/page.html"))
     assert doc.text == "# Title\n\nBody text.\n"
+
+
+def test_html_unmarked_link_bars_are_dropped_and_content_kept() -> None:
+    """Django's theme starts every page with two bars of links in plain <div>s; the bars go,
+    a paragraph that mentions links and an all-link index with a heading stay."""
+    html = (
+        b'<html><body><div id="global-nav"><a href="/">Home</a> | <a href="/c">Table of '
+        b'contents</a> | <a href="/i">Index</a></div><div class="nav"><a href="p">&laquo; '
+        b'previous</a> | <a href="u">up</a> | <a href="n">next &raquo;</a></div>'
+        b"<h1>Admin actions</h1><p>See <a>actions</a> and <a>views</a> for more.</p>"
+        b"<div><h2><a>CreateView</a></h2><ul><li><a>get()</a></li><li><a>post()</a></li></ul>"
+        b"</div></body></html>"
+    )
+    doc = load_bytes(html, Path("docs/page.html"))
+    assert doc.text.startswith("# Admin actions\n\nSee actions and views for more.")
+    assert "Home" not in doc.text and "previous" not in doc.text
+    assert "CreateView" in doc.text and "get()" in doc.text and "post()" in doc.text
