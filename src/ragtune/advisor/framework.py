@@ -156,6 +156,13 @@ def _next_steps(ev: Evidence, p: Profile, significant: bool, steps: list[Step]) 
         )
     if any(s.contradiction for s in steps):
         out.append("look into each contradiction above before relying on the rule of thumb")
+    deploy = (ev.results.get("calibration") or {}).get("deploy") or {}
+    if deploy.get("threshold") is not None:
+        out.append(
+            f"serve with the abstention threshold calibrated on all {deploy['n_answerable']} + "
+            f"{deploy['n_unanswerable']} questions ({deploy['threshold']:.3f}; the rates above "
+            "are cross-fitted): `ragtune calibrate --eval FILE` saves it"
+        )
     return out
 
 

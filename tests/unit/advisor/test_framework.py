@@ -141,3 +141,12 @@ def test_one_weak_kind_or_low_agreement_is_enough() -> None:
         "answers": 10, "judgements": 40, "unparsable": {"first": 0, "second": 3},
         "agreement": {"all": {"mean": 0.7, "low": 0.55, "high": 0.82, "n": 40}}}  # fmt: skip
     assert any("run-to-run agreement 70 %" in r for r in advise(swinging, profile).reasons)
+
+
+def test_a_cross_fitted_run_says_which_threshold_to_serve_with() -> None:
+    results = make_results()
+    assert not any("ragtune calibrate" in s for s in advise(results, _profile()).next_steps)
+    deploy = {"threshold": 0.7443, "n_answerable": 47, "n_unanswerable": 25}
+    results["calibration"] = {"fold_thresholds": [0.74, 0.71], "deploy": deploy}
+    steps = advise(results, _profile()).next_steps
+    assert any("47 + 25 questions (0.744" in s and "ragtune calibrate" in s for s in steps)
