@@ -157,3 +157,29 @@ def test_an_answer_that_says_nothing_without_a_span_to_fall_back_on_is_a_refusal
     answer = system(project, [reply], strategy="base").answer("What are Django's prerequisites?")
     assert answer.text == CANNOT_ANSWER and answer.abstained
     assert answer.finish_reason == "no_answer" and answer.tokens_out > 0  # the model did run
+
+
+def test_a_cloze_sentence_the_search_missed_is_looked_for_by_itself(
+    project: Project, tmp_path: Path
+) -> None:
+    from ragtune.retrieval.evidence import EvidenceScorer
+
+    write(
+        tmp_path / "noise" / "manual.md",
+        "# Reference manual\n\nAccording to the reference manual, fill in the blank questions "
+        "quote the reference manual. The Lua reference manual has blanks to fill in.\n",
+    )
+    project.ingest([tmp_path / "noise"])
+    gen = QueuedGenerator(["the model's reply"])
+    builder = PromptBuilder(gen.count_tokens, 4096, 64, "SYS", "BASE", 500)
+    evidence = EvidenceScorer(project.embedder, project.store)
+    s = AnswerSystem("rag", gen, builder, GenerationOptions(), project.retriever, k=1,
+                     evidence=evidence, threshold=0.0)  # fmt: skip
+    question = (
+        "According to the Lua reference manual, fill in the blank: New hires get ____ of "
+        "annual leave."
+    )
+    assert project.retriever.search(question, k=1)[0].chunk.doc_id == "manual.md"
+    answer = s.answer(question)
+    assert answer.text == "25 days [1]" and answer.finish_reason == "quoted"
+    assert answer.citations[0].doc_id == "leave.md"

@@ -81,6 +81,12 @@ def _pattern(question: str) -> re.Pattern[str] | None:
     return re.compile("".join(parts), re.IGNORECASE)
 
 
+def quoted_text(question: str) -> str:
+    """The sentence a cloze question quotes, without its lead-in and blank: the query that
+    finds it ("Lua reference manual, fill in the blank" only adds noise to a search)."""
+    return " ".join(BLANK.sub(" ", _LEAD_IN.sub("", question, count=1)).split())
+
+
 def find_fill(question: str, text: str) -> Fill | None:
     """What stands in the question's blank where ``text`` holds the quoted sentence; None
     when the question has no (single) blank or the text does not hold the sentence."""

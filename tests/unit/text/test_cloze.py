@@ -53,3 +53,11 @@ def test_the_fill_is_what_stands_in_the_blank(quoted: str, fill: str) -> None:
 )
 def test_no_fill_without_one_blank_and_its_sentence(question: str) -> None:
     assert find_fill(question, LUA) is None
+
+
+def test_the_quoted_sentence_is_the_search_query() -> None:
+    from ragtune.text.cloze import quoted_text
+
+    question = LEAD + "To find a loader, require is guided by the ____."
+    assert quoted_text(question) == "To find a loader, require is guided by the ."
+    assert quoted_text("No blank here?") == "No blank here?"
