@@ -37,8 +37,11 @@ def proj(tmp_path: Path) -> Path:
     keep = [
         e for e in evals if not e["unanswerable"] and e["source_docs"][0].split("/")[0] in FOLDERS
     ]
-    # 6 unanswerable questions: enough for the cross-fitted abstention thresholds.
-    keep = keep[:14] + [e for e in evals if e["unanswerable"]][:6]
+    # 20 unanswerable questions (10 made up): enough for cross-fitted abstention thresholds.
+    made_up = [{"question": f"What do you know about {topic}?", "unanswerable": True}
+               for topic in ("tungsten", "Europa", "knitting", "cricket", "violins", "Hamlet",
+                             "sourdough", "Everest", "bicycle chains", "eels")]  # fmt: skip
+    keep = keep[:20] + [e for e in evals if e["unanswerable"]] + made_up
     (tmp_path / "eval.jsonl").write_text("".join(json.dumps(e) + "\n" for e in keep))
     result = CliRunner().invoke(cli, ["-C", str(root), "ingest", str(docs)])
     assert result.exit_code == 0, result.output

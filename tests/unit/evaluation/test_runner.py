@@ -192,19 +192,35 @@ def test_latency_is_measured_on_questions_answered_alone(
     every.close()
 
 
+# Made-up questions the HR and finance documents cannot answer, beside the sample's own 10:
+# cross-fitting needs 10 unanswerable questions a fold.
+_OFF_TOPIC = ("the boiling point of tungsten", "the orbit of Europa", "knitting a scarf",
+              "the rules of cricket", "tuning a violin", "the plot of Hamlet",
+              "baking sourdough", "the height of Everest", "repairing a bicycle chain",
+              "the migration of eels")  # fmt: skip
+
+
+def _crossfit_items() -> list:
+    from ragtune.evaluation.datasets import EvalItem
+
+    every = load_eval_file(EXAMPLES / "eval.jsonl")
+    made_up = [EvalItem(f"off-{n}", f"What do you know about {topic}?", unanswerable=True)
+               for n, topic in enumerate(_OFF_TOPIC)]  # fmt: skip
+    return _items()[:20] + [i for i in every if i.unanswerable] + made_up
+
+
 def test_crossfit_thresholds_are_chosen_once_and_answered_with(
     eval_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ragtune.retrieval.answerability as answerability
 
-    every = load_eval_file(EXAMPLES / "eval.jsonl")
-    items = _items()[:14] + [i for i in every if i.unanswerable]
+    items = _crossfit_items()
     specs = [StrategySpec("extract")]
     runner = Runner(eval_project, items, CompareConfig(specs, seed=1, resamples=200))
     results = runner.run()
     calibration = results["calibration"]
     assert len(calibration["fold_thresholds"]) == 2
-    assert calibration["deploy"]["n_unanswerable"] == 10
+    assert calibration["deploy"]["n_unanswerable"] == 20
     thresholds = runner.thresholds
     assert set(thresholds) == {i.question for i in items}
     assert set(thresholds.values()) <= set(calibration["fold_thresholds"])
@@ -235,7 +251,14 @@ def test_crossfit_thresholds_are_chosen_once_and_answered_with(
 
 def test_crossfit_is_skipped_when_the_threshold_is_set(eval_project: Project) -> None:
     eval_project.settings.abstention.threshold = 0.3
-    items = _items()[:14] + [i for i in load_eval_file(EXAMPLES / "eval.jsonl") if i.unanswerable]
+    items = _crossfit_items()
     runner = Runner(eval_project, items, CompareConfig([StrategySpec("extract")], resamples=200))
     assert runner.thresholds == {} and runner.run()["calibration"] is None
+    runner.close()
+
+
+def test_too_few_unanswerable_questions_keep_the_project_threshold(eval_project: Project) -> None:
+    items = _crossfit_items()[:-1]  # 19 unanswerable: 9 in one fold
+    runner = Runner(eval_project, items, CompareConfig([StrategySpec("extract")], resamples=200))
+    assert runner.run()["calibration"] is None and runner.thresholds == {}
     runner.close()
