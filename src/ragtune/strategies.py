@@ -127,7 +127,8 @@ class AnswerSystem:
         started = time.perf_counter()
         p.hits = self.retriever.reranker.rerank(question, hits)[: k or self.k]
         p.timings["rerank"] = time.perf_counter() - started
-        if self.evidence is not None and is_cloze(question):
+        cloze = is_cloze(question)
+        if self.evidence is not None and cloze:
             p.hits = self._with_quoted(question, p.hits, filters, groups)
         if self.evidence is not None:
             started = time.perf_counter()
@@ -135,7 +136,7 @@ class AnswerSystem:
             p.support = p.sentences[0].score if p.sentences else 0.0
             if self.threshold is not None:
                 p.abstain = p.support < self.thresholds.get(question, self.threshold)
-            p.quoted = is_cloze(question) and cloze_span(question, p.sentences) is not None
+            p.quoted = cloze and cloze_span(question, p.sentences) is not None
             p.timings["evidence"] = time.perf_counter() - started
         if self.builder is not None and not p.abstain and not p.quoted:
             started = time.perf_counter()
@@ -243,14 +244,7 @@ class AnswerSystem:
     def respond(self, prepared: Sequence[Prepared]) -> list[Answer]:
         """Answers for prepared questions: abstentions and fills, then one batched
         generation."""
-        out: list[Answer | None] = [
-            self._abstention(p)
-            if p.abstain
-            else self._span_answer(p, "quoted")
-            if p.quoted
-            else None
-            for p in prepared
-        ]
+        out = [self._shortcut(p) for p in prepared]
         todo = [i for i, a in enumerate(out) if a is None]
         if todo:
             assert self.generator is not None

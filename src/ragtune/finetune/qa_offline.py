@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ragtune.finetune.qa_check import gate, label_problems
 from ragtune.finetune.qa_context import CALLABLE, DocContext, Passage, passages, resolve
-from ragtune.finetune.qa_rules import _SUBORDINATE, definition_questions, quantity_questions
+from ragtune.finetune.qa_rules import SUBORDINATE, definition_questions, quantity_questions
 from ragtune.text.sentences import clean
 from ragtune.types import Chunk, Document
 
@@ -129,7 +129,7 @@ def _subject_questions(name: str, ctx: DocContext, overview: bool = False) -> li
     lowered = [w.lower().strip(",;") for w in words]
     if name.lower() in _GENERIC_HEADINGS or not name[:1].isalnum():
         return []
-    if lowered[0] in _NOT_A_SUBJECT | _SUBORDINATE or _FINITE & set(lowered):
+    if lowered[0] in _NOT_A_SUBJECT | SUBORDINATE or _FINITE & set(lowered):
         return []  # "We identify a bug", "For distributors": a sentence or a fragment
     if name.endswith((".", "!")):
         return []

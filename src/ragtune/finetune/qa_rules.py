@@ -23,7 +23,8 @@ STOPWORDS = frozenset(
     "these they this those to was we were what when where which who why will with would you "
     "your".split())
 _PRONOUN_START = frozenset("this these those that it its they their there here he she such".split())
-_SUBORDINATE = frozenset(
+# Words that open a clause or phrase, never a subject (qa_offline uses them for headings too).
+SUBORDINATE = frozenset(
     "if when for to as where although because unless after before once while in on at by during "
     "from with without under over within since until each every all any between across per via "
     "through".split())
@@ -201,7 +202,7 @@ def _clause(words: list[str], ctx: DocContext) -> tuple[str, str, str, str] | No
     else:
         return None
     first = subj_words[0].lower() if subj_words else ""
-    if not 1 <= len(subj_words) <= 8 or first in _SUBORDINATE | _PRONOUN_START | _IMPERATIVE:
+    if not 1 <= len(subj_words) <= 8 or first in SUBORDINATE | _PRONOUN_START | _IMPERATIVE:
         return None
     if len(mid) > 6:
         return None  # a long verb phrase: the echo question reads better
@@ -249,7 +250,7 @@ def definition_questions(sentence: str, ctx: DocContext) -> list[str]:
 def _good_term(term: str) -> bool:
     """A name or short noun phrase, not a pronoun, clause opener or imperative verb."""
     words = term.split()
-    if words[0].lower() in _PRONOUN_START | _SUBORDINATE | _IMPERATIVE | {"then", "also"}:
+    if words[0].lower() in _PRONOUN_START | SUBORDINATE | _IMPERATIVE | {"then", "also"}:
         return False
     if {"below", "above", "following"} & {w.lower() for w in words}:
         return False  # points at text the question cannot show

@@ -100,17 +100,23 @@ def test_a_statement_answers_a_yes_no_question() -> None:
     assert restates("Why are strings immutable?", "Strings are immutable.")  # says nothing new
 
 
+def _manual(project: Project, tmp_path: Path, text: str) -> None:
+    """A one-file manual in ``project``, every question answered (no abstention)."""
+    write(tmp_path / "lua" / "manual.txt", text)
+    project.ingest([tmp_path / "lua"])
+    project.settings.abstention.threshold = 0.0
+
+
 def test_a_fill_in_the_blank_question_is_answered_from_the_sentence_it_quotes(
     hash_project: Project, tmp_path: Path
 ) -> None:
-    write(
-        tmp_path / "lua" / "manual.txt",
+    _manual(
+        hash_project,
+        tmp_path,
         "## lua_yieldk\n\nYields a coroutine. When a C function calls lua_yieldk in that way,\n"
         "the running coroutine suspends its execution, and the call to lua_resume that started "
         "this coroutine returns.\n",
     )
-    hash_project.ingest([tmp_path / "lua"])
-    hash_project.settings.abstention.threshold = 0.0
     question = (
         "According to the Lua reference manual, fill in the blank: When a C function calls "
         "____ in that way, the running coroutine suspends its execution"
@@ -123,14 +129,13 @@ def test_a_fill_in_the_blank_question_is_answered_from_the_sentence_it_quotes(
 
 
 def test_a_reference_entry_is_answered_with_its_name(hash_project: Project, tmp_path: Path) -> None:
-    write(
-        tmp_path / "lua" / "manual.txt",
+    _manual(
+        hash_project,
+        tmp_path,
         "## 6.5 – Table Manipulation\n\n### table.unpack (list [, i [, j]])\n\n"
         "Returns the elements from the given table.\n\n### Using tables\n\n"
         "A table is created with a constructor expression such as {}.\n",
     )
-    hash_project.ingest([tmp_path / "lua"])
-    hash_project.settings.abstention.threshold = 0.0
     system = hash_project.answer_system("extract")
     answer = system.answer("Which function returns the elements from a given table?")
     assert answer.text.startswith("table.unpack (list [, i [, j]]): Returns the elements"), answer
