@@ -8,6 +8,7 @@ re-upload without ``groups`` used to make a restricted document public.
 from __future__ import annotations
 
 import itertools
+import re
 
 import httpx
 from hypothesis import HealthCheck, given, settings
@@ -37,7 +38,8 @@ def _sees(service: Service, key: str, doc_id: str, secret: str) -> bool:
         for mode in ("bm25", "dense", "hybrid"):
             r = c.post("/v1/search", json={"query": f"walrus vault {secret}", "mode": mode})
             assert r.status_code == 200, r.text
-            if secret in r.text:
+            # As a word: a score such as 0.05521 must not count as the secret 5521.
+            if re.search(rf"(?<![\w.]){re.escape(secret)}(?!\w)", r.text):
                 return True
     return False
 
