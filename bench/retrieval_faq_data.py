@@ -105,7 +105,7 @@ def read_chunks(project: Project) -> tuple[list[ChunkRow], np.ndarray]:
         found = project.store.chunks_by_rowid(batch)
         for rid in batch:
             chunk, doc = found[rid]
-            text = _embedding_text(doc, chunk)
+            text = _embedding_text(doc.title, chunk.section, chunk.text)
             rows.append(ChunkRow(rid, chunk.id, chunk.doc_id, text, chunk.text))
     return rows, vectors
 

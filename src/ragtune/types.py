@@ -118,6 +118,7 @@ class FileOutcome:
     doc_id: str = ""
     reason: str = ""
     n_chunks: int = 0
+    n_reused: int = 0  # of n_chunks, those that kept their stored vector (not re-embedded)
 
 
 @dataclass
@@ -142,10 +143,16 @@ class IngestReport:
     def n_chunks(self) -> int:
         return sum(o.n_chunks for o in self.outcomes if o.status in ("added", "updated"))
 
+    @property
+    def n_reused(self) -> int:
+        """Chunks written with the vector of the document's previous version."""
+        return sum(o.n_reused for o in self.outcomes if o.status == "updated")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "counts": self.counts(),
             "chunks_written": self.n_chunks,
+            "chunks_reused": self.n_reused,
             "seconds": round(self.seconds, 3),
             "excluded": list(self.excluded),
             "files": [asdict(o) for o in self.outcomes],

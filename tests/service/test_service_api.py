@@ -95,6 +95,11 @@ def test_documents_upload_is_indexed_before_the_response(service: Service) -> No
         assert r.json()["status"] == "added" and r.json()["title"] == "Wombat rules"
         hits = a.post("/v1/search", json={"query": "wombat parking"}).json()["data"]
         assert hits[0]["chunk"]["doc_id"] == "alpha/wombat.md"
+        r = adm.post("/v1/documents", json={
+            "id": "alpha/wombat.md", "text": "The wombat parking rule allows two bikes.",
+            "groups": ["a"], "metadata": {"dept": "desk"}, "title": "Wombat rules"})  # fmt: skip
+        assert r.status_code == 201, r.text  # new metadata, same text: the vector is kept
+        assert r.json()["status"] == "updated" and r.json()["chunks_reused"] == 1
         files = {"file": ("notes.txt", b"Koala notes: the koala room is on floor 3.")}
         r = adm.post("/v1/documents", files=files, data={"id": "public/koala.txt",
                                                         "metadata": '{"dept": "it"}'})  # fmt: skip

@@ -95,7 +95,8 @@ def _print_report(report: IngestReport) -> None:
     out = console()
     counts = report.counts()
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n or k in ("added", "updated"))
-    out.print(f"{summary}; {report.n_chunks} chunks written in {report.seconds:.1f}s")
+    kept = f" ({report.n_reused} kept their vectors)" if report.n_reused else ""
+    out.print(f"{summary}; {report.n_chunks} chunks written{kept} in {report.seconds:.1f}s")
     for outcome in report.by_status("failed"):
         out.print(f"  [red]failed[/] {outcome.path}: {outcome.reason}")
     for outcome in report.by_status("removed"):

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ragtune.config import Settings
 from ragtune.embed.base import Embedder
 from ragtune.errors import LoadError, UsageError
@@ -226,26 +228,44 @@ class Ingestor:
     def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
         if not pending:
             return
-        texts = [_embedding_text(p.doc, c) for p in pending for c in p.chunks]
-        vectors = self.embedder.embed(texts)
+        texts = [_embedding_text(p.doc.title, c.section, c.text) for p in pending for c in p.chunks]
+        vectors, reused = self._vectors(pending, texts)
         offset = 0
         for item in pending:
             n = len(item.chunks)
             self.store.upsert_document(
                 item.doc, item.fingerprint, item.chunks, vectors[offset : offset + n]
             )
-            offset += n
             status = "updated" if item.existed else "added"
-            report.add(FileOutcome(str(item.candidate.path), status, item.doc.id, "", n))
+            kept = int(reused[offset : offset + n].sum())
+            report.add(FileOutcome(str(item.candidate.path), status, item.doc.id, "", n, kept))
+            offset += n
         pending.clear()
 
+    def _vectors(self, pending: list[_Pending], texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """A vector per text and whether it was kept from the stored version. A vector is a
+        function of the embedder (one per store) and the embedded text alone, so a chunk an
+        update left as it was keeps its vector: a manual's next release re-embeds only the
+        chunks it changed. Texts repeated in the batch are embedded once."""
+        known: dict[str, np.ndarray] = {}
+        for item in pending:
+            if item.existed:
+                for title, section, text, vector in self.store.stored_vectors(item.doc.id):
+                    known[_embedding_text(title, section, text)] = vector
+        reused = np.array([t in known for t in texts], dtype=bool)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            known.update(zip(missing, self.embedder.embed(missing), strict=True))
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32), reused
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False), reused
 
-def _embedding_text(doc: Document, chunk: Chunk) -> str:
+
+def _embedding_text(title: str, section: str, text: str) -> str:
     """Embed the chunk with its title and heading path: a bare paragraph often lacks the
     words ('leave policy') that a question uses."""
-    section = chunk.section
-    head = section if section.startswith(doc.title) else f"{doc.title} > {section}".rstrip(" >")
-    return f"{head}\n{chunk.text}"
+    head = section if section.startswith(title) else f"{title} > {section}".rstrip(" >")
+    return f"{head}\n{text}"
 
 
 def _os_reason(exc: OSError, path: Path) -> str:

@@ -114,7 +114,8 @@ def ingest_upload(
             raise
     doc = project.document(doc_id)
     return {"id": doc_id, "status": outcome.status, "chunks": outcome.n_chunks,
-            "version": doc.version, "title": doc.title, "groups": list(doc.groups)}  # fmt: skip
+            "chunks_reused": outcome.n_reused, "version": doc.version, "title": doc.title,
+            "groups": list(doc.groups)}  # fmt: skip
 
 
 def delete(project: Project, doc_id: str) -> None:

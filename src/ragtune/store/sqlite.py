@@ -295,6 +295,16 @@ class SQLiteStore:
             out[int(r["rid"])] = (_chunk_from_row(r), doc)
         return out
 
+    def stored_vectors(self, doc_id: str) -> list[tuple[str, str, str, np.ndarray]]:
+        """(document title, section, text, vector) of each stored chunk of ``doc_id``: what
+        an update of the document needs to keep the vectors of chunks it did not change."""
+        rows = self.conn.execute(
+            "SELECT d.title, c.section, c.text, c.embedding FROM chunks c"
+            " JOIN documents d ON d.id = c.doc_id WHERE c.doc_id=? ORDER BY c.ordinal",
+            (doc_id,),
+        ).fetchall()
+        return [(r[0], r[1] or "", r[2], np.frombuffer(r[3], dtype=np.float32)) for r in rows]
+
     def iter_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """All (rowids, vectors) in rowid order; the dense index caches this."""
         rows = self.conn.execute("SELECT rowid, embedding FROM chunks ORDER BY rowid").fetchall()
