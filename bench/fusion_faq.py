@@ -4,9 +4,10 @@
 
 Asks whether any fixed fusion puts ragtune's hybrid at or above its best single retriever on
 both corpus variants of ``bench/retrieval_faq.py`` (same cached projects, same questions and
-relevance levels; ragtune only, no peers): RRF with k = 60 / 20 / 5 and convex mixes with
-dense weight 0.3 / 0.5. Prints recall@10 and MRR@10 per level and writes
-bench/results/fusion_faq.json. It reads the settings it compares; it changes no default.
+relevance levels; ragtune only, no peers): RRF with k = 60 / 20 / 5, convex mixes with
+dense weight 0.3 / 0.5, and distribution-based score fusion (dbsf, no parameter). Prints
+recall@10 and MRR@10 per level and writes bench/results/fusion_faq.json. It reads the
+settings it compares; it changes no default.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from retrieval_faq import levels
 from retrieval_faq_data import load_qa, project_for, read_chunks
 
 SETTINGS = (("rrf", 60, 0.5), ("rrf", 20, 0.5), ("rrf", 5, 0.5), ("convex", 60, 0.3),
-            ("convex", 60, 0.5))  # fmt: skip
+            ("convex", 60, 0.5), ("dbsf", 60, 0.5))  # fmt: skip
 K = 10
 
 
@@ -40,7 +41,9 @@ def run(variant: str, qa: list[dict[str, Any]]) -> dict[str, Any]:
         settings = project.settings.retrieval
         for fusion, rrf_k, alpha in SETTINGS:
             settings.rrf_k, settings.alpha = rrf_k, alpha
-            name = f"ragtune hybrid {fusion} " + (f"k={rrf_k}" if fusion == "rrf" else f"a={alpha}")
+            name = f"ragtune hybrid {fusion}" + {"rrf": f" k={rrf_k}", "convex": f" a={alpha}"}.get(
+                fusion, ""
+            )
             search = project.retriever.search
             ranked[name] = [
                 [h.chunk.id for h in search(q, k=K, mode="hybrid", fusion=fusion)]

@@ -48,10 +48,11 @@ class ChunkingSettings(_Section):
 class RetrievalSettings(_Section):
     mode: Literal["bm25", "dense", "hybrid"] = Field("hybrid", description="Default search mode.")
     k: int = Field(5, ge=1, le=1000, description="Results returned by default.")
-    fusion: Literal["rrf", "convex"] = Field(
+    fusion: Literal["rrf", "convex", "dbsf"] = Field(
         "rrf",
-        description="Hybrid fusion; RRF beat a tuned convex mix on held-out sample questions "
-        "(bench/retrieval_sample.py).",
+        description="Hybrid fusion: rrf (reciprocal ranks), convex (min-max scores mixed by "
+        "alpha) or dbsf (scores normalised by mean +/- 3 sd, summed). RRF beat a tuned "
+        "convex mix on held-out sample questions (bench/retrieval_sample.py).",
     )
     rrf_k: int = Field(60, ge=1, description="RRF constant: score = sum 1/(rrf_k + rank).")
     alpha: float = Field(

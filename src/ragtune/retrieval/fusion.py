@@ -47,3 +47,30 @@ def convex(lists: dict[str, Ranked], weights: dict[str, float]) -> Fused:
     per_mode = _per_mode(lists)
     order = sorted(fused, key=lambda r: (-fused[r], r))
     return [(r, fused[r], per_mode[r]) for r in order]
+
+
+def _spread(ranked: Ranked) -> dict[int, float]:
+    """Scores mapped so that mean - 3 sd -> 0 and mean + 3 sd -> 1, clipped to [0, 1]."""
+    if not ranked:
+        return {}
+    values = [s for _, s in ranked]
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    if sd == 0:
+        return {r: 1.0 for r, _ in ranked}
+    low, high = mean - 3 * sd, mean + 3 * sd
+    return {r: min(1.0, max(0.0, (s - low) / (high - low))) for r, s in ranked}
+
+
+def dbsf(lists: dict[str, Ranked]) -> Fused:
+    """Distribution-based score fusion (as in Qdrant): each list's scores normalised by its
+    own mean and spread (mean +/- 3 sd), then summed. Unlike min-max, a score that stands
+    far above the rest of its list (a keyword match on the question's own words) keeps its
+    lead; unlike RRF, two lists' near-ties stay near-ties."""
+    fused: dict[int, float] = {}
+    for ranked in lists.values():
+        for rowid, score in _spread(ranked).items():
+            fused[rowid] = fused.get(rowid, 0.0) + score
+    per_mode = _per_mode(lists)
+    order = sorted(fused, key=lambda r: (-fused[r], r))
+    return [(r, fused[r], per_mode[r]) for r in order]

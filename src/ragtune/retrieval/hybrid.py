@@ -14,14 +14,14 @@ from ragtune.config import RetrievalSettings
 from ragtune.embed.base import Embedder
 from ragtune.errors import UsageError
 from ragtune.retrieval.filters import Where, acl_where, compile_filter, parse_filter
-from ragtune.retrieval.fusion import Ranked, convex, rrf
+from ragtune.retrieval.fusion import Ranked, convex, dbsf, rrf
 from ragtune.retrieval.rerank import NoopReranker, Reranker
 from ragtune.store.sqlite import SQLiteStore
 from ragtune.store.vectors import DenseIndex
 from ragtune.types import ScoredChunk
 
 MODES = ("bm25", "dense", "hybrid")
-FUSIONS = ("rrf", "convex")
+FUSIONS = ("rrf", "convex", "dbsf")
 
 
 class Retriever:
@@ -111,6 +111,8 @@ class Retriever:
             }
             if fusion == "rrf":
                 fused = rrf(lists, self.settings.rrf_k)
+            elif fusion == "dbsf":
+                fused = dbsf(lists)
             else:
                 alpha = self.settings.alpha
                 fused = convex(lists, {"dense": alpha, "bm25": 1.0 - alpha})

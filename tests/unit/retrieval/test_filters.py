@@ -12,7 +12,7 @@ from ragtune.retrieval.filters import (
     compile_filter,
     parse_filter,
 )
-from ragtune.retrieval.fusion import convex, rrf
+from ragtune.retrieval.fusion import convex, dbsf, rrf
 
 
 @pytest.mark.parametrize(
@@ -58,6 +58,19 @@ def test_rrf_and_convex() -> None:
     assert [r for r, _, _ in convex(lists, {"bm25": 1.0, "dense": 0.0})][:2] == [1, 2]
     with pytest.raises(ValueError):
         convex(lists, {"bm25": 1.0})
+
+
+def test_dbsf_keeps_a_standout_score_ahead() -> None:
+    """One keyword hit far above the rest of its list beats a chunk that is second in
+    both lists (RRF puts the latter first); a flat list barely moves the order."""
+    rest = [(10 + i, 5.0 - i * 0.1) for i in range(10)]
+    dense = [(2, 0.62), (1, 0.60), *((10 + i, 0.59 - i * 0.01) for i in range(10))]
+    lists = {"bm25": [(1, 30.0), (2, 5.1), *rest], "dense": dense}
+    assert next(r for r, _, _ in dbsf(lists)) == 1
+    fused = dbsf({"bm25": [(7, 2.0), (8, 2.0)], "dense": []})  # no spread: all equal
+    assert [r for r, s, _ in fused] == [7, 8] and fused[0][1] == fused[1][1] == 1.0
+    assert all(0.0 <= s <= 2.0 for _, s, _ in dbsf(lists))
+    assert dbsf({}) == []
 
 
 def test_clause_limit_is_a_usage_error_and_the_limit_runs_in_sqlite(
