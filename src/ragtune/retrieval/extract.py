@@ -79,6 +79,9 @@ def choose(
 # A heading that names an API entry: "table.unpack (list [, i [, j]])", "lua_pushliteral".
 _ENTRY = re.compile(r"[A-Za-z_][\w.:]*(?:\s*\(.*\))?")
 _CODE_NAME = re.compile(r"_|\w\.\w|\(|[a-z][A-Z]")
+# A line of prose ends like a sentence; "int luaL_loadstring (lua_State *L, const char *s);"
+# and "[-0, +1, –]" do not.
+_PROSE = re.compile(r"[A-Za-z][\w)'\"]*[.!?:]['\")\]]*\s*$")
 
 
 def _with_entry_name(sentence: _Candidate) -> Span:
@@ -89,6 +92,8 @@ def _with_entry_name(sentence: _Candidate) -> Span:
     chunk, hit = sentence.hit.chunk, sentence.hit
     offset = sentence.start - chunk.start
     before = [u for u in units(chunk.text) if u.end <= offset]
+    while before and before[-1].kind != HEADING and not _PROSE.search(before[-1].text):
+        before.pop()  # a C prototype or stack notation between the name and its first sentence
     head = before[-1] if before else None
     if head is None or head.kind != HEADING or not _is_entry(head.text):
         return Span(clean(sentence.text), sentence.text, chunk, hit, sentence.start, sentence.end)

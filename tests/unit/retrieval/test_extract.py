@@ -144,3 +144,23 @@ def test_a_reference_entry_is_answered_with_its_name(hash_project: Project, tmp_
     # A heading that is not an entry's name ("Using tables") is not put before its text.
     plain = system.answer("How is a table created?")
     assert plain.text.startswith("A table is created with a constructor"), plain
+
+
+def test_an_entry_name_reaches_past_its_prototype(hash_project: Project, tmp_path: Path) -> None:
+    """A C API entry puts stack notation and a prototype between its name and its first
+    sentence; the first sentence is still answered with the name. A later sentence is not."""
+    _manual(
+        hash_project,
+        tmp_path,
+        "### luaL_loadstring\n\n[-0, +1, –]\n\n"
+        "int luaL_loadstring (lua_State *L, const char *s);\n\n"
+        "Loads a string as a Lua chunk. This function uses lua_load to load the chunk.\n",
+    )
+    system = hash_project.answer_system("extract")
+    answer = system.answer("Which function loads a Lua chunk from a string?")
+    assert answer.text.startswith("luaL_loadstring: Loads a string as a Lua chunk."), answer
+    (c,) = answer.citations
+    assert hash_project.document(c.doc_id).text[c.start : c.end] == c.quote
+    assert c.quote.startswith("### luaL_loadstring") or c.quote.startswith("luaL_loadstring")
+    later = system.answer("What does this function use lua_load for?")
+    assert not later.text.startswith("luaL_loadstring"), later
