@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from ragtune.store.base import WhereLike
 
 K1, B = 1.2, 0.75
-_IDF_FLOOR = 1e-6  # FTS5 replaces a non-positive IDF (terms in over half the rows) by this
+IDF_FLOOR = 1e-6  # FTS5 replaces a non-positive IDF (terms in over half the rows) by this
 _BATCH = 500  # SQLite's default limit is 999 host parameters; stay well under it
 _CACHE = 16
 
@@ -130,7 +130,7 @@ class ScopedBM25:
                 row[term] = row.get(term, 0.0) + weights[columns[col]] * count
             hits = sum(1 for row in freq.values() if term in row)
             value = math.log((n_rows - hits + 0.5) / (hits + 0.5))
-            idf[term] = value if value > 0 else _IDF_FLOOR
+            idf[term] = value if value > 0 else IDF_FLOOR
         sizes = self._sizes(list(freq))
         scored = []
         for rowid, row in freq.items():

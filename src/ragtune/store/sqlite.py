@@ -19,6 +19,7 @@ import numpy as np
 from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
 from ragtune.store.base import WhereLike as Where
+from ragtune.store.bm25_index import BM25Index
 from ragtune.store.migrations import migrate
 from ragtune.store.query_words import fts_query, query_words
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS, ScopedBM25
@@ -38,7 +39,9 @@ def now_iso() -> str:
 class SQLiteStore:
     """The system of record. One connection per instance; not shared across threads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, bm25_index: bool = True) -> None:
+        """``bm25_index``: rank BM25 queries from the in-memory index (FTS5's scores, far
+        faster on large stores; :mod:`ragtune.store.bm25_index`) instead of FTS5 itself."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -49,6 +52,8 @@ class SQLiteStore:
             self.conn.execute("PRAGMA foreign_keys=ON")
             migrate(self.conn)
             self._scoped = ScopedBM25(self.conn)
+            cache = self.path.parent / "index" / "bm25.npz"
+            self._bm25 = BM25Index(self.conn, _WEIGHTS, cache) if bm25_index else None
         except sqlite3.DatabaseError as exc:
             raise RagtuneError(
                 f"cannot open the store {self.path}: {exc}",
@@ -319,6 +324,14 @@ class SQLiteStore:
         """(rowid, score) best first. With ``where``, the statistics (row count, lengths,
         document frequencies) are those of the allowed rows only: a caller's scores never
         depend on documents it may not read (:mod:`ragtune.store.scoped_bm25`)."""
+        if self._bm25 is not None:
+            words = query_words(query)
+            if not words:
+                return []
+            with self._snapshot():
+                self._bm25.refresh(self.generation())
+                allowed = self.allowed_rowids(where) if where is not None else None
+                return self._bm25.search(self._scoped.terms(words), k, allowed)
         if where is not None:
             words = query_words(query)
             with self._snapshot():
