@@ -59,6 +59,11 @@ class RetrievalSettings(_Section):
         0.5, ge=0.0, le=1.0, description="Convex fusion weight of dense (1-alpha goes to BM25)."
     )
     candidates: int = Field(50, ge=1, le=10000, description="Hits per retriever before fusion.")
+    bm25_index: bool = Field(
+        True,
+        description="Rank BM25 from an in-memory index with FTS5's scores (index/bm25.npz; "
+        "~12 bytes per chunk term) instead of FTS5 itself: same results, faster on large stores.",
+    )
 
 
 class RerankSettings(_Section):

@@ -90,7 +90,9 @@ class Project:
     def store(self) -> SQLiteStore:
         from ragtune.registry import stores
 
-        store: SQLiteStore = stores.create("sqlite", self.db_path)
+        store: SQLiteStore = stores.create(
+            "sqlite", self.db_path, bm25_index=self.settings.retrieval.bm25_index
+        )
         return store
 
     @cached_property

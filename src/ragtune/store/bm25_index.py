@@ -63,7 +63,7 @@ class BM25Index:
         self._lengths = np.zeros(0, dtype=np.float64)  # tokens per chunk, all columns
         self._indptr = np.zeros(1, dtype=np.int64)  # row-major postings (CSR)
         self._terms = np.zeros(0, dtype=np.int32)
-        self._freqs = np.zeros(0, dtype=np.float64)  # column-weighted counts
+        self._freqs = np.zeros(0, dtype=np.float32)  # column-weighted counts (halves: exact)
         self._by_term: sparse.csc_matrix | None = None
 
     def __len__(self) -> int:
@@ -123,7 +123,7 @@ class BM25Index:
             np.array([float(lengths[int(r)]) for r in rowids], dtype=np.float64),
             counts,
             np.fromiter((t for p in rows for t in p), np.int32, total),
-            np.fromiter((f for p in rows for f in p.values()), np.float64, total),
+            np.fromiter((f for p in rows for f in p.values()), np.float32, total),
         )
 
     def _merge(self, rowids: np.ndarray, keys: np.ndarray, lengths: np.ndarray,
@@ -242,7 +242,7 @@ class BM25Index:
             if col is None:
                 continue
             lo, hi = csc.indptr[col], csc.indptr[col + 1]
-            rows, freqs = csc.indices[lo:hi], csc.data[lo:hi]
+            rows, freqs = csc.indices[lo:hi], csc.data[lo:hi].astype(np.float64)
             if mask is not None:
                 keep = mask[rows]
                 rows, freqs = rows[keep], freqs[keep]
