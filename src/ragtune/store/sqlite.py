@@ -7,6 +7,7 @@ each document either fully present in its old state or fully in its new one.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -324,8 +325,10 @@ class SQLiteStore:
         """(rowid, score) best first. With ``where``, the statistics (row count, lengths,
         document frequencies) are those of the allowed rows only: a caller's scores never
         depend on documents it may not read (:mod:`ragtune.store.scoped_bm25`)."""
-        if self._bm25 is not None:
-            words = query_words(query)
+        words = query_words(query)
+        # FTS5 matches "py_buildvalue" as the phrase "py buildvalue"; the index scores its
+        # two tokens apart (as the scoped BM25 does), so such a query goes to FTS5 itself.
+        if self._bm25 is not None and (where is not None or not any(map(_is_phrase, words))):
             if not words:
                 return []
             with self._snapshot():
@@ -333,7 +336,6 @@ class SQLiteStore:
                 allowed = self.allowed_rowids(where) if where is not None else None
                 return self._bm25.search(self._scoped.terms(words), k, allowed)
         if where is not None:
-            words = query_words(query)
             with self._snapshot():
                 return self._scoped.search(words, k, where, _WEIGHTS, self.generation())
         match = fts_query(query)
@@ -351,6 +353,14 @@ class SQLiteStore:
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+_PHRASE = re.compile(r"[^\W_]_+[^\W_]")
+
+
+def _is_phrase(word: str) -> bool:
+    """True for a query word FTS5 splits into several tokens (``_`` separates tokens)."""
+    return bool(_PHRASE.search(word))
 
 
 def _as_number(text: str) -> float | None:

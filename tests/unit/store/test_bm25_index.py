@@ -43,6 +43,15 @@ def test_ranks_as_fts5_and_the_scoped_path(pair: tuple[SQLiteStore, SQLiteStore]
     same_ranking(indexed.bm25_search(query, 10, public), plain.bm25_search(query, 10, public))
 
 
+def test_a_word_fts5_splits_is_matched_as_its_phrase(pair: tuple[SQLiteStore, SQLiteStore]):
+    indexed, plain = pair
+    _add(indexed, "p", "Loading", "Call lua_load to read a chunk; lua_load reads it whole.")
+    _add(indexed, "q", "Lua", "Lua is small. To load a file, Lua reads it; load load load.")
+    got = indexed.bm25_search("how does lua_load work", 10, None)
+    same_ranking(got, plain.bm25_search("how does lua_load work", 10, None))
+    assert {indexed.chunks_by_rowid([r])[r][0].doc_id for r, _ in got} == {"p"}  # adjacent only
+
+
 def test_follows_updates_deletes_and_acl(pair: tuple[SQLiteStore, SQLiteStore]) -> None:
     indexed, plain = pair
     queries = ["vacation days", "badges", "travel refunded"]
