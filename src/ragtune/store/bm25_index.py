@@ -10,8 +10,9 @@ through a TEMP FTS5 table with the store's tokenizer, so stemming and splitting 
 Scores follow :mod:`ragtune.store.scoped_bm25` (FTS5's ``fts5_aux.c``: k1, b, column
 weights, IDF floor; a query word FTS5 splits into several tokens counts as those tokens, not
 as a phrase, so the store leaves such unrestricted queries to FTS5), over every row or,
-for a restricted caller, with statistics from the rows it may read only. The index follows the store's generation: on a change, chunks that are gone
-are dropped and only the new ones are tokenized. It is saved beside the dense vectors
+for a restricted caller, with statistics from the rows it may read only. The index follows
+the store's generation: on a change, chunks that are gone are dropped and only the new ones
+are tokenized. It is saved beside the dense vectors
 (``index/bm25.npz``), so a new process loads it instead of rebuilding it. Example::
 
     index = BM25Index(store.conn, (0.5, 0.5, 1.0), Path(".ragtune/index/bm25.npz"))
