@@ -195,8 +195,8 @@ class BM25Index:
                     return
                 vocab = str(data["vocab"]).split("\n") if str(data["vocab"]) else []
                 arrays = [data[n] for n in _ARRAYS]
-        except (OSError, ValueError, KeyError, IndexError):
-            return  # unreadable or from another version: rebuilt from the store
+        except Exception:  # unreadable (a bad zip, a short file) or another version
+            return  # rebuilt from the store
         rowids, keys, lengths, indptr, terms, freqs = arrays
         n, nnz = len(rowids), len(terms)
         if not (
@@ -213,7 +213,8 @@ class BM25Index:
         if self.cache is None:
             return
         self.cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache.with_name(f".{self.cache.name}.tmp")
+        # One temporary file per process: pilot workers share the project folder.
+        tmp = self.cache.with_name(f".{self.cache.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
             np.savez(fh, stamp=np.array(self._stamp(generation)),
                      vocab=np.array("\n".join(self._vocab)), rowids=self._rowids, keys=self._keys,
