@@ -42,3 +42,12 @@ def query_words(text: str) -> list[str]:
 def fts_query(text: str) -> str:
     """A safe FTS5 OR-query of :func:`query_words` ('' when ``text`` has no word)."""
     return " OR ".join(f'"{w}"' for w in query_words(text))
+
+
+_PHRASE = re.compile(r"[^\W_]_+[^\W_]")
+
+
+def is_phrase(word: str) -> bool:
+    """True for a query word FTS5 splits into several tokens ("py_buildvalue": ``_``
+    separates tokens), which FTS5 matches as a phrase."""
+    return bool(_PHRASE.search(word))

@@ -7,7 +7,6 @@ each document either fully present in its old state or fully in its new one.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from ragtune.registry import stores
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
 from ragtune.store.migrations import migrate
-from ragtune.store.query_words import fts_query, query_words
+from ragtune.store.query_words import fts_query, is_phrase, query_words
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS, ScopedBM25
 from ragtune.types import Chunk, Document
 
@@ -31,6 +30,7 @@ from ragtune.types import Chunk, Document
 # words two or three times; half weight measured best on both Python FAQ variants.
 _WEIGHTS = (0.5, 0.5, 1.0)
 _BM25_WEIGHTS = ", ".join(map(str, _WEIGHTS))
+_ALLOWED_CACHE = 16  # filter conditions whose allowed rowids are kept (per generation)
 
 
 def now_iso() -> str:
@@ -53,6 +53,7 @@ class SQLiteStore:
             self.conn.execute("PRAGMA foreign_keys=ON")
             migrate(self.conn)
             self._scoped = ScopedBM25(self.conn)
+            self._allowed: dict[tuple[object, ...], np.ndarray] = {}
             cache = self.path.parent / "index" / "bm25.npz"
             self._bm25 = BM25Index(self.conn, _WEIGHTS, cache) if bm25_index else None
         except sqlite3.DatabaseError as exc:
@@ -328,7 +329,7 @@ class SQLiteStore:
         words = query_words(query)
         # FTS5 matches "py_buildvalue" as the phrase "py buildvalue"; the index scores its
         # two tokens apart (as the scoped BM25 does), so such a query goes to FTS5 itself.
-        if self._bm25 is not None and (where is not None or not any(map(_is_phrase, words))):
+        if self._bm25 is not None and (where is not None or not any(map(is_phrase, words))):
             if not words:
                 return []
             with self._snapshot():
@@ -348,19 +349,22 @@ class SQLiteStore:
         return [(int(r[0]), float(r[1])) for r in self.conn.execute(sql, [match, k])]
 
     def allowed_rowids(self, where: Where) -> np.ndarray:
-        rows = self.conn.execute(ALLOWED_ROWIDS.format(where.sql), where.params).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        """The rowids ``where`` allows, kept per store generation for a few conditions: a
+        service asks with the same few key groups again and again, and at 100k chunks the
+        query costs more than the search it restricts."""
+        key = (self.generation(), where.sql, *map(str, where.params))
+        found = self._allowed.get(key)
+        if found is None:
+            rows = self.conn.execute(ALLOWED_ROWIDS.format(where.sql), where.params).fetchall()
+            found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            found.setflags(write=False)
+            if len(self._allowed) >= _ALLOWED_CACHE:
+                self._allowed.pop(next(iter(self._allowed)))
+            self._allowed[key] = found
+        return found
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
-
-
-_PHRASE = re.compile(r"[^\W_]_+[^\W_]")
-
-
-def _is_phrase(word: str) -> bool:
-    """True for a query word FTS5 splits into several tokens (``_`` separates tokens)."""
-    return bool(_PHRASE.search(word))
 
 
 def _as_number(text: str) -> float | None:

@@ -55,12 +55,16 @@ def test_a_word_fts5_splits_is_matched_as_its_phrase(pair: tuple[SQLiteStore, SQ
 def test_follows_updates_deletes_and_acl(pair: tuple[SQLiteStore, SQLiteStore]) -> None:
     indexed, plain = pair
     queries = ["vacation days", "badges", "travel refunded"]
+    public = acl_where([])
     for q in queries:
         indexed.bm25_search(q, 5, None)  # built at this generation
+        indexed.bm25_search(q, 5, public)  # and the public rows kept for it
+    before = set(indexed.allowed_rowids(public).tolist())
     _add(indexed, "secret", "Vacation days", "vacation days vacation " * 10, groups=("hr",))
     _add(indexed, "b", "Expenses", "Travel is refunded in 10 days; badges are not.")
     assert indexed.delete_document("c")
-    public = acl_where([])
+    after = set(indexed.allowed_rowids(public).tolist())
+    assert after != before and after == set(plain.allowed_rowids(public).tolist())
     for q in queries:
         for where in (None, public, acl_where(["hr"]), Where("1=1")):
             same_ranking(indexed.bm25_search(q, 10, where), plain.bm25_search(q, 10, where))
