@@ -287,7 +287,7 @@ def bm25_speed_section(data: dict[str, Any]) -> list[str]:
         f"({data['update_chunks']} chunks) changed in {data['update_one_document_s']:.2f} s. "
         "The restricted index path reads the allowed rows once per store generation and "
         "condition (a service's keys ask with the same groups again and again); before that "
-        "cache, a run an hour earlier measured 300 ms p50, nearly all of it that SQL query.",
+        "cache, the run just before measured 300 ms p50, nearly all of it that SQL query.",
         "",
     ]
     return lines
