@@ -27,6 +27,7 @@ import json
 import math
 import os
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -213,8 +214,10 @@ class BM25Index:
         if self.cache is None:
             return
         self.cache.parent.mkdir(parents=True, exist_ok=True)
-        # One temporary file per process: pilot workers share the project folder.
-        tmp = self.cache.with_name(f".{self.cache.name}.{os.getpid()}.tmp")
+        # One temporary file per process and thread: pilot workers share the project folder,
+        # and the service's worker threads each hold a store of their own.
+        writer = f"{os.getpid()}-{threading.get_ident()}"
+        tmp = self.cache.with_name(f".{self.cache.name}.{writer}.tmp")
         with open(tmp, "wb") as fh:
             np.savez(fh, stamp=np.array(self._stamp(generation)),
                      vocab=np.array("\n".join(self._vocab)), rowids=self._rowids, keys=self._keys,

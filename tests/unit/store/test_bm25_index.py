@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,28 @@ def test_the_sample_ranks_as_fts5_for_every_eval_question(tmp_path: Path) -> Non
         same_ranking(project.store.bm25_search(q, 20, None), plain.bm25_search(q, 20, None))
         same_ranking(project.store.bm25_search(q, 20, hr), plain.bm25_search(q, 20, hr))
     project.close()
+
+
+def test_stores_in_threads_share_one_cache_file_safely(tmp_path: Path) -> None:
+    """The service gives each worker thread its own store of one project: their index
+    files go through their own temporary names, so the file left is always whole."""
+    first = SQLiteStore(tmp_path / "s.db")
+    for doc_id, (title, text) in TEXTS.items():
+        _add(first, doc_id, title, text)
+    first.close()
+
+    def build(n: int) -> list[tuple[int, float]]:
+        store = SQLiteStore(tmp_path / "s.db")
+        try:
+            for i in range(4):
+                _add(store, f"t{n}-{i}", "Threads", f"vacation thread {n} round {i}")
+                store.bm25_search("vacation", 5, None)
+            return store.bm25_search("vacation", 50, None)
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(build, range(3)))
+    assert not list((tmp_path / "index").glob(".*.tmp"))
+    again, plain = SQLiteStore(tmp_path / "s.db"), SQLiteStore(tmp_path / "s.db", bm25_index=False)
+    same_ranking(again.bm25_search("vacation", 50, None), plain.bm25_search("vacation", 50, None))
