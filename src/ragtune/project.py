@@ -216,7 +216,10 @@ class Project:
         from ragtune.ingest.pipeline import Ingestor
 
         self.store.check_embedder(self.embedder.name, self.embedder.dim)
-        return Ingestor(self.store, self.embedder, self.settings).run(paths, **options)
+        report = Ingestor(self.store, self.embedder, self.settings).run(paths, **options)
+        if report.n_chunks or report.counts()["removed"]:
+            self.store.refresh_bm25()  # now, not in the first search (22 s at 100k chunks)
+        return report
 
     def search(
         self,

@@ -322,6 +322,12 @@ class SQLiteStore:
         return rowids, matrix
 
     # -- search primitives -------------------------------------------------------------
+    def refresh_bm25(self) -> None:
+        """Bring the BM25 index (when used) up to the stored chunks and save it."""
+        if self._bm25 is not None:
+            with self._snapshot():
+                self._bm25.refresh(self.generation())
+
     def bm25_search(self, query: str, k: int, where: Where | None) -> list[tuple[int, float]]:
         """(rowid, score) best first. With ``where``, the statistics (row count, lengths,
         document frequencies) are those of the allowed rows only: a caller's scores never

@@ -156,3 +156,20 @@ def test_stores_in_threads_share_one_cache_file_safely(tmp_path: Path) -> None:
     assert not list((tmp_path / "index").glob(".*.tmp"))
     again, plain = SQLiteStore(tmp_path / "s.db"), SQLiteStore(tmp_path / "s.db", bm25_index=False)
     same_ranking(again.bm25_search("vacation", 50, None), plain.bm25_search("vacation", 50, None))
+
+
+def test_ingest_leaves_the_index_current(hash_project: Project, tmp_path: Path) -> None:
+    """The index is brought up to date by the ingest, so the first search pays nothing."""
+    cache = hash_project.state_dir / "index" / "bm25.npz"
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.md").write_text("# Alpha\n\nThe alpha vault opens at nine.\n")
+    hash_project.ingest([tmp_path / "d"])
+    assert cache.exists()
+    store = hash_project.store
+    assert store._bm25 is not None and len(store._bm25) == store.count_chunks()
+    stamp = cache.stat().st_mtime_ns
+    hash_project.ingest([tmp_path / "d"])  # nothing changed: nothing rebuilt
+    assert cache.stat().st_mtime_ns == stamp
+    (tmp_path / "d" / "a.md").unlink()
+    hash_project.ingest([tmp_path / "d"], sync=True)
+    assert len(store._bm25) == 0 and hash_project.search("alpha", mode="bm25") == []
