@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import NotFoundError
+from ragtune.evaluation.stats import fmt_interval
 
 QUALITY = ("answers", "f1")  # the primary quality metric: token F1 against the gold answer
 RETRIEVING = ("rag", "extract", "ft+rag", "raft+rag")
@@ -52,11 +53,7 @@ def complexity(label: str) -> int:
     return COMPLEXITY.index(name) if name in COMPLEXITY else len(COMPLEXITY)
 
 
-def fmt(stat: Stat | None, digits: int = 3) -> str:
-    """``0.231 [0.180, 0.284]`` (mean [95 % CI]); ``n/a`` when not measured."""
-    if not stat or stat.get("mean") is None or not stat.get("n"):
-        return "n/a"
-    return f"{stat['mean']:.{digits}f} [{stat['low']:.{digits}f}, {stat['high']:.{digits}f}]"
+fmt = fmt_interval  # the advisor's and the report's name for it (one implementation)
 
 
 class Evidence:

@@ -10,20 +10,11 @@ from rich.table import Table
 from ragtune.evaluation.pathologies import FLAG_SHARE, flag_text, flagged
 from ragtune.evaluation.report import latency_unit
 from ragtune.evaluation.selftest import CATCH_MIN, NAMES, rate_text
-
-
-def _ci(d: dict[str, Any] | None, digits: int = 3) -> str:
-    if not d or d.get("mean") is None or not d.get("n"):
-        return "n/a"
-    return f"{d['mean']:.{digits}f} [{d['low']:.{digits}f}, {d['high']:.{digits}f}]"
+from ragtune.evaluation.stats import fmt_interval, significant_sign
 
 
 def _flag(paired: list[dict[str, Any]], ref: str, label: str) -> str:
-    for p in paired:
-        if {p["a"], p["b"]} == {ref, label} and p.get("significant"):
-            diff = p["mean"] if p["a"] == label else -p["mean"]
-            return " ▲" if diff > 0 else " ▼"
-    return ""
+    return {1: " ▲", -1: " ▼", 0: ""}[significant_sign(paired, ref, label)]
 
 
 def _group(out: Console, results: dict[str, Any], group: str, labels: list[str]) -> None:
@@ -38,7 +29,8 @@ def _group(out: Console, results: dict[str, Any], group: str, labels: list[str])
             continue
         paired = results["paired"][group][name]
         cells = [
-            _ci(per[s]) + (_flag(paired, labels[0], s) if s != labels[0] else "") for s in labels
+            fmt_interval(per[s]) + (_flag(paired, labels[0], s) if s != labels[0] else "")
+            for s in labels
         ]
         table.add_row(name, *cells, "/".join(str(per[s].get("n") or 0) for s in labels))
     out.print(table)
@@ -56,10 +48,10 @@ def _performance(out: Console, results: dict[str, Any], labels: list[str]) -> No
         for q in ("p50", "p95"):
             table.add_row(
                 f"latency {stage} {q} ({unit})",
-                *[_ci(perf[s]["latency_s"].get(stage, {}).get(q), 2) for s in labels],
+                *[fmt_interval(perf[s]["latency_s"].get(stage, {}).get(q), 2) for s in labels],
             )
     for key in ("tokens_in", "tokens_out", "compute_s_per_query"):
-        table.add_row(key, *[_ci(perf[s][key], 2) for s in labels])
+        table.add_row(key, *[fmt_interval(perf[s][key], 2) for s in labels])
     table.add_row("peak RSS (MB, process)", *[f"{perf[s]['peak_rss_mb'] or 0:.0f}" for s in labels])
     table.add_row("training wall (s)", *[f"{perf[s]['training_wall_s']:.0f}" for s in labels])
     per = cost["strategies"]
@@ -86,7 +78,7 @@ def _freshness(out: Console, fresh: dict[str, Any]) -> None:
     for label, row in fresh["strategies"].items():
         ttf = row["time_to_fresh"]
         secs = "—" if ttf["seconds"] is None else f"{ttf['seconds']:.1f} s"
-        states = [_ci(row[p][k], 2) for p in ("main", "fresh") for k in ("new", "stale")]
+        states = [fmt_interval(row[p][k], 2) for p in ("main", "fresh") for k in ("new", "stale")]
         table.add_row(label, *states, f"{secs} ({ttf['how']})")
     out.print(table)
 
@@ -136,7 +128,7 @@ def _selftest(out: Console, results: dict[str, Any], labels: list[str]) -> None:
         for col in ("edit", *labels, "all strategies", "n"):
             table.add_column(col, justify="left" if col == "edit" else "right")
         for kind, per in test["caught"].items():
-            cells = [_ci(per.get(s), 2) for s in [*labels, "all"]]
+            cells = [fmt_interval(per.get(s), 2) for s in [*labels, "all"]]
             pooled = per.get("all") or {}
             if pooled.get("n") and pooled["mean"] < limit:
                 cells[-1] += " ⚠"

@@ -174,3 +174,30 @@ def percentile_ci(
     tail = (1.0 - confidence) / 2.0 * 100.0
     low, high = np.percentile(stats, [tail, 100.0 - tail])
     return Interval(point, float(low), float(high), int(arr.size), confidence)
+
+
+# -- reading intervals back from results.json ------------------------------------------
+# The report, the advisor, the compare tables and the plots read intervals and paired
+# differences as plain mappings (the results file); these are the one way they do it.
+
+
+def measured(stat: Any) -> bool:
+    """True when ``stat`` (an :class:`Interval` as a mapping) holds a measurement."""
+    return bool(stat) and stat.get("mean") is not None and bool(stat.get("n"))
+
+
+def fmt_interval(stat: Any, digits: int = 3) -> str:
+    """``0.231 [0.180, 0.284]`` (mean [95 % CI]); ``n/a`` when not measured."""
+    if not measured(stat):
+        return "n/a"
+    return f"{stat['mean']:.{digits}f} [{stat['low']:.{digits}f}, {stat['high']:.{digits}f}]"
+
+
+def significant_sign(paired: Sequence[Any], ref: str, label: str) -> int:
+    """+1 / -1 when ``label`` is significantly above / below ``ref`` in the paired
+    differences (mappings with ``a``, ``b``, ``mean``, ``significant``); 0 otherwise."""
+    for p in paired:
+        if {p["a"], p["b"]} == {ref, label} and p.get("significant"):
+            diff = p["mean"] if p["a"] == label else -p["mean"]
+            return 1 if diff > 0 else -1
+    return 0

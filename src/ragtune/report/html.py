@@ -20,16 +20,14 @@ from ragtune.evaluation.datasets import EvalItem
 from ragtune.evaluation.pathologies import flag_text, flagged
 from ragtune.evaluation.report import latency_unit
 from ragtune.evaluation.selftest import CATCH_MIN, NAMES, rate_text, weak_spots
+from ragtune.evaluation.stats import significant_sign
 from ragtune.report import plots
 from ragtune.report.drilldown import collect
 
 
 def _flag(results: Mapping[str, Any], group: str, metric: str, ref: str, label: str) -> str:
-    for p in results.get("paired", {}).get(group, {}).get(metric, []):
-        if {p["a"], p["b"]} == {ref, label} and p.get("significant"):
-            diff = p["mean"] if p["a"] == label else -p["mean"]
-            return "▲" if diff > 0 else "▼"
-    return ""
+    paired = results.get("paired", {}).get(group, {}).get(metric, [])
+    return {1: "▲", -1: "▼", 0: ""}[significant_sign(paired, ref, label)]
 
 
 def metric_tables(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:

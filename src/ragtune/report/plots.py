@@ -13,6 +13,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ragtune.evaluation.stats import measured
+
 PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3")
 
 
@@ -42,10 +44,6 @@ def _svg(fig: Any) -> str:
     return text[text.index("<svg") :]
 
 
-def _ok(stat: Mapping[str, Any] | None) -> bool:
-    return bool(stat) and stat.get("mean") is not None and bool(stat.get("n"))  # type: ignore[union-attr]
-
-
 def _bars(
     title: str,
     rows: Sequence[str],
@@ -62,7 +60,7 @@ def _bars(
         means: list[float] = []
         errs: list[list[float]] = [[], []]
         for r, stat in enumerate(stats):
-            if not stat or not _ok(stat):
+            if not stat or not measured(stat):
                 continue
             ys.append(r + k * height)
             means.append(stat["mean"])
@@ -89,7 +87,7 @@ def metric_chart(results: Mapping[str, Any], group: str) -> str:
     """Mean and 95 % CI of every measured metric of ``group``, per strategy."""
     metrics = results.get("metrics", {}).get(group, {})
     labels = list(results.get("per_question") or {})
-    rows = [m for m, per in metrics.items() if any(_ok(per.get(s)) for s in labels)]
+    rows = [m for m, per in metrics.items() if any(measured(per.get(s)) for s in labels)]
     if not rows:
         return ""
     series = {s: [metrics[m].get(s) for m in rows] for s in labels}
