@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -49,13 +50,15 @@ class DenseIndex:
 
     def _save_cache(self, generation: int) -> None:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        # Temporary names per process and thread: pilot workers share the project folder.
+        writer = f"{os.getpid()}-{threading.get_ident()}"
         for name, array in (("rowids.npy", self._rowids), ("vectors.npy", self._matrix)):
-            tmp = self.cache_dir / f".{name}.tmp"
+            tmp = self.cache_dir / f".{name}.{writer}.tmp"
             with open(tmp, "wb") as fh:
                 np.save(fh, array)
             os.replace(tmp, self.cache_dir / name)
         meta = {"generation": generation, "schema_version": SCHEMA_VERSION}
-        tmp_meta = self.cache_dir / ".vectors.json.tmp"
+        tmp_meta = self.cache_dir / f".vectors.json.{writer}.tmp"
         tmp_meta.write_text(json.dumps(meta, sort_keys=True))
         os.replace(tmp_meta, self.cache_dir / "vectors.json")
 
