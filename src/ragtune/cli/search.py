@@ -27,8 +27,10 @@ def search(
     """Search the ingested documents.
 
     \b
-    Modes: bm25 (SQLite FTS5), dense (all-MiniLM-L6-v2, packaged), hybrid (both, fused;
-    the default, with the fusion measured best on the sample: bench/retrieval_sample.py).
+    Modes: bm25 (SQLite FTS5's tokens and scores, ranked from an in-memory index kept in
+    .ragtune/index), dense (all-MiniLM-L6-v2, packaged), hybrid (both, fused; the
+    default, with the fusion measured best on the sample: bench/retrieval_sample.py;
+    retrieval.fusion in ragtune.toml chooses rrf, convex or dbsf).
     Reranking: none by default, since no cross-encoder ships offline; set rerank.name =
     "cross-encoder" and rerank.model_path in ragtune.toml to use a local one.
     Filters and --as-group are applied inside the query, so k allowed hits come back
