@@ -94,8 +94,10 @@ class BM25Index:
             self._keep(kept)
         if new.any():
             self._add(current[new], keys[new])
-        if not kept.all() or new.any() or self._by_term is None:
+        changed = not kept.all() or bool(new.any())
+        if changed or self._by_term is None:
             self._by_term = self._column_matrix()
+        if changed:  # a cache loaded as it was is not written again
             self._save(generation)
         self._generation = generation
 

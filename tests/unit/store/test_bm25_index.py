@@ -91,8 +91,10 @@ def test_a_new_process_loads_the_cache_and_tokenizes_only_new_chunks(
         return real(self, rowids)
 
     monkeypatch.setattr(BM25Index, "_tokenize", counting)
+    written = (tmp_path / "index" / "bm25.npz").stat().st_mtime_ns
     again = SQLiteStore(tmp_path / "s.db")
     assert again.bm25_search("vacation days", 10, None) == first and tokenized == []
+    assert (tmp_path / "index" / "bm25.npz").stat().st_mtime_ns == written  # not rewritten
     _add(again, "e", "Parking", "Parking permits for vacation days are free.")
     assert len(again.bm25_search("vacation parking", 10, None)) > 0
     assert len(tokenized) == 2  # the new document's two chunks, nothing else
