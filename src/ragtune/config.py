@@ -64,6 +64,22 @@ class RetrievalSettings(_Section):
         description="Rank BM25 from an in-memory index with FTS5's scores (index/bm25.npz; "
         "~12 bytes per chunk term) instead of FTS5 itself: same results, faster on large stores.",
     )
+    dense_index: Literal["auto", "exact", "hnsw"] = Field(
+        "auto",
+        description="Dense search: exact (every vector scored), hnsw (a faiss HNSW graph in "
+        "index/hnsw.faiss, approximate; exact where filters allow few chunks) or auto (hnsw "
+        "from ann_min_chunks on).",
+    )
+    ann_min_chunks: int = Field(
+        50_000, ge=0, description="With dense_index = auto: chunks from which HNSW answers."
+    )
+    hnsw_ef_search: int = Field(
+        128,
+        ge=1,
+        le=4096,
+        description="HNSW candidate list per query: higher finds more of the exact top-k, "
+        "slower (128: recall@50 0.95 at 100k chunks, bench/ann_speed.py).",
+    )
 
 
 class RerankSettings(_Section):

@@ -1,12 +1,15 @@
-"""The retriever: BM25 (SQLite FTS5), dense (exact cosine), and their fusion.
+"""The retriever: BM25 (SQLite FTS5), dense (exact cosine or HNSW), and their fusion.
 
 Filters and ACL are applied inside each retriever's query, never on its output, so a
-filtered search still returns ``k`` hits whenever ``k`` allowed chunks match.
+filtered search still returns ``k`` hits whenever ``k`` allowed chunks match. In hybrid
+search the query is embedded in a helper thread while BM25 ranks in the caller's thread
+(the store's SQLite connection belongs to that thread).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -21,6 +24,9 @@ from ragtune.store.vectors import DenseIndex
 from ragtune.types import ScoredChunk
 
 MODES = ("bm25", "dense", "hybrid")
+# Shared by every retriever in the process (threads start on first use): one idle thread
+# per project would pile up in a long-lived process that opens many.
+_EMBEDDING = ThreadPoolExecutor(4, "ragtune-embed-query")
 FUSIONS = ("rrf", "convex", "dbsf")
 
 
@@ -58,14 +64,23 @@ class Retriever:
         return self.store.bm25_search(query, k, where)
 
     def dense(
-        self, query: str, k: int, where: Where | None = None, vector: np.ndarray | None = None
+        self,
+        query: str,
+        k: int,
+        where: Where | None = None,
+        vector: np.ndarray | Future[np.ndarray] | None = None,
     ) -> Ranked:
         """``vector``: the query's embedding when the caller already has it (the service
-        embeds concurrent queries in one batch)."""
+        embeds concurrent queries in one batch), or is computing it."""
         allowed = self.store.allowed_rowids(where) if where is not None else None
         if vector is None:
             vector = self.embedder.embed_query(query)
+        elif isinstance(vector, Future):
+            vector = vector.result()
         return self.index.search(vector, k, allowed)
+
+    def _embed_meanwhile(self, query: str) -> Future[np.ndarray]:
+        return _EMBEDDING.submit(self.embedder.embed_query, query)
 
     def search(
         self,
@@ -105,9 +120,10 @@ class Retriever:
             dense = self.dense(query, depth, where, query_vector)
             fused = [(r, s, {"dense": s}) for r, s in dense]
         else:
+            vector = query_vector if query_vector is not None else self._embed_meanwhile(query)
             lists = {
                 "bm25": self.bm25(query, depth, where),
-                "dense": self.dense(query, depth, where, query_vector),
+                "dense": self.dense(query, depth, where, vector),
             }
             if fusion == "rrf":
                 fused = rrf(lists, self.settings.rrf_k)

@@ -1,7 +1,9 @@
-"""Exact dense search over the store's vectors, cached as plain ``.npy`` files.
+"""Dense search over the store's vectors, cached as plain ``.npy`` files.
 
 SQLite holds the vectors (system of record). This index is a derived copy stamped with the
-store's generation: a stale or missing cache is rebuilt from SQLite, never trusted.
+store's generation: a stale or missing cache is rebuilt from SQLite, never trusted. Exact
+search answers small projects; from ``ann_min_chunks`` on (or always, with ``method =
+"hnsw"``) an HNSW graph (:mod:`ragtune.store.ann`) answers, exact search being its fallback.
 """
 
 from __future__ import annotations
@@ -10,22 +12,56 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ragtune.store.ann import HnswGraph
 from ragtune.store.sqlite import SQLiteStore
 from ragtune.types import SCHEMA_VERSION
 
+METHODS = ("auto", "exact", "hnsw")
+
 
 class DenseIndex:
-    """Brute-force inner-product search (vectors are L2-normalised, so cosine)."""
+    """Inner-product search (vectors are L2-normalised, so cosine)."""
 
-    def __init__(self, store: SQLiteStore, cache_dir: Path) -> None:
+    def __init__(
+        self,
+        store: SQLiteStore,
+        cache_dir: Path,
+        method: str = "auto",
+        ann_min_chunks: int = 50_000,
+        ef_search: int = 128,
+        seed_dir: Path | None = None,
+    ) -> None:
+        """``method``: exact, hnsw, or auto (hnsw from ``ann_min_chunks`` chunks on);
+        ``seed_dir``: an index folder whose saved HNSW graph this one may start from."""
+        if method not in METHODS:
+            raise ValueError(f"unknown dense search method {method!r}; choose {METHODS}")
         self.store = store
         self.cache_dir = Path(cache_dir)
+        self.method = method
+        self.ann_min_chunks = ann_min_chunks
         self._generation = -1
         self._rowids = np.zeros(0, dtype=np.int64)
         self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._graph = HnswGraph(self.cache_dir, ef_search, seed_dir)
+        self._approximate = False
+
+    @classmethod
+    def configured(
+        cls, store: SQLiteStore, cache_dir: Path, settings: Any, seed_dir: Path | None = None
+    ) -> DenseIndex:
+        """The index as ``settings`` (a :class:`~ragtune.config.RetrievalSettings`) asks."""
+        return cls(
+            store, cache_dir, settings.dense_index, settings.ann_min_chunks,
+            settings.hnsw_ef_search, seed_dir,
+        )  # fmt: skip
+
+    def refresh(self) -> None:
+        """Bring the index up to the store now (an ingest does, so searches do not wait)."""
+        self._fresh()
 
     def _fresh(self) -> None:
         generation = self.store.generation()
@@ -34,7 +70,18 @@ class DenseIndex:
         if not self._load_cache(generation):
             self._rowids, self._matrix = self.store.iter_vectors()
             self._save_cache(generation)
+        self._approximate = self.method == "hnsw" or (
+            self.method == "auto" and len(self._rowids) >= self.ann_min_chunks
+        )
+        if self._approximate and len(self._rowids):
+            self._graph.sync(self._rowids, self._matrix, generation)
         self._generation = generation
+
+    @property
+    def approximate(self) -> bool:
+        """Whether searches go to the HNSW graph first (known after the first search)."""
+        self._fresh()
+        return self._approximate
 
     def _load_cache(self, generation: int) -> bool:
         meta_path = self.cache_dir / "vectors.json"
@@ -70,6 +117,19 @@ class DenseIndex:
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Top-k (rowid, cosine) among all chunks, or among ``allowed`` rowids only."""
+        self._fresh()
+        if len(self._rowids) == 0:
+            return []
+        if self._approximate:
+            hits = self._graph.search(query, k, allowed)
+            if hits is not None:
+                return hits
+        return self.exact(query, k, allowed)
+
+    def exact(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-k by scoring every (allowed) vector: the reference the graph is measured by."""
         self._fresh()
         if len(self._rowids) == 0:
             return []
