@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ragtune.config import CONFIG_FILE, Settings, default_toml
 from ragtune.errors import ProjectNotFoundError, UsageError
@@ -91,6 +91,19 @@ class Project:
     def store(self) -> SQLiteStore:
         from ragtune.registry import stores
 
+        config = self.settings.store
+        if config.backend == "postgres":
+            if not config.dsn:
+                raise UsageError(
+                    "store.backend is postgres, but store.dsn is empty",
+                    "set store.dsn in ragtune.toml or RAGTUNE_STORE__DSN",
+                )
+            import ragtune.store.postgres  # noqa: F401  (registers the backend)
+
+            # The same methods as the SQLite store (tests/conformance checks both).
+            return cast(
+                "SQLiteStore", stores.create("postgres", config.dsn, cache_dir=self.index_dir)
+            )
         store: SQLiteStore = stores.create(
             "sqlite", self.db_path, bm25_index=self.settings.retrieval.bm25_index
         )
@@ -107,6 +120,12 @@ class Project:
     def dense_index(self) -> DenseIndex:
         from ragtune.store.vectors import DenseIndex
 
+        if self.settings.store.backend == "postgres":
+            from ragtune.store.pgvector_index import PgVectorIndex
+
+            # Typed as the SQLite classes until the store protocol covers every method.
+            pg_index = PgVectorIndex.configured(cast(Any, self.store), self.settings.retrieval)
+            return cast(DenseIndex, pg_index)
         return DenseIndex.configured(self.store, self.index_dir, self.settings.retrieval)
 
     @property

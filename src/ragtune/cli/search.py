@@ -28,7 +28,8 @@ def search(
 
     \b
     Modes: bm25 (SQLite FTS5's tokens and scores, ranked from an in-memory index kept in
-    .ragtune/index), dense (all-MiniLM-L6-v2, packaged), hybrid (both, fused; the
+    .ragtune/index), dense (all-MiniLM-L6-v2, packaged; exact cosine, or from 50,000
+    chunks on an HNSW graph: retrieval.dense_index), hybrid (both, fused; the
     default, with the fusion measured best on the sample: bench/retrieval_sample.py;
     retrieval.fusion in ragtune.toml chooses rrf, convex or dbsf).
     Reranking: none by default, since no cross-encoder ships offline; set rerank.name =

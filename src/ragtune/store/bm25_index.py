@@ -31,10 +31,12 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from scipy import sparse
 
+from ragtune.store.fts5_terms import Fts5Terms
 from ragtune.store.scoped_bm25 import IDF_FLOOR, K1, B
 from ragtune.types import SCHEMA_VERSION
 
@@ -50,11 +52,28 @@ _ARRAYS = ("rowids", "keys", "lengths", "indptr", "terms", "freqs")
 _BATCH = 20_000  # chunks tokenized per TEMP-table round (bounds its memory)
 
 
+class RowSource(Protocol):
+    """Where a store without FTS5 of its own (PostgreSQL) gives the index its chunks."""
+
+    def chunk_keys(self) -> list[tuple[int, str]]:
+        """(rowid, chunk id) of every chunk, in rowid order."""
+        ...
+
+    def chunk_texts(self, rowids: Sequence[int]) -> list[tuple[int, str, str, str]]:
+        """(rowid, document title, section, text) of ``rowids``."""
+        ...
+
+
 class BM25Index:
     """``refresh(generation)`` then ``search(terms, k, allowed)``; one store connection."""
 
-    def __init__(self, conn: sqlite3.Connection, weights: Sequence[float], cache: Path | None):
+    def __init__(self, conn: sqlite3.Connection, weights: Sequence[float], cache: Path | None,
+                 source: RowSource | None = None):  # fmt: skip
+        """``conn``: the SQLite store's connection (chunks and chunks_fts are read from
+        it), or with ``source``, any SQLite connection, used to tokenize only."""
         self.conn = conn
+        self.source = source
+        self._terms_of = Fts5Terms(conn)
         self.weights = tuple(float(w) for w in weights)
         self.cache = cache
         self._generation = -1
@@ -78,7 +97,11 @@ class BM25Index:
             return
         if not self._loaded:
             self._load()
-        rows = self.conn.execute("SELECT rowid, id FROM chunks ORDER BY rowid").fetchall()
+        rows = (
+            self.source.chunk_keys()
+            if self.source is not None
+            else self.conn.execute("SELECT rowid, id FROM chunks ORDER BY rowid").fetchall()
+        )
         current = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         keys = np.fromiter((_key(r[1]) for r in rows), dtype=np.int64, count=len(rows))
         # A cached row is kept only if the store still has that rowid with the same chunk
@@ -154,6 +177,8 @@ class BM25Index:
 
     def _tokenize(self, rowids: np.ndarray) -> list[tuple[int, str, str, int]]:
         """(rowid, term, column, count) of ``rowids`` through the store's tokenizer."""
+        if self.source is not None:
+            return self._terms_of.row_terms(self.source.chunk_texts([int(r) for r in rowids]))
         conn = self.conn
         conn.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.bm25_rows"
@@ -228,6 +253,26 @@ class BM25Index:
         os.replace(tmp, self.cache)
 
     # -- search ------------------------------------------------------------------------
+    def rows_with(self, terms: Sequence[str], allowed: np.ndarray | None = None) -> int:
+        """How many rows (of ``allowed``) hold every one of ``terms``: a word's document
+        frequency (FTS5 counts a word that splits into several terms as a phrase, these
+        terms adjacent; this counts them anywhere in the row)."""
+        if self._by_term is None or not terms:
+            return 0
+        hits = np.ones(len(self._rowids), dtype=bool)
+        for term in set(terms):
+            col = self._vocab.get(term)
+            if col is None:
+                return 0
+            has = np.zeros(len(self._rowids), dtype=bool)
+            has[
+                self._by_term.indices[self._by_term.indptr[col] : self._by_term.indptr[col + 1]]
+            ] = True
+            hits &= has
+        if allowed is not None:
+            hits &= np.isin(self._rowids, allowed)
+        return int(hits.sum())
+
     def search(
         self, terms: Sequence[str], k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:

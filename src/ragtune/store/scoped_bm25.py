@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from ragtune.store.base import WhereLike
+from ragtune.store.fts5_terms import Fts5Terms
 
 K1, B = 1.2, 0.75
 IDF_FLOOR = 1e-6  # FTS5 replaces a non-positive IDF (terms in over half the rows) by this
@@ -46,6 +47,7 @@ class ScopedBM25:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._terms = Fts5Terms(conn)
         self._ready = False
         # (generation, where) -> (rows, tokens) of the caller's view; cheap to keep a few.
         self._totals: dict[tuple[object, ...], tuple[int, int]] = {}
@@ -58,25 +60,11 @@ class ScopedBM25:
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_fts_hits"
             " USING fts5vocab(main, chunks_fts, instance)"
         )
-        self.conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens"
-            " USING fts5(q, tokenize='porter unicode61')"
-        )
-        self.conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens_v"
-            " USING fts5vocab(temp, query_tokens, instance)"
-        )
         self._ready = True
 
     def terms(self, words: Sequence[str]) -> list[str]:
         """The index terms of ``words`` through the store's own tokenizer (porter stems)."""
-        self._setup()
-        self.conn.execute("DELETE FROM temp.query_tokens")
-        self.conn.execute("INSERT INTO temp.query_tokens(q) VALUES (?)", (" ".join(words),))
-        rows = self.conn.execute("SELECT term FROM temp.query_tokens_v ORDER BY offset")
-        terms = [r[0] for r in rows]  # repeats kept: FTS5 scores each OR-ed phrase
-        self.conn.execute("DELETE FROM temp.query_tokens")
-        return terms
+        return self._terms.query_terms(words)
 
     def _view(self, where: WhereLike, generation: int) -> tuple[int, int]:
         key = (generation, where.sql, *where.params)

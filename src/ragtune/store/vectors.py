@@ -32,7 +32,7 @@ class DenseIndex:
         cache_dir: Path,
         method: str = "auto",
         ann_min_chunks: int = 50_000,
-        ef_search: int = 128,
+        ef_search: int = 384,
         seed_dir: Path | None = None,
     ) -> None:
         """``method``: exact, hnsw, or auto (hnsw from ``ann_min_chunks`` chunks on);

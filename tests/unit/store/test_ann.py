@@ -99,13 +99,13 @@ def test_restricted_search_returns_k_allowed_hits(store: SQLiteStore, tmp_path: 
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the graphs built from nothing from now on."""
     sizes: list[int] = []
-    real_build = ann.HnswGraph._build
+    real_build = ann.HnswGraph.build
 
     def counted(self: ann.HnswGraph, rowids: np.ndarray, matrix: np.ndarray) -> None:
         sizes.append(len(rowids))
         real_build(self, rowids, matrix)
 
-    monkeypatch.setattr(ann.HnswGraph, "_build", counted)
+    monkeypatch.setattr(ann.HnswGraph, "build", counted)
     return sizes
 
 

@@ -1,0 +1,64 @@
+"""FTS5's tokenizer (porter stemming over unicode61) as a function: the index terms of a
+query or of chunk texts, on a connection's TEMP tables (nothing is written to a store).
+
+Every backend ranks BM25 with these terms, so a PostgreSQL store scores exactly as SQLite's
+FTS5 does; a store without FTS5 of its own tokenizes on an in-memory SQLite connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+TOKENIZE = "porter unicode61"
+
+
+class Fts5Terms:
+    def __init__(self, conn: sqlite3.Connection | None = None) -> None:
+        self.conn = conn if conn is not None else sqlite3.connect(":memory:")
+        self._query_ready = self._rows_ready = False
+
+    def query_terms(self, words: Sequence[str]) -> list[str]:
+        """The index terms of ``words``, in order, repeats kept (FTS5 scores each OR-ed
+        phrase, so a repeated word counts twice)."""
+        conn = self.conn
+        if not self._query_ready:
+            conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens"
+                f" USING fts5(q, tokenize='{TOKENIZE}')"
+            )
+            conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens_v"
+                " USING fts5vocab(temp, query_tokens, instance)"
+            )
+            self._query_ready = True
+        conn.execute("DELETE FROM temp.query_tokens")
+        conn.execute("INSERT INTO temp.query_tokens(q) VALUES (?)", (" ".join(words),))
+        terms = [r[0] for r in conn.execute("SELECT term FROM temp.query_tokens_v ORDER BY offset")]
+        conn.execute("DELETE FROM temp.query_tokens")
+        return terms
+
+    def row_terms(
+        self, rows: Iterable[tuple[int, str, str, str]]
+    ) -> list[tuple[int, str, str, int]]:
+        """(rowid, term, column, count) of (rowid, title, section, text) rows."""
+        conn = self.conn
+        if not self._rows_ready:
+            conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.row_tokens"
+                f" USING fts5(title, section, text, tokenize='{TOKENIZE}')"
+            )
+            conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.row_tokens_v"
+                " USING fts5vocab(temp, row_tokens, instance)"
+            )
+            self._rows_ready = True
+        conn.execute("DELETE FROM temp.row_tokens")
+        conn.executemany(
+            "INSERT INTO temp.row_tokens(rowid, title, section, text) VALUES (?,?,?,?)", rows
+        )
+        found = conn.execute(
+            "SELECT doc, term, col, COUNT(*) FROM temp.row_tokens_v GROUP BY doc, term, col"
+        ).fetchall()
+        conn.execute("DELETE FROM temp.row_tokens")
+        return [(int(d), str(t), str(c), int(n)) for d, t, c, n in found]
