@@ -293,6 +293,85 @@ def bm25_speed_section(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def ann_speed_section(data: dict[str, Any]) -> list[str]:
+    k100, faq = data["100k"], data["faq"]
+    lines = [
+        "## Approximate (HNSW) vs exact dense search (`bench/ann_speed.py`)",
+        "",
+        f"faiss HNSW, M = {data['m']}, ef_search = {data['ef_search']}; exact = every vector "
+        "scored (torch). Per query both paths, alternating; recall = share of exact search's "
+        "top-10 / top-50 that HNSW returns. 100k: the `retrieval_speed.py` store (hashing "
+        "vectors, hashed FAQ questions); filtered: a filter allowing "
+        f"{100 * k100['allowed_share']:.0f} % of the chunks. FAQ: the Python docs store "
+        "(MiniLM vectors, the 177 FAQ questions).",
+        "",
+        "| store | path | exact p50 ms | HNSW p50 ms | recall@10 | recall@50 |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows = [(f"100k ({k100['chunks']})", "dense", k100["dense"]),
+            (f"100k ({k100['chunks']})", "dense, filtered", k100["dense_filtered"]),
+            (f"Python docs ({faq['chunks']})", "dense", faq["dense"])]  # fmt: skip
+    if "1M" in data:
+        rows.append((f"1M ({data['1M']['vectors']}, graph only)", "dense", data["1M"]))
+    for store, path, r in rows:
+        times = f"{r['exact']['p50_ms']:.2f} | {r['hnsw']['p50_ms']:.2f}"
+        lines.append(
+            f"| {store} | {path} | {times} | {r['recall@10']:.3f} | {r['recall@50']:.3f} |"
+        )
+    h, fh = data["hybrid_100k"], faq["hybrid"]
+    lines += [
+        "",
+        "Hybrid search through `Project.search` (MiniLM query embedding included, embedded "
+        "while BM25 ranks), p50 / p95 ms:",
+        "",
+        "| store | exact dense | HNSW dense | query embedding alone | top-10 agreement |",
+        "|---|---|---|---|---|",
+        f"| 100k | {h['exact']['p50_ms']:.1f} / {h['exact']['p95_ms']:.1f} | "
+        f"{h['hnsw']['p50_ms']:.1f} / {h['hnsw']['p95_ms']:.1f} | "
+        f"{h['hnsw_embed_query']['p50_ms']:.1f} | (hashing store vectors: not meaningful) |",
+        f"| Python docs | {fh['exact']['p50_ms']:.1f} / {fh['exact']['p95_ms']:.1f} | "
+        f"{fh['hnsw']['p50_ms']:.1f} / {fh['hnsw']['p95_ms']:.1f} | "
+        f"{fh['hnsw_embed_query']['p50_ms']:.1f} | {fh['top10_agreement']:.3f} |",
+        "",
+        f"100k graph: built in {k100['build_s']:.1f} s ({k100['graph_mb']:.0f} MB file), "
+        f"loaded by a new index in {k100['load_s']:.2f} s, brought up to date after one "
+        f"document ({k100['update_chunks']} chunks) changed in "
+        f"{k100['update_one_document_s']:.2f} s (most of it re-reading the exact vectors)."
+        + (f" 1M graph built in {data['1M']['build_s']:.0f} s." if "1M" in data else ""),
+        "",
+    ]
+    return lines
+
+
+def backends_faq_section(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## The Python FAQ retrieval benchmark on SQLite and PostgreSQL (`bench/backends_faq.py`)",
+        "",
+        "The cached SQLite projects copied into PostgreSQL 16 + pgvector through the store "
+        "API (same chunks and vectors), then searched through `Project.search`; scored as in "
+        "`retrieval_faq.py`. Difference = PostgreSQL - SQLite.",
+        "",
+        "| variant / level | system | recall@10 | MRR@10 | d recall@10 | d MRR@10 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for variant, res in data.items():
+        if not isinstance(res, dict) or "levels" not in res:
+            continue
+        for level, block in res["levels"].items():
+            systems = block["systems"]
+            for name, m in systems.items():
+                twin = systems.get(name.replace("postgres", "sqlite").replace(" (hnsw)", ""))
+                d = ("–", "–") if twin is None or twin is m else (
+                    f"{m['recall@10'] - twin['recall@10']:+.4f}",
+                    f"{m['mrr@10'] - twin['mrr@10']:+.4f}")  # fmt: skip
+                scores = f"{m['recall@10']:.3f} | {m['mrr@10']:.3f} | {d[0]} | {d[1]}"
+                lines.append(
+                    f"| {variant} / {level} | {name.removeprefix('ragtune ')} | {scores} |"
+                )
+    lines.append("")
+    return lines
+
+
 def reindex_section(data: dict[str, Any]) -> list[str]:
     lines = [
         "## Re-indexing an update (`bench/reindex.py`)",
@@ -357,6 +436,8 @@ def main() -> None:
         ("ingest_speed", ingest_section),
         ("reindex", reindex_section),
         ("bm25_speed", bm25_speed_section),
+        ("ann_speed", ann_speed_section),
+        ("backends_faq", backends_faq_section),
         ("generation", generation_section),
         ("finetune_sample", finetune_section),
         ("service_load", service_section),

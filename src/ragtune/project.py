@@ -240,12 +240,22 @@ class Project:
         return system
 
     # -- operations --------------------------------------------------------------------
-    def ingest(self, paths: Sequence[Path | str], **options: Any) -> IngestReport:
-        """See :meth:`ragtune.ingest.pipeline.Ingestor.run` for the options."""
+    def ingest(
+        self, paths: Sequence[Path | str], *, ray: str | None = None, **options: Any
+    ) -> IngestReport:
+        """See :meth:`ragtune.ingest.pipeline.Ingestor.run` for the options. ``ray``: embed
+        on a Ray cluster (``auto``, ``local`` or an address; :mod:`ragtune.distributed`)."""
         from ragtune.ingest.pipeline import Ingestor
 
         self.store.check_embedder(self.embedder.name, self.embedder.dim)
-        report = Ingestor(self.store, self.embedder, self.settings).run(paths, **options)
+        embedder = self.embedder
+        if ray:
+            from ragtune.distributed.ray_embed import RayEmbedder
+
+            embedder = RayEmbedder(self.embedder, self.settings, ray)
+        report = Ingestor(self.store, embedder, self.settings).run(paths, **options)
+        if ray:
+            report.shards = list(getattr(embedder, "shards", []))
         if report.n_chunks or report.counts()["removed"]:
             self.store.refresh_bm25()  # now, not in the first search (22 s at 100k chunks)
             self.dense_index.refresh()  # the HNSW graph too (13 s at 100k chunks)

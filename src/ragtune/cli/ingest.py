@@ -33,6 +33,13 @@ from ragtune.types import IngestReport
     "--public", is_flag=True, help="Make files without groups of their own readable by everyone."
 )
 @click.option("--sync", is_flag=True, help="Also remove stored documents not found under PATHS.")
+@click.option(
+    "--ray",
+    metavar="ADDRESS",
+    default=None,
+    help="Embed on a Ray cluster: auto (a running one, or RAY_ADDRESS), local (start Ray "
+    "here) or HOST:PORT. Needs pip install 'ragtune[ray]' on every node.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(
@@ -44,6 +51,7 @@ def ingest(
     groups: tuple[str, ...],
     public: bool,
     sync: bool,
+    ray: str | None,
     as_json: bool,
 ) -> None:
     """Add or update documents from files and folders (.md .txt .html .pdf, recursively).
@@ -68,6 +76,7 @@ def ingest(
         "include": list(include) or None,
         "exclude": list(exclude) or None,
         "sync": sync,
+        "ray": ray,
     }
     err = console(err=True)
     if err.is_terminal and not as_json:
@@ -97,6 +106,9 @@ def _print_report(report: IngestReport) -> None:
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n or k in ("added", "updated"))
     kept = f" ({report.n_reused} kept their vectors)" if report.n_reused else ""
     out.print(f"{summary}; {report.n_chunks} chunks written{kept} in {report.seconds:.1f}s")
+    if report.shards:
+        nodes = len({s["node"] for s in report.shards})
+        out.print(f"  embedded on Ray: {len(report.shards)} shard(s) over {nodes} node(s)")
     for outcome in report.by_status("failed"):
         out.print(f"  [red]failed[/] {outcome.path}: {outcome.reason}")
     for outcome in report.by_status("removed"):

@@ -128,7 +128,9 @@ class HnswGraph:
             return []
         params = faiss.SearchParametersHNSW()
         share = available / max(live, 1)
-        params.efSearch = int(max(self.ef_search, k, min(4 * self.ef_search, k / share)))
+        # Only the allowed share of the candidates can be kept: widen the list to match
+        # (at 35 % allowed, 384 found 0.88 of the top-50, bench/ann_speed.py).
+        params.efSearch = int(max(k, min(4 * self.ef_search, self.ef_search / share)))
         if mask is not None:
             # A bitmap over the labels: built in microseconds (a batch selector hashes
             # every allowed id, ~5 ms per query at 100k rows); kept alive by ``bits``.

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ragtune.errors import NotFoundError, UsageError
-from ragtune.store.sqlite import SQLiteStore, now_iso
+from ragtune.store.sqlite import SQLiteStore, now_iso, require_sqlite
 from ragtune.types import Answer, Citation
 
 RATINGS = ("up", "down")
@@ -95,6 +95,7 @@ def list_feedback(
     store: SQLiteStore, key_id: str | None = None, rating: str | None = None
 ) -> list[FeedbackRecord]:
     """Feedback joined with its answers, oldest first; ``key_id`` keeps one key's own."""
+    require_sqlite(store, "feedback")
     sql = (
         "SELECT f.id, f.answer_id, f.key_id, f.rating, f.comment, f.created_at, a.question,"
         " a.text, a.strategy, a.model, a.adapter, a.citations, a.doc_ids, a.restricted"

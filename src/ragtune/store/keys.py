@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ragtune.errors import NotFoundError, UsageError
-from ragtune.store.sqlite import SQLiteStore, now_iso
+from ragtune.store.sqlite import SQLiteStore, now_iso, require_sqlite
 
 _GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _KEY = re.compile(r"rt_([0-9a-f]{12})_[A-Za-z0-9_-]{20,100}")
@@ -62,6 +62,7 @@ def create_key(
     store: SQLiteStore, name: str, groups: Iterable[str] = (), admin: bool = False
 ) -> tuple[str, ApiKey]:
     """A new key: returns the secret key (shown once) and what is stored about it."""
+    require_sqlite(store, "API keys")
     if not name.strip() or len(name) > 100:
         raise UsageError(f"bad key name {name!r}", "give a short label, e.g. the holder's name")
     key_id = secrets.token_hex(6)
@@ -88,6 +89,7 @@ def lookup_key(store: SQLiteStore, key: str) -> ApiKey | None:
 
 
 def list_keys(store: SQLiteStore, include_revoked: bool = False) -> list[ApiKey]:
+    require_sqlite(store, "API keys")
     sql = "SELECT * FROM api_keys"
     if not include_revoked:
         sql += " WHERE revoked_at IS NULL"
@@ -96,6 +98,7 @@ def list_keys(store: SQLiteStore, include_revoked: bool = False) -> list[ApiKey]
 
 def revoke_key(store: SQLiteStore, id_or_name: str) -> list[ApiKey]:
     """Revoke the active key with this id, or every active key with this name."""
+    require_sqlite(store, "API keys")
     with store.transaction() as conn:
         rows = conn.execute(
             "SELECT * FROM api_keys WHERE (id=? OR name=?) AND revoked_at IS NULL",

@@ -1,0 +1,36 @@
+"""``ingest --ray`` with an address nobody serves fails at once, clearly, writing nothing."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.conftest import EXAMPLES
+
+from ragtune.cli.main import cli
+from ragtune.project import Project
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [(None, "cannot reach the Ray cluster"), ("nonsense", "bad Ray address")],
+)
+def test_an_unreachable_or_bad_address_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, address: str | None, message: str
+) -> None:
+    monkeypatch.setenv("RAGTUNE_EMBEDDER__NAME", "hash")
+    root = ["-C", str(tmp_path / "p")]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*root, "init"]).exit_code == 0
+    target = address or f"127.0.0.1:{_free_port()}"
+    result = runner.invoke(cli, [*root, "ingest", str(EXAMPLES / "docs" / "hr"), "--ray", target])
+    assert result.exit_code != 0 and message in result.output
+    assert Project.open(tmp_path / "p").store.count_chunks() == 0
