@@ -25,7 +25,8 @@ TEXTS = {
                  ("hr", "security"), {"department": "hr", "year": 2023, "tags": ["a", "b"]}),
     "fin-travel": ("Travel", "Travel expenses are refunded within ten days of the trip.",
                    (), {"department": "finance", "year": 2025, "effective": "2024-01-15"}),
-    "fin-cards": ("Cards", "Company cards cover travel, meals and lodging on trips.",
+    "fin-cards": ("Cards", "Company cards cover travel, meals and lodging on trips. Call "
+                  "py_buildvalue to build the value; a py value alone is not it.",
                   ("finance",), {"department": "finance", "owner": "ana"}),
     "public-faq": ("FAQ", "How many vacation days do I get? Twenty vacation days a year.",
                    (), {"doc_type": "faq"}),
@@ -154,29 +155,40 @@ def _ranked(store: Any, hits: list[tuple[int, float]]) -> list[tuple[str, float]
 
 @pytest.fixture
 def sqlite_reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """SQLite ranking BM25 without the in-memory index: FTS5's own bm25() for everyone,
+    the scoped SQL BM25 for a restricted caller."""
     from ragtune.store.sqlite import SQLiteStore
 
-    store = SQLiteStore(tmp_path_factory.mktemp("reference") / "s.db")
+    store = SQLiteStore(tmp_path_factory.mktemp("reference") / "s.db", bm25_index=False)
     _fill(store)
     yield store
     store.close()
 
 
-@pytest.mark.parametrize("query", ["vacation days", "travel trips refunded", "badges", "zzz"])
+@pytest.mark.parametrize(
+    "query", ["vacation days", "travel trips refunded", "badges", "zzz", "py_buildvalue value"]
+)
 @pytest.mark.parametrize("groups", [None, [], ["hr"]])
 def test_bm25_scores_equal_sqlite_fts5(backend: Backend, sqlite_reference: Any, query: str,
                                        groups: list[str] | None) -> None:  # fmt: skip
+    reference = sqlite_reference
+    if "_" in query and groups is not None:
+        # the scoped SQL BM25 scores a split word's terms apart; the index (both backends)
+        # matches it as FTS5's phrase for every caller: compare with SQLite's index then
+        from ragtune.store.sqlite import SQLiteStore
+
+        reference = SQLiteStore(backend.folder / "with-index" / "s.db")
+        _fill(reference)
     store = backend.open()
     _fill(store)
     got = _ranked(store, store.bm25_search(query, 10, acl_where(groups)))
-    want = _ranked(sqlite_reference, sqlite_reference.bm25_search(query, 10, acl_where(groups)))
+    want = _ranked(reference, reference.bm25_search(query, 10, acl_where(groups)))
     assert [c for c, _ in got] == [c for c, _ in want]
     assert np.allclose([s for _, s in got], [s for _, s in want], rtol=1e-9)
     assert got if query == "vacation days" else True
     assert not got if query == "zzz" else True
     counts = store.term_chunk_counts(["vacation", "days", "zzz"], acl_where(groups))
-    assert counts == sqlite_reference.term_chunk_counts(["vacation", "days", "zzz"],
-                                                        acl_where(groups))  # fmt: skip
+    assert counts == reference.term_chunk_counts(["vacation", "days", "zzz"], acl_where(groups))
     store.close()
 
 

@@ -86,6 +86,7 @@ class BM25Index:
         self._terms = np.zeros(0, dtype=np.int32)
         self._freqs = np.zeros(0, dtype=np.float32)  # column-weighted counts (halves: exact)
         self._by_term: sparse.csc_matrix | None = None
+        self._phrases: dict[tuple[int, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._rowids)
@@ -273,11 +274,66 @@ class BM25Index:
             hits &= np.isin(self._rowids, allowed)
         return int(hits.sum())
 
+    def _postings(self, term: str | tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+        """(row positions, column-weighted frequencies) of a term or a phrase."""
+        if isinstance(term, tuple):
+            return self._phrase(term)
+        col = self._vocab.get(term)
+        if col is None or self._by_term is None:
+            return None
+        lo, hi = self._by_term.indptr[col], self._by_term.indptr[col + 1]
+        return self._by_term.indices[lo:hi], self._by_term.data[lo:hi].astype(np.float64)
+
+    def _phrase(self, tokens: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+        """A phrase's hits per row, as FTS5 counts them: the rows holding every token are
+        tokenized again with offsets, and each run of the tokens in order is one hit."""
+        key = (self._generation, tokens)
+        if key in self._phrases:
+            return self._phrases[key]
+        rows: np.ndarray | None = None
+        for token in set(tokens):
+            found = self._postings(token)
+            if found is None:
+                return None
+            rows = found[0] if rows is None else np.intersect1d(rows, found[0])
+        assert rows is not None
+        by_rowid = {int(self._rowids[r]): int(r) for r in rows}
+        texts = (
+            self.source.chunk_texts(list(by_rowid))
+            if self.source is not None
+            else self.conn.execute(
+                "SELECT rowid, title, section, text FROM main.chunks_fts WHERE rowid IN"
+                f" ({','.join('?' * len(by_rowid))})",
+                list(by_rowid),
+            ).fetchall()
+        )
+        at: dict[tuple[int, str, str], set[int]] = {}
+        for rowid, term, column, offset in self._terms_of.row_terms(texts, offsets=True):
+            at.setdefault((rowid, column, term), set()).add(offset)
+        freqs: dict[int, float] = {}
+        for (rowid, column, term), starts in at.items():
+            if term != tokens[0]:
+                continue
+            hits = sum(
+                all(o + i in at.get((rowid, column, t), ()) for i, t in enumerate(tokens))
+                for o in starts
+            )
+            if hits:
+                weight = self.weights[_COLUMNS.index(column)]
+                freqs[by_rowid[rowid]] = freqs.get(by_rowid[rowid], 0.0) + weight * hits
+        order = sorted(freqs)
+        out = (np.array(order, dtype=np.int64), np.array([freqs[r] for r in order]))
+        if len(self._phrases) >= 64:
+            self._phrases.pop(next(iter(self._phrases)))
+        self._phrases[key] = out
+        return out
+
     def search(
-        self, terms: Sequence[str], k: int, allowed: np.ndarray | None = None
+        self, terms: Sequence[str | tuple[str, ...]], k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """(rowid, score) best first among all chunks or the ``allowed`` rowids; ties go to
-        the lower rowid. ``terms`` are index terms, a repeated one counting once per repeat."""
+        the lower rowid. ``terms`` are index terms, a repeated one counting once per repeat;
+        a tuple is a phrase (a query word FTS5 splits into several terms)."""
         if self._by_term is None or not len(self._rowids):
             return []
         mask = None if allowed is None else np.isin(self._rowids, allowed)
@@ -288,13 +344,11 @@ class BM25Index:
         avgdl = float(lengths.sum()) / n_rows
         scores = np.zeros(len(self._rowids), dtype=np.float64)
         matched = np.zeros(len(self._rowids), dtype=bool)
-        csc = self._by_term
         for term, repeats in Counter(terms).items():
-            col = self._vocab.get(term)
-            if col is None:
+            posting = self._postings(term)
+            if posting is None:
                 continue
-            lo, hi = csc.indptr[col], csc.indptr[col + 1]
-            rows, freqs = csc.indices[lo:hi], csc.data[lo:hi].astype(np.float64)
+            rows, freqs = posting
             if mask is not None:
                 keep = mask[rows]
                 rows, freqs = rows[keep], freqs[keep]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from ragtune.store.query_words import is_phrase
+
 TOKENIZE = "porter unicode61"
 
 
@@ -38,10 +40,26 @@ class Fts5Terms:
         conn.execute("DELETE FROM temp.query_tokens")
         return terms
 
+    def word_terms(self, words: Sequence[str]) -> list[str | tuple[str, ...]]:
+        """The terms of each query word as FTS5 matches it: one term, or for a word it
+        splits into several ("py_buildvalue" -> "py", "buildvalu") that phrase, as a tuple."""
+        out: list[str | tuple[str, ...]] = []
+        plain = [w for w in words if not is_phrase(w)]
+        out.extend(self.query_terms(plain) if plain else [])
+        for word in words:
+            if is_phrase(word):
+                tokens = tuple(self.query_terms([word]))
+                if len(tokens) > 1:
+                    out.append(tokens)
+                elif tokens:
+                    out.append(tokens[0])
+        return out
+
     def row_terms(
-        self, rows: Iterable[tuple[int, str, str, str]]
+        self, rows: Iterable[tuple[int, str, str, str]], offsets: bool = False
     ) -> list[tuple[int, str, str, int]]:
-        """(rowid, term, column, count) of (rowid, title, section, text) rows."""
+        """(rowid, term, column, count) of (rowid, title, section, text) rows; with
+        ``offsets``, one (rowid, term, column, offset) per token instead."""
         conn = self.conn
         if not self._rows_ready:
             conn.execute(
@@ -58,7 +76,9 @@ class Fts5Terms:
             "INSERT INTO temp.row_tokens(rowid, title, section, text) VALUES (?,?,?,?)", rows
         )
         found = conn.execute(
-            "SELECT doc, term, col, COUNT(*) FROM temp.row_tokens_v GROUP BY doc, term, col"
+            "SELECT doc, term, col, offset FROM temp.row_tokens_v"
+            if offsets
+            else "SELECT doc, term, col, COUNT(*) FROM temp.row_tokens_v GROUP BY doc, term, col"
         ).fetchall()
         conn.execute("DELETE FROM temp.row_tokens")
         return [(int(d), str(t), str(c), int(n)) for d, t, c, n in found]

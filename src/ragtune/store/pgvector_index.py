@@ -102,8 +102,11 @@ class PgVectorIndex:
         where, params = "", [vector]
         if allowed is not None:
             where, params = " WHERE rowid = ANY(%s)", [vector, allowed.astype(np.int64).tolist()]
+        # Exact search breaks ties by rowid, as the in-process index does; the HNSW scan
+        # can only order by distance (a second key would turn it into a full scan).
+        tie = ", rowid" if column == "embedding" else ""
         sql = (f"SELECT rowid, -({column} <#> {param}) FROM chunks{where}"
-               f" ORDER BY {column} <#> {param}, rowid LIMIT %s")  # fmt: skip
+               f" ORDER BY {column} <#> {param}{tie} LIMIT %s")  # fmt: skip
         with self.store.conn.transaction():
             for statement in settings:
                 self.store.conn.execute(statement)

@@ -359,7 +359,7 @@ class PostgresStore:
         with self._snapshot():
             self._bm25.refresh(self.generation())
             allowed = self.allowed_rowids(where) if where is not None else None
-        return self._bm25.search(self._terms.query_terms(words), k, allowed)
+        return self._bm25.search(self._terms.word_terms(words), k, allowed)
 
     def allowed_rowids(self, where: Where) -> np.ndarray:
         key = (self.generation(), where.sql, *map(str, where.params))

@@ -66,6 +66,10 @@ class ScopedBM25:
         """The index terms of ``words`` through the store's own tokenizer (porter stems)."""
         return self._terms.query_terms(words)
 
+    def word_terms(self, words: Sequence[str]) -> list[str | tuple[str, ...]]:
+        """Per word: its term, or the phrase of a word FTS5 splits (see Fts5Terms)."""
+        return self._terms.word_terms(words)
+
     def _view(self, where: WhereLike, generation: int) -> tuple[int, int]:
         key = (generation, where.sql, *where.params)
         if key not in self._totals:
@@ -100,6 +104,7 @@ class ScopedBM25:
         generation: int,
     ) -> list[tuple[int, float]]:
         """(rowid, score) best first over the rows ``where`` allows, FTS5's formula."""
+        self._setup()
         terms = self.terms(words)
         n_rows, n_tokens = self._view(where, generation)
         if not terms or not n_rows:

@@ -21,7 +21,7 @@ from ragtune.registry import stores
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
 from ragtune.store.migrations import migrate
-from ragtune.store.query_words import fts_query, is_phrase, query_words
+from ragtune.store.query_words import fts_query, query_words
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS, ScopedBM25
 from ragtune.types import Chunk, Document
 
@@ -333,15 +333,15 @@ class SQLiteStore:
         document frequencies) are those of the allowed rows only: a caller's scores never
         depend on documents it may not read (:mod:`ragtune.store.scoped_bm25`)."""
         words = query_words(query)
-        # FTS5 matches "py_buildvalue" as the phrase "py buildvalue"; the index scores its
-        # two tokens apart (as the scoped BM25 does), so such a query goes to FTS5 itself.
-        if self._bm25 is not None and (where is not None or not any(map(is_phrase, words))):
+        if self._bm25 is not None:
             if not words:
                 return []
             with self._snapshot():
                 self._bm25.refresh(self.generation())
                 allowed = self.allowed_rowids(where) if where is not None else None
-                return self._bm25.search(self._scoped.terms(words), k, allowed)
+                # a word FTS5 splits ("py_buildvalue") is matched as its phrase, as FTS5 does
+                terms = self._scoped.word_terms(words)
+                return self._bm25.search(terms, k, allowed)
         if where is not None:
             with self._snapshot():
                 return self._scoped.search(words, k, where, _WEIGHTS, self.generation())
