@@ -66,13 +66,3 @@ def test_a_bad_setup_is_refused_with_a_hint(tmp_path: Path) -> None:
     with pytest.raises(RagtuneError, match="cannot open the postgres store") as info:
         _ = Project.init(tmp_path / "q", bad).store
     assert "store.dsn" in str(info.value.hint)
-
-
-def test_features_still_on_sqlite_only_say_so(tmp_path: Path, postgres: PgServer,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setenv("RAGTUNE_STORE__BACKEND", "postgres")
-    monkeypatch.setenv("RAGTUNE_STORE__DSN", postgres.new_database())
-    _cli(tmp_path / "p", "init")
-    for args in (["keys", "create", "-n", "ana"], ["keys", "list"], ["serve", "--no-warm"]):
-        result = CliRunner().invoke(cli, ["-C", str(tmp_path / "p"), *args])
-        assert result.exit_code != 0 and "needs the sqlite store" in result.output, args

@@ -112,10 +112,8 @@ def serve(
     from ragtune.service.app import create_app
     from ragtune.service.deps import ServiceConfig
     from ragtune.store.keys import list_keys
-    from ragtune.store.sqlite import require_sqlite
 
     project = open_project(ctx)
-    require_sqlite(project.store, "ragtune serve")
     config = ServiceConfig(
         strategy=strategy, adapter=adapter, max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_question_chars=max_question_chars, generation_timeout_s=timeout_s,

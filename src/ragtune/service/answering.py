@@ -96,11 +96,11 @@ def check_filters(project: Project, filters: list[str], groups: tuple[str, ...])
         return
     acl = acl_where(groups)
     assert acl is not None  # a key always has a (possibly empty) group list
-    rows = project.store.conn.execute(
+    rows = project.store.query(
         "SELECT DISTINCT m.key FROM doc_meta m JOIN documents d ON d.id = m.doc_id"
         f" WHERE {acl.sql}",
         acl.params,
-    ).fetchall()
+    )
     compile_filter(conditions, [r[0] for r in rows])
 
 

@@ -150,10 +150,11 @@ class Runtime:
         from ragtune.store.vectors import DenseIndex
 
         number = next(self._numbers)
-        clone.retriever.index = DenseIndex.configured(
-            clone.store, self._cache / f"index-{number}", clone.settings.retrieval,
-            seed_dir=self.project.index_dir,
-        )  # fmt: skip
+        if clone.settings.store.backend == "sqlite":  # PostgreSQL runs dense search itself
+            clone.retriever.index = DenseIndex.configured(
+                clone.store, self._cache / f"index-{number}", clone.settings.retrieval,
+                seed_dir=self.project.index_dir,
+            )  # fmt: skip
         self._local.project = clone
         with self._clones_lock:
             self._clones.append(clone)

@@ -142,22 +142,23 @@ def _visible(who: Caller) -> tuple[str, list[object]]:
 def list_visible(project: Project, who: Caller) -> list[dict[str, Any]]:
     """Documents the caller may read (every document for an admin), without their text."""
     sql, params = _visible(who)
-    rows = project.store.conn.execute(
+    rows = project.store.query(
         f"SELECT {_COLUMNS}, length(d.text) AS n_chars FROM documents d WHERE {sql} ORDER BY d.id",
         params,
-    ).fetchall()
+    )
     return [_summary(r, who) for r in rows]
 
 
 def get_visible(project: Project, who: Caller, doc_id: str) -> dict[str, Any]:
     """One document with its text and chunk offsets, if the caller may read it."""
     sql, params = _visible(who)
-    row = project.store.conn.execute(
+    rows = project.store.query(
         f"SELECT {_COLUMNS}, d.text FROM documents d WHERE d.id = ? AND ({sql})",
         [doc_id, *params],
-    ).fetchone()
-    if row is None:
+    )
+    if not rows:
         raise NotFoundError(f"no document with id {doc_id!r}")
+    row = rows[0]
     out = _summary(row, who)
     out["text"] = row["text"]
     out["chunks"] = [
@@ -173,7 +174,7 @@ def _summary(row: Any, who: Caller) -> dict[str, Any]:
         "metadata": json.loads(row["metadata"]), "groups": json.loads(row["groups"]),
         "version": row["version"], "ingested_at": row["ingested_at"],
     }  # fmt: skip
-    if "n_chars" in row.keys():  # noqa: SIM118 (sqlite3.Row has keys(), no __contains__)
+    if "n_chars" in row.keys():  # noqa: SIM118 (rows have keys(), no __contains__)
         out["n_chars"] = row["n_chars"]
     if who.admin:
         out["source_path"] = row["source_path"]

@@ -29,10 +29,8 @@ def _paths(project: Project, doc_id: str) -> tuple[Path, Path]:
 
 
 def _version(project: Project, doc_id: str) -> int | None:
-    row = project.store.conn.execute(
-        "SELECT version FROM documents WHERE id = ?", (doc_id,)
-    ).fetchone()
-    return None if row is None else int(row[0])
+    rows = project.store.query("SELECT version FROM documents WHERE id = ?", (doc_id,))
+    return int(rows[0][0]) if rows else None
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ragtune.errors import NotFoundError, UsageError
-from ragtune.store.sqlite import SQLiteStore, now_iso, require_sqlite
+from ragtune.store.sqlite import SQLiteStore, now_iso
 from ragtune.types import Answer, Citation
 
 RATINGS = ("up", "down")
@@ -51,8 +51,8 @@ def record_answer(store: SQLiteStore, answer: Answer, key_id: str | None) -> Non
     whether any passage it was shown came from a document limited to groups."""
     doc_ids = sorted({c.chunk.doc_id for c in answer.contexts})
     restricted = any(c.metadata.get("groups") for c in answer.contexts)
-    with store.transaction() as conn:
-        conn.execute(
+    with store.transaction():
+        store.execute(
             "INSERT INTO answers(id, key_id, question, text, strategy, model, adapter,"
             " citations, doc_ids, restricted, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
             (answer.id, key_id, answer.question, answer.text, answer.strategy, answer.model,
@@ -63,10 +63,10 @@ def record_answer(store: SQLiteStore, answer: Answer, key_id: str | None) -> Non
 
 def answer_owner(store: SQLiteStore, answer_id: str) -> str | None:
     """The key id that received an answer; :class:`NotFoundError` when there is none."""
-    row = store.conn.execute("SELECT key_id FROM answers WHERE id=?", (answer_id,)).fetchone()
-    if row is None:
+    rows = store.query("SELECT key_id FROM answers WHERE id=?", (answer_id,))
+    if not rows:
         raise NotFoundError(f"no answer with id {answer_id!r}")
-    return None if row[0] is None else str(row[0])
+    return None if rows[0][0] is None else str(rows[0][0])
 
 
 def add_feedback(
@@ -78,24 +78,26 @@ def add_feedback(
     if len(comment) > MAX_COMMENT:
         raise UsageError(f"comment is {len(comment)} characters, over the {MAX_COMMENT} limit")
     answer_owner(store, answer_id)  # raises NotFoundError
-    with store.transaction() as conn:
-        conn.execute(
+    with store.transaction():
+        store.execute(
             "INSERT INTO feedback(answer_id, key_id, rating, comment, created_at)"
             " VALUES(?,?,?,?,?) ON CONFLICT(answer_id, key_id) DO UPDATE SET"
             " rating=excluded.rating, comment=excluded.comment, created_at=excluded.created_at",
             (answer_id, key_id, rating, comment, now_iso()),
         )
-        row = conn.execute(
-            "SELECT id FROM feedback WHERE answer_id=? AND key_id IS ?", (answer_id, key_id)
-        ).fetchone()
-    return int(row[0])
+        # "key_id IS ?" is SQLite's; COALESCE compares a missing key the same on both
+        rows = store.query(
+            "SELECT id FROM feedback WHERE answer_id=? AND COALESCE(key_id, '') ="
+            " COALESCE(?, '') ORDER BY id DESC",
+            (answer_id, key_id),
+        )
+    return int(rows[0][0])
 
 
 def list_feedback(
     store: SQLiteStore, key_id: str | None = None, rating: str | None = None
 ) -> list[FeedbackRecord]:
     """Feedback joined with its answers, oldest first; ``key_id`` keeps one key's own."""
-    require_sqlite(store, "feedback")
     sql = (
         "SELECT f.id, f.answer_id, f.key_id, f.rating, f.comment, f.created_at, a.question,"
         " a.text, a.strategy, a.model, a.adapter, a.citations, a.doc_ids, a.restricted"
@@ -108,7 +110,7 @@ def list_feedback(
     if rating is not None:
         sql += " AND f.rating = ?"
         params.append(rating)
-    rows = store.conn.execute(sql + " ORDER BY f.id", params).fetchall()
+    rows = store.query(sql + " ORDER BY f.id", params)
     return [
         FeedbackRecord(
             id=r[0],

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ragtune.errors import NotFoundError, UsageError
-from ragtune.store.sqlite import SQLiteStore, now_iso, require_sqlite
+from ragtune.store.sqlite import SQLiteStore, now_iso
 
 _GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _KEY = re.compile(r"rt_([0-9a-f]{12})_[A-Za-z0-9_-]{20,100}")
@@ -62,14 +62,13 @@ def create_key(
     store: SQLiteStore, name: str, groups: Iterable[str] = (), admin: bool = False
 ) -> tuple[str, ApiKey]:
     """A new key: returns the secret key (shown once) and what is stored about it."""
-    require_sqlite(store, "API keys")
     if not name.strip() or len(name) > 100:
         raise UsageError(f"bad key name {name!r}", "give a short label, e.g. the holder's name")
     key_id = secrets.token_hex(6)
     key = f"rt_{key_id}_{secrets.token_urlsafe(32)}"
     info = ApiKey(key_id, name.strip(), check_groups(groups), admin, now_iso())
-    with store.transaction() as conn:
-        conn.execute(
+    with store.transaction():
+        store.execute(
             "INSERT INTO api_keys(id, name, key_hash, groups, admin, created_at)"
             " VALUES(?,?,?,?,?,?)",
             (key_id, info.name, hash_key(key), json.dumps(list(info.groups)), int(admin),
@@ -82,31 +81,29 @@ def lookup_key(store: SQLiteStore, key: str) -> ApiKey | None:
     """The active key matching ``key``; None for a malformed, unknown or revoked key."""
     if not _KEY.fullmatch(key):
         return None
-    row = store.conn.execute(
+    rows = store.query(
         "SELECT * FROM api_keys WHERE key_hash=? AND revoked_at IS NULL", (hash_key(key),)
-    ).fetchone()
-    return None if row is None else _from_row(row)
+    )
+    return _from_row(rows[0]) if rows else None
 
 
 def list_keys(store: SQLiteStore, include_revoked: bool = False) -> list[ApiKey]:
-    require_sqlite(store, "API keys")
     sql = "SELECT * FROM api_keys"
     if not include_revoked:
         sql += " WHERE revoked_at IS NULL"
-    return [_from_row(r) for r in store.conn.execute(sql + " ORDER BY created_at, id")]
+    return [_from_row(r) for r in store.query(sql + " ORDER BY created_at, id")]
 
 
 def revoke_key(store: SQLiteStore, id_or_name: str) -> list[ApiKey]:
     """Revoke the active key with this id, or every active key with this name."""
-    require_sqlite(store, "API keys")
-    with store.transaction() as conn:
-        rows = conn.execute(
+    with store.transaction():
+        rows = store.query(
             "SELECT * FROM api_keys WHERE (id=? OR name=?) AND revoked_at IS NULL",
             (id_or_name, id_or_name),
-        ).fetchall()
+        )
         if not rows:
             raise NotFoundError(f"no active key {id_or_name!r}", "see `ragtune keys list`")
-        conn.executemany(
+        store.execute_many(
             "UPDATE api_keys SET revoked_at=? WHERE id=?", [(now_iso(), r["id"]) for r in rows]
         )
     return [_from_row(r) for r in rows]

@@ -61,6 +61,21 @@ CREATE TABLE IF NOT EXISTS doc_groups(
     doc_id TEXT COLLATE "C" NOT NULL, grp TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY(doc_id, grp));
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys(
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+    groups TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS answers(
+    id TEXT PRIMARY KEY, key_id TEXT, question TEXT NOT NULL, text TEXT NOT NULL,
+    strategy TEXT NOT NULL, model TEXT NOT NULL, adapter TEXT NOT NULL,
+    citations TEXT NOT NULL, doc_ids TEXT NOT NULL, restricted INTEGER NOT NULL,
+    created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS answers_key ON answers(key_id);
+CREATE TABLE IF NOT EXISTS feedback(
+    id BIGSERIAL PRIMARY KEY,
+    answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE, key_id TEXT,
+    rating TEXT NOT NULL CHECK(rating IN ('up', 'down')), comment TEXT NOT NULL,
+    created_at TEXT NOT NULL, UNIQUE(answer_id, key_id));
 INSERT INTO state(key, value) VALUES ('generation', '0') ON CONFLICT DO NOTHING;
 """
 _ALLOWED_CACHE = 16
@@ -122,6 +137,19 @@ class PostgresStore:
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, list(params)).fetchall()
+
+    # -- plain SQL for the service's tables (keys, answers, feedback), as on SQLite --------
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Rows of ``sql`` written with ``?`` placeholders; a row reads by name or index."""
+        with self.conn.cursor(row_factory=_row_factory) as cur:
+            return cur.execute(_pg(sql), list(params)).fetchall()
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        return int(self.conn.execute(_pg(sql), list(params)).rowcount)
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(_pg(sql), [list(r) for r in rows])
 
     # -- state -------------------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
@@ -378,6 +406,31 @@ _DOC = ("id, title, text, content_hash, source_path, format, metadata, groups, v
         " ingested_at")  # fmt: skip
 _CHUNK = 'id, doc_id, text, start, "end", ordinal, section, n_tokens'
 _CHUNK_C = 'c.id, c.doc_id, c.text, c.start, c."end", c.ordinal, c.section, c.n_tokens'
+
+
+class Row(tuple):
+    """A result row read by column name or index, like :class:`sqlite3.Row`."""
+
+    names: tuple[str, ...] = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return super().__getitem__(self.names.index(key))
+        return super().__getitem__(key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = tuple(c.name for c in cursor.description or ())
+
+    def make(values: Sequence[Any]) -> Row:
+        row = Row(values)
+        row.names = names
+        return row
+
+    return make
 
 
 def _array(vector: Any) -> np.ndarray:

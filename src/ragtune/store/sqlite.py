@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ragtune.errors import NotFoundError, RagtuneError, UsageError
+from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
@@ -90,6 +90,17 @@ class SQLiteStore:
             yield
         finally:
             self.conn.execute("COMMIT")
+
+    # -- plain SQL for the service's tables (keys, answers, feedback) --------------------
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Rows of ``sql`` (``?`` placeholders, SQL both backends accept)."""
+        return self.conn.execute(sql, list(params)).fetchall()
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        return int(self.conn.execute(sql, list(params)).rowcount)
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self.conn.executemany(sql, rows)
 
     # -- state -------------------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
@@ -371,17 +382,6 @@ class SQLiteStore:
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
-
-
-def require_sqlite(store: object, feature: str) -> SQLiteStore:
-    """``store`` if it is SQLite; the features that still run raw SQLite SQL (the service's
-    keys, answers and feedback) refuse another backend with a clear message."""
-    if not isinstance(store, SQLiteStore):
-        raise UsageError(
-            f"{feature} needs the sqlite store for now (store.backend is not sqlite)",
-            "use store.backend = sqlite for this project, or unset RAGTUNE_STORE__BACKEND",
-        )
-    return store
 
 
 def _as_number(text: str) -> float | None:
