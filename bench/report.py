@@ -426,7 +426,8 @@ def ray_ingest_section(data: dict[str, Any]) -> list[str]:
         f"node {n}: {v['shards']} shards, {v['chunks']} chunks, {v['seconds']:.1f} s embedding"
         for n, v in per_node.items()
     )
-    hours = ", ".join(f"{n} machine(s): {h} h" for n, h in data["paper_1M_chunks_hours"].items())
+    paper = sorted(data["paper_1M_chunks_hours"].items(), key=lambda item: int(item[0]))
+    hours = ", ".join(f"{n} machine(s): {h} h" for n, h in paper)
     lines += [
         "",
         f"Per shard (2 nodes): {shards}. Median shard rate "
