@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ragtune.config import CONFIG_FILE, Settings, default_toml
 from ragtune.errors import ProjectNotFoundError, UsageError
@@ -26,8 +26,7 @@ if TYPE_CHECKING:  # heavy or circular at import time; only the type checker nee
     from ragtune.embed.base import Embedder
     from ragtune.generate.base import Generator
     from ragtune.retrieval.hybrid import Retriever
-    from ragtune.store.sqlite import SQLiteStore
-    from ragtune.store.vectors import DenseIndex
+    from ragtune.store.base import DenseSearch, Store
     from ragtune.strategies import AnswerSystem
 
 STATE_DIR = ".ragtune"
@@ -88,7 +87,7 @@ class Project:
 
     # -- components (built lazily, once) -----------------------------------------------
     @cached_property
-    def store(self) -> SQLiteStore:
+    def store(self) -> Store:
         from ragtune.registry import stores
 
         config = self.settings.store
@@ -100,14 +99,29 @@ class Project:
                 )
             import ragtune.store.postgres  # noqa: F401  (registers the backend)
 
-            # The same methods as the SQLite store (tests/conformance checks both).
-            return cast(
-                "SQLiteStore", stores.create("postgres", config.dsn, cache_dir=self.index_dir)
-            )
-        store: SQLiteStore = stores.create(
+            pg: Store = stores.create("postgres", config.dsn, cache_dir=self.index_dir)
+            return pg
+        store: Store = stores.create(
             "sqlite", self.db_path, bm25_index=self.settings.retrieval.bm25_index
         )
         return store
+
+    @cached_property
+    def dense_index(self) -> DenseSearch:
+        from ragtune.store.vectors import DenseIndex
+
+        if self.settings.store.backend == "postgres":
+            from ragtune.store.pgvector_index import PgVectorIndex
+            from ragtune.store.postgres import PostgresStore
+
+            assert isinstance(self.store, PostgresStore)
+            return PgVectorIndex.configured(self.store, self.settings.retrieval)
+        return DenseIndex.configured(self.store, self.index_dir, self.settings.retrieval)
+
+    @property
+    def index_dir(self) -> Path:
+        """Derived search indexes (dense vectors, HNSW graph, BM25), rebuilt when stale."""
+        return self.state_dir / "index"
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -115,23 +129,6 @@ class Project:
 
         embedder: Embedder = embedders.create(self.settings.embedder.name, self.settings)
         return embedder
-
-    @cached_property
-    def dense_index(self) -> DenseIndex:
-        from ragtune.store.vectors import DenseIndex
-
-        if self.settings.store.backend == "postgres":
-            from ragtune.store.pgvector_index import PgVectorIndex
-
-            # Typed as the SQLite classes until the store protocol covers every method.
-            pg_index = PgVectorIndex.configured(cast(Any, self.store), self.settings.retrieval)
-            return cast(DenseIndex, pg_index)
-        return DenseIndex.configured(self.store, self.index_dir, self.settings.retrieval)
-
-    @property
-    def index_dir(self) -> Path:
-        """Derived search indexes (dense vectors, HNSW graph, BM25), rebuilt when stale."""
-        return self.state_dir / "index"
 
     @cached_property
     def retriever(self) -> Retriever:

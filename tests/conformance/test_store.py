@@ -223,3 +223,12 @@ def test_two_connections_see_each_others_writes(backend: Backend) -> None:
     assert "public-faq" not in _docs_of(reader, [r for r, _ in hits])
     writer.close()
     reader.close()
+
+
+def test_capabilities_say_what_the_backend_is(backend: Backend) -> None:
+    store = backend.open()
+    caps = store.capabilities()
+    assert caps["backend"] == backend.name and caps["atomic_per_document"] is True
+    assert set(caps) == {"backend", "location", "shared_by", "keyword", "dense", "filters_acl",
+                         "atomic_per_document"}  # fmt: skip
+    store.close()

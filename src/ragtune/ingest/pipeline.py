@@ -24,7 +24,7 @@ from ragtune.embed.base import Embedder
 from ragtune.errors import LoadError, UsageError
 from ragtune.ingest.chunking import chunk_text
 from ragtune.ingest.loaders import load_bytes
-from ragtune.store.sqlite import SQLiteStore
+from ragtune.store.base import Store
 from ragtune.types import Chunk, Document, FileOutcome, IngestReport, content_hash
 
 Progress = Callable[[int, int, str], None]
@@ -112,7 +112,7 @@ _PUBLIC = "\x00public"  # fingerprint stamp of an explicit empty groups list
 class Ingestor:
     """Runs one ingestion; see :meth:`run`."""
 
-    def __init__(self, store: SQLiteStore, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings

@@ -19,8 +19,7 @@ from ragtune.errors import UsageError
 from ragtune.retrieval.filters import Where, acl_where, compile_filter, parse_filter
 from ragtune.retrieval.fusion import Ranked, convex, dbsf, rrf
 from ragtune.retrieval.rerank import NoopReranker, Reranker
-from ragtune.store.sqlite import SQLiteStore
-from ragtune.store.vectors import DenseIndex
+from ragtune.store.base import DenseSearch, Store
 from ragtune.types import ScoredChunk
 
 MODES = ("bm25", "dense", "hybrid")
@@ -35,8 +34,8 @@ class Retriever:
 
     def __init__(
         self,
-        store: SQLiteStore,
-        index: DenseIndex,
+        store: Store,
+        index: DenseSearch,
         embedder: Embedder,
         settings: RetrievalSettings,
         reranker: Reranker | None = None,

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ragtune.errors import NotFoundError, UsageError
-from ragtune.store.sqlite import SQLiteStore, now_iso
+from ragtune.store.base import Store
+from ragtune.store.sqlite import now_iso
 from ragtune.types import Answer, Citation
 
 RATINGS = ("up", "down")
@@ -46,7 +47,7 @@ class FeedbackRecord:
         return asdict(self)
 
 
-def record_answer(store: SQLiteStore, answer: Answer, key_id: str | None) -> None:
+def record_answer(store: Store, answer: Answer, key_id: str | None) -> None:
     """Keep an answer so feedback can refer to it by ``answer.id``. ``restricted`` notes
     whether any passage it was shown came from a document limited to groups."""
     doc_ids = sorted({c.chunk.doc_id for c in answer.contexts})
@@ -61,7 +62,7 @@ def record_answer(store: SQLiteStore, answer: Answer, key_id: str | None) -> Non
         )  # fmt: skip
 
 
-def answer_owner(store: SQLiteStore, answer_id: str) -> str | None:
+def answer_owner(store: Store, answer_id: str) -> str | None:
     """The key id that received an answer; :class:`NotFoundError` when there is none."""
     rows = store.query("SELECT key_id FROM answers WHERE id=?", (answer_id,))
     if not rows:
@@ -70,7 +71,7 @@ def answer_owner(store: SQLiteStore, answer_id: str) -> str | None:
 
 
 def add_feedback(
-    store: SQLiteStore, answer_id: str, key_id: str | None, rating: str, comment: str = ""
+    store: Store, answer_id: str, key_id: str | None, rating: str, comment: str = ""
 ) -> int:
     """Store (or replace) ``key_id``'s feedback on an answer; returns the feedback id."""
     if rating not in RATINGS:
@@ -95,7 +96,7 @@ def add_feedback(
 
 
 def list_feedback(
-    store: SQLiteStore, key_id: str | None = None, rating: str | None = None
+    store: Store, key_id: str | None = None, rating: str | None = None
 ) -> list[FeedbackRecord]:
     """Feedback joined with its answers, oldest first; ``key_id`` keeps one key's own."""
     sql = (

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ragtune.errors import NotFoundError, UsageError
-from ragtune.store.sqlite import SQLiteStore, now_iso
+from ragtune.store.base import Store
+from ragtune.store.sqlite import now_iso
 
 _GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _KEY = re.compile(r"rt_([0-9a-f]{12})_[A-Za-z0-9_-]{20,100}")
@@ -59,7 +60,7 @@ def check_groups(groups: Iterable[str]) -> tuple[str, ...]:
 
 
 def create_key(
-    store: SQLiteStore, name: str, groups: Iterable[str] = (), admin: bool = False
+    store: Store, name: str, groups: Iterable[str] = (), admin: bool = False
 ) -> tuple[str, ApiKey]:
     """A new key: returns the secret key (shown once) and what is stored about it."""
     if not name.strip() or len(name) > 100:
@@ -77,7 +78,7 @@ def create_key(
     return key, info
 
 
-def lookup_key(store: SQLiteStore, key: str) -> ApiKey | None:
+def lookup_key(store: Store, key: str) -> ApiKey | None:
     """The active key matching ``key``; None for a malformed, unknown or revoked key."""
     if not _KEY.fullmatch(key):
         return None
@@ -87,14 +88,14 @@ def lookup_key(store: SQLiteStore, key: str) -> ApiKey | None:
     return _from_row(rows[0]) if rows else None
 
 
-def list_keys(store: SQLiteStore, include_revoked: bool = False) -> list[ApiKey]:
+def list_keys(store: Store, include_revoked: bool = False) -> list[ApiKey]:
     sql = "SELECT * FROM api_keys"
     if not include_revoked:
         sql += " WHERE revoked_at IS NULL"
     return [_from_row(r) for r in store.query(sql + " ORDER BY created_at, id")]
 
 
-def revoke_key(store: SQLiteStore, id_or_name: str) -> list[ApiKey]:
+def revoke_key(store: Store, id_or_name: str) -> list[ApiKey]:
     """Revoke the active key with this id, or every active key with this name."""
     with store.transaction():
         rows = store.query(

@@ -28,6 +28,7 @@ import numpy as np
 
 from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
+from ragtune.store.base import Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
 from ragtune.store.fts5_terms import Fts5Terms
@@ -137,6 +138,19 @@ class PostgresStore:
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, list(params)).fetchall()
+
+    def capabilities(self) -> dict[str, Any]:
+        """What this backend does and how (the same keys on every backend)."""
+        info = self.conn.info
+        return {
+            "backend": "postgres",
+            "location": f"{info.host or 'socket'}:{info.port}/{info.dbname}",
+            "shared_by": "any number of processes and machines (one writer per document)",
+            "keyword": "BM25, FTS5 terms and formula (in-memory index fed from PostgreSQL)",
+            "dense": "in PostgreSQL: pgvector exact, or its HNSW index (retrieval.dense_index)",
+            "filters_acl": "inside each retriever's query",
+            "atomic_per_document": True,
+        }
 
     # -- plain SQL for the service's tables (keys, answers, feedback), as on SQLite --------
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
@@ -451,3 +465,4 @@ def _chunk(r: Sequence[Any]) -> Chunk:
 
 
 stores.register("postgres")(PostgresStore)
+_IS_A_STORE: type[Store] = PostgresStore  # the type checker verifies the protocol

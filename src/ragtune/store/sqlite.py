@@ -18,6 +18,7 @@ import numpy as np
 
 from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
+from ragtune.store.base import Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
 from ragtune.store.migrations import migrate
@@ -90,6 +91,20 @@ class SQLiteStore:
             yield
         finally:
             self.conn.execute("COMMIT")
+
+    def capabilities(self) -> dict[str, Any]:
+        """What this backend does and how (the same keys on every backend)."""
+        return {
+            "backend": "sqlite",
+            "location": str(self.path),
+            "shared_by": "processes on one machine (WAL; one writer at a time)",
+            "keyword": "BM25, FTS5 terms and formula (in-memory index)"
+            if self._bm25 is not None
+            else "BM25, FTS5 bm25() and the scoped SQL BM25",
+            "dense": "in-process: exact, or a faiss HNSW graph (retrieval.dense_index)",
+            "filters_acl": "inside each retriever's query",
+            "atomic_per_document": True,
+        }
 
     # -- plain SQL for the service's tables (keys, answers, feedback) --------------------
     def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
@@ -409,3 +424,4 @@ def _chunk_from_row(row: sqlite3.Row) -> Chunk:
 
 
 stores.register("sqlite")(SQLiteStore)
+_IS_A_STORE: type[Store] = SQLiteStore  # the type checker verifies the protocol

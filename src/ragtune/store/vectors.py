@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ragtune.store.ann import HnswGraph
-from ragtune.store.sqlite import SQLiteStore
+from ragtune.store.base import Store
 from ragtune.types import SCHEMA_VERSION
 
 METHODS = ("auto", "exact", "hnsw")
@@ -28,7 +28,7 @@ class DenseIndex:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         cache_dir: Path,
         method: str = "auto",
         ann_min_chunks: int = 50_000,
@@ -51,7 +51,7 @@ class DenseIndex:
 
     @classmethod
     def configured(
-        cls, store: SQLiteStore, cache_dir: Path, settings: Any, seed_dir: Path | None = None
+        cls, store: Store, cache_dir: Path, settings: Any, seed_dir: Path | None = None
     ) -> DenseIndex:
         """The index as ``settings`` (a :class:`~ragtune.config.RetrievalSettings`) asks."""
         return cls(
