@@ -78,6 +78,8 @@ CREATE TABLE IF NOT EXISTS feedback(
     rating TEXT NOT NULL CHECK(rating IN ('up', 'down')), comment TEXT NOT NULL,
     created_at TEXT NOT NULL, UNIQUE(answer_id, key_id));
 INSERT INTO state(key, value) VALUES ('generation', '0') ON CONFLICT DO NOTHING;
+INSERT INTO state(key, value) VALUES ('store_id', replace(gen_random_uuid()::text, '-', ''))
+    ON CONFLICT DO NOTHING;
 """
 _ALLOWED_CACHE = 16
 

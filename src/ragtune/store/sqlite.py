@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,6 +54,12 @@ class SQLiteStore:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             migrate(self.conn)
+            # An identity for derived caches: a store rebuilt beside an old index folder
+            # restarts its generation count, and must not inherit the old vectors.
+            self.conn.execute(
+                "INSERT OR IGNORE INTO state(key, value) VALUES('store_id', ?)",
+                (uuid.uuid4().hex,),
+            )
             self._scoped = ScopedBM25(self.conn)
             self._allowed: dict[tuple[object, ...], np.ndarray] = {}
             cache = self.path.parent / "index" / "bm25.npz"

@@ -83,11 +83,17 @@ class DenseIndex:
         self._fresh()
         return self._approximate
 
+    def _stamp(self, generation: int) -> dict[str, object]:
+        """What a cache must match: this store (not one rebuilt beside the old folder, whose
+        generation count starts again), its generation, the schema."""
+        return {"generation": generation, "schema_version": SCHEMA_VERSION,
+                "store_id": self.store.get_state("store_id")}  # fmt: skip
+
     def _load_cache(self, generation: int) -> bool:
         meta_path = self.cache_dir / "vectors.json"
         try:
             meta = json.loads(meta_path.read_text())
-            if meta != {"generation": generation, "schema_version": SCHEMA_VERSION}:
+            if meta != self._stamp(generation):
                 return False
             self._rowids = np.load(self.cache_dir / "rowids.npy")
             self._matrix = np.load(self.cache_dir / "vectors.npy", mmap_mode="r")
@@ -104,7 +110,7 @@ class DenseIndex:
             with open(tmp, "wb") as fh:
                 np.save(fh, array)
             os.replace(tmp, self.cache_dir / name)
-        meta = {"generation": generation, "schema_version": SCHEMA_VERSION}
+        meta = self._stamp(generation)
         tmp_meta = self.cache_dir / f".vectors.json.{writer}.tmp"
         tmp_meta.write_text(json.dumps(meta, sort_keys=True))
         os.replace(tmp_meta, self.cache_dir / "vectors.json")
