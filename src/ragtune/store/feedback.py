@@ -17,7 +17,7 @@ from typing import Any
 
 from ragtune.errors import NotFoundError, UsageError
 from ragtune.store.base import Store
-from ragtune.store.sqlite import now_iso
+from ragtune.store.records import now_iso
 from ragtune.types import Answer, Citation
 
 RATINGS = ("up", "down")

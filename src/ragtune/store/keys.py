@@ -21,7 +21,7 @@ from typing import Any
 
 from ragtune.errors import NotFoundError, UsageError
 from ragtune.store.base import Store
-from ragtune.store.sqlite import now_iso
+from ragtune.store.records import now_iso
 
 _GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _KEY = re.compile(r"rt_([0-9a-f]{12})_[A-Za-z0-9_-]{20,100}")

@@ -35,6 +35,7 @@ class PgVectorIndex:
         self._generation = -1
         self._approximate = False
         self._dim = 0
+        self._count = 0
 
     @classmethod
     def configured(cls, store: PostgresStore, settings: Any) -> PgVectorIndex:
@@ -48,7 +49,7 @@ class PgVectorIndex:
         row = self.store.conn.execute("SELECT vector_dims(embedding) FROM chunks LIMIT 1")
         found = row.fetchone()
         self._dim = int(found[0]) if found else 0  # one embedder per store: one dimension
-        count = self.store.count_chunks()
+        self._count = count = self.store.count_chunks()  # per generation, not per search
         self._approximate = bool(self._dim) and (
             self.method == "hnsw" or (self.method == "auto" and count >= self.ann_min_chunks)
         )
@@ -67,7 +68,8 @@ class PgVectorIndex:
         return self._approximate
 
     def __len__(self) -> int:
-        return self.store.count_chunks()
+        self.refresh()
+        return self._count
 
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None

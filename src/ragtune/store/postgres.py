@@ -32,61 +32,29 @@ from ragtune.store.base import Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
 from ragtune.store.fts5_terms import Fts5Terms
+from ragtune.store.postgres_schema import (
+    CHUNK_SELECT,
+    CHUNK_SELECT_C,
+    DOC_SELECT,
+    SCHEMA,
+    Row,
+    pg_sql,
+    row_factory,
+    to_array,
+    to_chunk,
+    to_document,
+)
 from ragtune.store.query_words import query_words
+from ragtune.store.records import (
+    BM25_WEIGHTS,
+    DOCUMENT_COLUMNS,
+    AllowedRowids,
+    document_row,
+    meta_rows,
+    now_iso,
+)
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS
-from ragtune.store.sqlite import _WEIGHTS, _as_number, now_iso
 from ragtune.types import Chunk, Document
-
-SCHEMA = """
-CREATE EXTENSION IF NOT EXISTS vector;
-CREATE TABLE IF NOT EXISTS documents(
-    id TEXT COLLATE "C" PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL,
-    content_hash TEXT NOT NULL, fingerprint TEXT NOT NULL, source_path TEXT COLLATE "C",
-    format TEXT COLLATE "C", metadata TEXT NOT NULL, groups TEXT NOT NULL,
-    version INTEGER NOT NULL, ingested_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS document_versions(
-    doc_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    fingerprint TEXT NOT NULL, ingested_at TEXT NOT NULL, removed_at TEXT,
-    n_chunks INTEGER NOT NULL, PRIMARY KEY(doc_id, version));
-CREATE TABLE IF NOT EXISTS chunks(
-    rowid BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE,
-    doc_id TEXT COLLATE "C" NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    section TEXT, text TEXT NOT NULL, n_tokens INTEGER, embedding vector NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE TABLE IF NOT EXISTS doc_meta(
-    doc_id TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT NULL,
-    value TEXT COLLATE "C" NOT NULL, num DOUBLE PRECISION, PRIMARY KEY(doc_id, key, value));
-CREATE INDEX IF NOT EXISTS doc_meta_key ON doc_meta(key, value);
-CREATE TABLE IF NOT EXISTS doc_groups(
-    doc_id TEXT COLLATE "C" NOT NULL, grp TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY(doc_id, grp));
-CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS api_keys(
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
-    groups TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL, revoked_at TEXT);
-CREATE TABLE IF NOT EXISTS answers(
-    id TEXT PRIMARY KEY, key_id TEXT, question TEXT NOT NULL, text TEXT NOT NULL,
-    strategy TEXT NOT NULL, model TEXT NOT NULL, adapter TEXT NOT NULL,
-    citations TEXT NOT NULL, doc_ids TEXT NOT NULL, restricted INTEGER NOT NULL,
-    created_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS answers_key ON answers(key_id);
-CREATE TABLE IF NOT EXISTS feedback(
-    id BIGSERIAL PRIMARY KEY,
-    answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE, key_id TEXT,
-    rating TEXT NOT NULL CHECK(rating IN ('up', 'down')), comment TEXT NOT NULL,
-    created_at TEXT NOT NULL, UNIQUE(answer_id, key_id));
-INSERT INTO state(key, value) VALUES ('generation', '0') ON CONFLICT DO NOTHING;
-INSERT INTO state(key, value) VALUES ('store_id', replace(gen_random_uuid()::text, '-', ''))
-    ON CONFLICT DO NOTHING;
-"""
-_ALLOWED_CACHE = 16
-
-
-def _pg(sql: str) -> str:
-    """Compiled filter SQL (``?`` placeholders, no literals) in psycopg's style."""
-    return sql.replace("%", "%%").replace("?", "%s")
 
 
 class PostgresStore:
@@ -117,8 +85,8 @@ class PostgresStore:
             ) from None
         self._terms = Fts5Terms()
         cache = Path(cache_dir) / "bm25.npz" if cache_dir is not None else None
-        self._bm25 = BM25Index(self._terms.conn, _WEIGHTS, cache, source=self)
-        self._allowed: dict[tuple[object, ...], np.ndarray] = {}
+        self._bm25 = BM25Index(self._terms.conn, BM25_WEIGHTS, cache, source=self)
+        self._allowed = AllowedRowids()
 
     def close(self) -> None:
         self.conn.close()
@@ -157,15 +125,15 @@ class PostgresStore:
     # -- plain SQL for the service's tables (keys, answers, feedback), as on SQLite --------
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Rows of ``sql`` written with ``?`` placeholders; a row reads by name or index."""
-        with self.conn.cursor(row_factory=_row_factory) as cur:
-            return cur.execute(_pg(sql), list(params)).fetchall()
+        with self.conn.cursor(row_factory=row_factory) as cur:
+            return cur.execute(pg_sql(sql), list(params)).fetchall()
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
-        return int(self.conn.execute(_pg(sql), list(params)).rowcount)
+        return int(self.conn.execute(pg_sql(sql), list(params)).rowcount)
 
     def execute_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         with self.conn.cursor() as cur:
-            cur.executemany(_pg(sql), [list(r) for r in rows])
+            cur.executemany(pg_sql(sql), [list(r) for r in rows])
 
     # -- state -------------------------------------------------------------------------
     def get_state(self, key: str) -> str | None:
@@ -217,15 +185,10 @@ class PostgresStore:
             self._delete_rows(doc.id)
             stamp = now_iso()
             conn.execute(
-                "INSERT INTO documents(id, title, text, content_hash, fingerprint, source_path,"
-                " format, metadata, groups, version, ingested_at)"
+                f"INSERT INTO documents({DOCUMENT_COLUMNS})"
                 " VALUES(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                [
-                    doc.id, doc.title, doc.text, doc.content_hash, fingerprint, doc.source_path,
-                    doc.format, json.dumps(doc.metadata, sort_keys=True, default=str),
-                    json.dumps(sorted(doc.groups)), version, stamp,
-                ],
-            )  # fmt: skip
+                document_row(doc, fingerprint, version, stamp),
+            )
             conn.execute(
                 "INSERT INTO document_versions(doc_id, version, content_hash, fingerprint,"
                 " ingested_at, n_chunks) VALUES(%s,%s,%s,%s,%s,%s)",
@@ -246,19 +209,11 @@ class PostgresStore:
         return version
 
     def _insert_meta(self, doc: Document) -> None:
-        rows = []
-        for key, value in doc.metadata.items():
-            for item in value if isinstance(value, list | tuple) else [value]:
-                if item is None:
-                    continue
-                text = str(item)
-                num = float(item) if isinstance(item, int | float) else _as_number(text)
-                rows.append((doc.id, key, text, num))
         with self.conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO doc_meta(doc_id, key, value, num) VALUES(%s,%s,%s,%s)"
                 " ON CONFLICT DO NOTHING",
-                rows,
+                meta_rows(doc),
             )
             cur.executemany(
                 "INSERT INTO doc_groups(doc_id, grp) VALUES(%s,%s) ON CONFLICT DO NOTHING",
@@ -299,13 +254,15 @@ class PostgresStore:
         return [r[0] for r in self._rows("SELECT id FROM documents ORDER BY id")]
 
     def get_document(self, doc_id: str) -> Document:
-        rows = self._rows(f"SELECT {_DOC} FROM documents WHERE id=%s", [doc_id])
+        rows = self._rows(f"SELECT {DOC_SELECT} FROM documents WHERE id=%s", [doc_id])
         if not rows:
             raise NotFoundError(f"no document with id {doc_id!r}", "see `ragtune docs list`")
-        return _doc(rows[0])
+        return to_document(rows[0])
 
     def list_documents(self) -> list[Document]:
-        return [_doc(r) for r in self._rows(f"SELECT {_DOC} FROM documents ORDER BY id")]
+        return [
+            to_document(r) for r in self._rows(f"SELECT {DOC_SELECT} FROM documents ORDER BY id")
+        ]
 
     def versions(self, doc_id: str) -> list[dict[str, Any]]:
         rows = self._rows(
@@ -317,13 +274,15 @@ class PostgresStore:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
-        rows = self._rows(f"SELECT {_CHUNK} FROM chunks WHERE doc_id=%s ORDER BY ordinal", [doc_id])
-        return [_chunk(r) for r in rows]
+        rows = self._rows(
+            f"SELECT {CHUNK_SELECT} FROM chunks WHERE doc_id=%s ORDER BY ordinal", [doc_id]
+        )
+        return [to_chunk(r) for r in rows]
 
     def count_chunks(self, where: Where | None = None) -> int:
         if where is None:
             return int(self._rows("SELECT COUNT(*) FROM chunks")[0][0])
-        sql = f"SELECT COUNT(*) FROM ({_pg(ALLOWED_ROWIDS.format(where.sql))}) a"
+        sql = f"SELECT COUNT(*) FROM ({pg_sql(ALLOWED_ROWIDS.format(where.sql))}) a"
         return int(self._rows(sql, where.params)[0][0])
 
     def term_chunk_counts(self, terms: Sequence[str], where: Where | None = None) -> dict[str, int]:
@@ -344,14 +303,14 @@ class PostgresStore:
         if not len(rowids):
             return {}
         rows = self._rows(
-            f"SELECT c.rowid, {_CHUNK_C}, d.title, d.metadata, d.groups, d.format,"
+            f"SELECT c.rowid, {CHUNK_SELECT_C}, d.title, d.metadata, d.groups, d.format,"
             " d.source_path, d.version FROM chunks c JOIN documents d ON d.id = c.doc_id"
             " WHERE c.rowid = ANY(%s)",
             [[int(r) for r in rowids]],
         )
         out = {}
         for r in rows:
-            chunk = _chunk(r[1:9])
+            chunk = to_chunk(r[1:9])
             title, meta, groups, fmt, source, version = r[9:]
             doc = Document(id=chunk.doc_id, title=title, text="", content_hash="",
                            source_path=source or "", format=fmt or "",
@@ -366,14 +325,14 @@ class PostgresStore:
             " JOIN documents d ON d.id = c.doc_id WHERE c.doc_id=%s ORDER BY c.ordinal",
             [doc_id],
         )
-        return [(r[0], r[1] or "", r[2], _array(r[3])) for r in rows]
+        return [(r[0], r[1] or "", r[2], to_array(r[3])) for r in rows]
 
     def iter_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         rows = self._rows("SELECT rowid, embedding FROM chunks ORDER BY rowid")
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if not rows:
             return rowids, np.zeros((0, 0), dtype=np.float32)
-        return rowids, np.stack([_array(r[1]) for r in rows])
+        return rowids, np.stack([to_array(r[1]) for r in rows])
 
     # -- the BM25 index's row source ----------------------------------------------------
     def chunk_keys(self) -> list[tuple[int, str]]:
@@ -406,64 +365,9 @@ class PostgresStore:
         return self._bm25.search(self._terms.word_terms(words), k, allowed)
 
     def allowed_rowids(self, where: Where) -> np.ndarray:
-        key = (self.generation(), where.sql, *map(str, where.params))
-        found = self._allowed.get(key)
-        if found is None:
-            rows = self._rows(_pg(ALLOWED_ROWIDS.format(where.sql)), where.params)
-            found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            found.setflags(write=False)
-            if len(self._allowed) >= _ALLOWED_CACHE:
-                self._allowed.pop(next(iter(self._allowed)))
-            self._allowed[key] = found
-        return found
-
-
-_DOC = ("id, title, text, content_hash, source_path, format, metadata, groups, version,"
-        " ingested_at")  # fmt: skip
-_CHUNK = 'id, doc_id, text, start, "end", ordinal, section, n_tokens'
-_CHUNK_C = 'c.id, c.doc_id, c.text, c.start, c."end", c.ordinal, c.section, c.n_tokens'
-
-
-class Row(tuple):
-    """A result row read by column name or index, like :class:`sqlite3.Row`."""
-
-    names: tuple[str, ...] = ()
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return super().__getitem__(self.names.index(key))
-        return super().__getitem__(key)
-
-    def keys(self) -> list[str]:
-        return list(self.names)
-
-
-def _row_factory(cursor: Any) -> Any:
-    names = tuple(c.name for c in cursor.description or ())
-
-    def make(values: Sequence[Any]) -> Row:
-        row = Row(values)
-        row.names = names
-        return row
-
-    return make
-
-
-def _array(vector: Any) -> np.ndarray:
-    """pgvector's value (a ``Vector``, or an array with older adapters) as float32."""
-    values = vector.to_numpy() if hasattr(vector, "to_numpy") else vector
-    return np.asarray(values, dtype=np.float32)
-
-
-def _doc(r: Sequence[Any]) -> Document:
-    return Document(id=r[0], title=r[1], text=r[2], content_hash=r[3], source_path=r[4] or "",
-                    format=r[5] or "", metadata=json.loads(r[6]), groups=tuple(json.loads(r[7])),
-                    version=r[8], ingested_at=r[9])  # fmt: skip
-
-
-def _chunk(r: Sequence[Any]) -> Chunk:
-    return Chunk(id=r[0], doc_id=r[1], text=r[2], start=r[3], end=r[4], ordinal=r[5],
-                 section=r[6] or "", n_tokens=r[7] or 0)  # fmt: skip
+        """The rowids ``where`` allows (cached per generation: :class:`AllowedRowids`)."""
+        sql = pg_sql(ALLOWED_ROWIDS.format(where.sql))
+        return self._allowed.get(self.generation(), where, lambda: self._rows(sql, where.params))
 
 
 stores.register("postgres")(PostgresStore)

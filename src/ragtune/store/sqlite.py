@@ -11,7 +11,6 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +23,19 @@ from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
 from ragtune.store.migrations import migrate
 from ragtune.store.query_words import fts_query, query_words
+from ragtune.store.records import (
+    BM25_WEIGHTS,
+    DOCUMENT_COLUMNS,
+    AllowedRowids,
+    document_row,
+    meta_rows,
+    now_iso,
+)
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS, ScopedBM25
 from ragtune.types import Chunk, Document
 
-# Column weights for bm25(): title, section, text. A chunk's text starts with its heading
-# and every chunk of a document shares its title, so full weight on both counts the same
-# words two or three times; half weight measured best on both Python FAQ variants.
-_WEIGHTS = (0.5, 0.5, 1.0)
+_WEIGHTS = BM25_WEIGHTS
 _BM25_WEIGHTS = ", ".join(map(str, _WEIGHTS))
-_ALLOWED_CACHE = 16  # filter conditions whose allowed rowids are kept (per generation)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class SQLiteStore:
@@ -61,7 +60,7 @@ class SQLiteStore:
                 (uuid.uuid4().hex,),
             )
             self._scoped = ScopedBM25(self.conn)
-            self._allowed: dict[tuple[object, ...], np.ndarray] = {}
+            self._allowed = AllowedRowids()
             cache = self.path.parent / "index" / "bm25.npz"
             self._bm25 = BM25Index(self.conn, _WEIGHTS, cache) if bm25_index else None
         except sqlite3.DatabaseError as exc:
@@ -173,15 +172,9 @@ class SQLiteStore:
             self._delete_rows(doc.id)
             stamp = now_iso()
             conn.execute(
-                "INSERT INTO documents(id, title, text, content_hash, fingerprint, source_path,"
-                " format, metadata, groups, version, ingested_at)"
-                " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    doc.id, doc.title, doc.text, doc.content_hash, fingerprint, doc.source_path,
-                    doc.format, json.dumps(doc.metadata, sort_keys=True, default=str),
-                    json.dumps(sorted(doc.groups)), version, stamp,
-                ),
-            )  # fmt: skip
+                f"INSERT INTO documents({DOCUMENT_COLUMNS}) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                document_row(doc, fingerprint, version, stamp),
+            )
             conn.execute(
                 "INSERT INTO document_versions(doc_id, version, content_hash, fingerprint,"
                 " ingested_at, n_chunks) VALUES(?,?,?,?,?,?)",
@@ -193,16 +186,9 @@ class SQLiteStore:
         return version
 
     def _insert_meta(self, doc: Document) -> None:
-        rows = []
-        for key, value in doc.metadata.items():
-            for item in value if isinstance(value, list | tuple) else [value]:
-                if item is None:
-                    continue
-                text = str(item)
-                num = float(item) if isinstance(item, int | float) else _as_number(text)
-                rows.append((doc.id, key, text, num))
         self.conn.executemany(
-            "INSERT OR IGNORE INTO doc_meta(doc_id, key, value, num) VALUES(?,?,?,?)", rows
+            "INSERT OR IGNORE INTO doc_meta(doc_id, key, value, num) VALUES(?,?,?,?)",
+            meta_rows(doc),
         )
         self.conn.executemany(
             "INSERT OR IGNORE INTO doc_groups(doc_id, grp) VALUES(?,?)",
@@ -388,29 +374,14 @@ class SQLiteStore:
         return [(int(r[0]), float(r[1])) for r in self.conn.execute(sql, [match, k])]
 
     def allowed_rowids(self, where: Where) -> np.ndarray:
-        """The rowids ``where`` allows, kept per store generation for a few conditions: a
-        service asks with the same few key groups again and again, and at 100k chunks the
-        query costs more than the search it restricts."""
-        key = (self.generation(), where.sql, *map(str, where.params))
-        found = self._allowed.get(key)
-        if found is None:
-            rows = self.conn.execute(ALLOWED_ROWIDS.format(where.sql), where.params).fetchall()
-            found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            found.setflags(write=False)
-            if len(self._allowed) >= _ALLOWED_CACHE:
-                self._allowed.pop(next(iter(self._allowed)))
-            self._allowed[key] = found
-        return found
+        """The rowids ``where`` allows (cached per generation: :class:`AllowedRowids`)."""
+        sql = ALLOWED_ROWIDS.format(where.sql)
+        return self._allowed.get(
+            self.generation(), where, lambda: self.conn.execute(sql, where.params).fetchall()
+        )
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
-
-
-def _as_number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def _doc_from_row(row: sqlite3.Row) -> Document:
