@@ -180,29 +180,7 @@ class BM25Index:
         """(rowid, term, column, count) of ``rowids`` through the store's tokenizer."""
         if self.source is not None:
             return self._terms_of.row_terms(self.source.chunk_texts([int(r) for r in rowids]))
-        conn = self.conn
-        conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.bm25_rows"
-            " USING fts5(title, section, text, tokenize='porter unicode61')"
-        )
-        conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.bm25_rows_v"
-            " USING fts5vocab(temp, bm25_rows, instance)"
-        )
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS bm25_ids(id INTEGER PRIMARY KEY)")
-        conn.execute("DELETE FROM temp.bm25_rows")
-        conn.execute("DELETE FROM temp.bm25_ids")
-        conn.executemany("INSERT INTO temp.bm25_ids(id) VALUES (?)", ((int(r),) for r in rowids))
-        conn.execute(
-            "INSERT INTO temp.bm25_rows(rowid, title, section, text) SELECT rowid, title,"
-            " section, text FROM main.chunks_fts WHERE rowid IN (SELECT id FROM temp.bm25_ids)"
-        )
-        rows = conn.execute(
-            "SELECT doc, term, col, COUNT(*) FROM temp.bm25_rows_v GROUP BY doc, term, col"
-        ).fetchall()
-        conn.execute("DELETE FROM temp.bm25_rows")
-        conn.execute("DELETE FROM temp.bm25_ids")
-        return [(int(d), str(t), str(c), int(n)) for d, t, c, n in rows]
+        return self._terms_of.stored_row_terms(rowids)
 
     def _column_matrix(self) -> sparse.csc_matrix:
         shape = (len(self._rowids), max(len(self._vocab), 1))
@@ -298,17 +276,13 @@ class BM25Index:
             rows = found[0] if rows is None else np.intersect1d(rows, found[0])
         assert rows is not None
         by_rowid = {int(self._rowids[r]): int(r) for r in rows}
-        texts = (
-            self.source.chunk_texts(list(by_rowid))
+        tokens_at = (
+            self._terms_of.row_terms(self.source.chunk_texts(list(by_rowid)), offsets=True)
             if self.source is not None
-            else self.conn.execute(
-                "SELECT rowid, title, section, text FROM main.chunks_fts WHERE rowid IN"
-                f" ({','.join('?' * len(by_rowid))})",
-                list(by_rowid),
-            ).fetchall()
+            else self._terms_of.stored_row_terms(by_rowid, offsets=True)
         )
         at: dict[tuple[int, str, str], set[int]] = {}
-        for rowid, term, column, offset in self._terms_of.row_terms(texts, offsets=True):
+        for rowid, term, column, offset in tokens_at:
             at.setdefault((rowid, column, term), set()).add(offset)
         freqs: dict[int, float] = {}
         for (rowid, column, term), starts in at.items():

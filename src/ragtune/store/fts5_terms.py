@@ -8,7 +8,7 @@ FTS5 does; a store without FTS5 of its own tokenizes on an in-memory SQLite conn
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ragtune.store.query_words import is_phrase
 
@@ -60,6 +60,29 @@ class Fts5Terms:
     ) -> list[tuple[int, str, str, int]]:
         """(rowid, term, column, count) of (rowid, title, section, text) rows; with
         ``offsets``, one (rowid, term, column, offset) per token instead."""
+        sql = "INSERT INTO temp.row_tokens(rowid, title, section, text) VALUES (?,?,?,?)"
+        return self._tokens(lambda: self.conn.executemany(sql, rows), offsets)
+
+    def stored_row_terms(
+        self, rowids: Iterable[int], offsets: bool = False
+    ) -> list[tuple[int, str, str, int]]:
+        """As :meth:`row_terms`, for rows of this connection's own ``chunks_fts`` (the
+        SQLite store): copied inside SQLite, the texts never travel through Python."""
+        conn = self.conn
+
+        def fill() -> None:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS row_ids(id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.row_ids")
+            conn.executemany("INSERT INTO temp.row_ids(id) VALUES (?)", ((int(r),) for r in rowids))
+            conn.execute(
+                "INSERT INTO temp.row_tokens(rowid, title, section, text) SELECT rowid, title,"
+                " section, text FROM main.chunks_fts WHERE rowid IN (SELECT id FROM temp.row_ids)"
+            )
+            conn.execute("DELETE FROM temp.row_ids")
+
+        return self._tokens(fill, offsets)
+
+    def _tokens(self, fill: Callable[[], object], offsets: bool) -> list[tuple[int, str, str, int]]:
         conn = self.conn
         if not self._rows_ready:
             conn.execute(
@@ -72,9 +95,7 @@ class Fts5Terms:
             )
             self._rows_ready = True
         conn.execute("DELETE FROM temp.row_tokens")
-        conn.executemany(
-            "INSERT INTO temp.row_tokens(rowid, title, section, text) VALUES (?,?,?,?)", rows
-        )
+        fill()
         found = conn.execute(
             "SELECT doc, term, col, offset FROM temp.row_tokens_v"
             if offsets
