@@ -29,9 +29,9 @@ def doc_id(benchdata_path: str) -> str:
     return benchdata_path.removeprefix("corpus/")
 
 
-def corpus_folder(data: Path, variant: str) -> Path:
+def corpus_folder(data: Path, variant: str, prefix: str = "faq_retrieval") -> Path:
     """A folder of symlinks to the variant's files, laid out like ``corpus/``."""
-    folder = CACHE / f"faq_retrieval_corpus_{variant}"
+    folder = CACHE / f"{prefix}_corpus_{variant}"
     wanted = (data / "variants" / f"{variant}.txt").read_text().split()
     if folder.exists() and sorted(
         p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_symlink()
@@ -45,27 +45,30 @@ def corpus_folder(data: Path, variant: str) -> Path:
     return folder
 
 
-def project_for(data: Path, variant: str) -> tuple[Project, dict[str, Any]]:
+def project_for(
+    data: Path, variant: str, prefix: str = "faq_retrieval"
+) -> tuple[Project, dict[str, Any]]:
     """The cached, up-to-date ragtune project for ``variant`` and how it was made.
 
     ``ref_only`` starts as a copy of the ``ref_plus_faq`` project and is synced to the
     ref-only folder by ragtune's own incremental ingest: the 9 FAQ documents are removed and
     every other document is unchanged (same file, same chunking fingerprint), so its chunks
     are exactly those a fresh ingest would make, without embedding the whole corpus twice.
+    ``prefix`` names the cache folders (another FAQ set, laid out the same way, gets its own).
     """
-    root = CACHE / f"faq_retrieval_{variant}"
+    root = CACHE / f"{prefix}_{variant}"
     how = "cached; incremental ingest" if root.exists() else "ingested"
     if variant == "ref_only" and not root.exists():
-        source, _ = project_for(data, "ref_plus_faq")
+        source, _ = project_for(data, "ref_plus_faq", prefix)
         source.close()
-        shutil.copytree(CACHE / "faq_retrieval_ref_plus_faq", root)
+        shutil.copytree(CACHE / f"{prefix}_ref_plus_faq", root)
         how = "copied from ref_plus_faq, then synced (FAQ pages removed)"
     project = Project.init(root)
     # ragtune skips names starting with "_" by default; the docs have __main__.rst.txt,
     # _thread.rst.txt (a gold document) and two more, so only hidden files stay excluded.
     project.settings.ingest.exclude = [".*"]
     started = time.perf_counter()
-    report = project.ingest([corpus_folder(data, variant)], sync=True)
+    report = project.ingest([corpus_folder(data, variant, prefix)], sync=True)
     counts = report.counts()
     record = root / "bench_ingest.json"  # what building the cache cost, kept for reruns
     if counts["added"] or counts["updated"] or counts["removed"]:
@@ -156,4 +159,9 @@ def answer_chunks(
 
 
 def load_qa(data: Path) -> list[dict[str, Any]]:
-    return load_jsonl(data / "qa.jsonl")
+    """The FAQ rows; a set that names the whole answer ``answer_plain`` (bench/django_faq.py)
+    gets it as ``answer`` too, as benchdata names it."""
+    rows = load_jsonl(data / "qa.jsonl")
+    for row in rows:
+        row.setdefault("answer", row.get("answer_plain", ""))
+    return rows

@@ -48,17 +48,25 @@ class ChunkingSettings(_Section):
 class RetrievalSettings(_Section):
     mode: Literal["bm25", "dense", "hybrid"] = Field("hybrid", description="Default search mode.")
     k: int = Field(5, ge=1, le=1000, description="Results returned by default.")
-    fusion: Literal["rrf", "convex", "dbsf"] = Field(
-        "rrf",
-        description="Hybrid fusion: rrf (reciprocal ranks), convex (min-max scores mixed by "
-        "alpha) or dbsf (scores normalised by mean +/- 3 sd, summed). RRF beat a tuned "
-        "convex mix on held-out sample questions (bench/retrieval_sample.py).",
+    fusion: Literal["lead_rrf", "rrf", "convex", "dbsf"] = Field(
+        "lead_rrf",
+        description="Hybrid fusion: lead_rrf (reciprocal ranks, each list weighted by how far "
+        "its best hit stands above the rest), rrf (reciprocal ranks), convex (min-max scores "
+        "mixed by alpha) or dbsf (scores normalised by mean +/- 3 sd, summed). lead_rrf was "
+        "the only one at or above the best single retriever on both Python FAQ variants "
+        "(bench/fusion_faq.py).",
     )
     rrf_k: int = Field(60, ge=1, description="RRF constant: score = sum 1/(rrf_k + rank).")
     alpha: float = Field(
         0.5, ge=0.0, le=1.0, description="Convex fusion weight of dense (1-alpha goes to BM25)."
     )
     candidates: int = Field(50, ge=1, le=10000, description="Hits per retriever before fusion.")
+    lift_openings: bool = Field(
+        True,
+        description="Hybrid: when a later chunk of a section is a hit and the chunk holding "
+        "the section's heading is a candidate too, put the heading's chunk first (answers "
+        "start under their heading).",
+    )
     bm25_index: bool = Field(
         True,
         description="Rank BM25 from an in-memory index with FTS5's scores (index/bm25.npz; "

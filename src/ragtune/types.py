@@ -53,6 +53,9 @@ class Document:
         return cls(**{**data, "groups": tuple(data.get("groups", ()))})
 
 
+SECTION_SEPARATOR = " > "  # joins a chunk's heading path: "Guide > Install > On Windows"
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A span of a document: ``text == document.text[start:end]`` exactly."""

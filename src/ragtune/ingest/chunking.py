@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ragtune.types import Chunk, chunk_id_for
+from ragtune.types import SECTION_SEPARATOR, Chunk, chunk_id_for
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -56,7 +56,7 @@ def split_units(text: str) -> list[_Unit]:
     def flush() -> None:
         nonlocal para_start
         if para_start >= 0:
-            units.append(_Unit(para_start, para_end, " > ".join(t for _, t in stack)))
+            units.append(_Unit(para_start, para_end, SECTION_SEPARATOR.join(t for _, t in stack)))
             para_start = -1
 
     for i, line in enumerate(lines):
@@ -74,7 +74,9 @@ def split_units(text: str) -> list[_Unit]:
             skip_next = bool(_UNDERLINE.match(nxt.strip())) and not _MD_HEADING.match(body)
             lead = len(line) - len(line.lstrip())
             end = line_start + len(line.rstrip())
-            units.append(_Unit(line_start + lead, end, " > ".join(t for _, t in stack), True))
+            units.append(
+                _Unit(line_start + lead, end, SECTION_SEPARATOR.join(t for _, t in stack), True)
+            )
         elif not body:
             flush()
         else:

@@ -14,15 +14,38 @@ def _per_mode(lists: dict[str, Ranked]) -> dict[int, dict[str, float]]:
     return scores
 
 
-def rrf(lists: dict[str, Ranked], k: int = 60) -> Fused:
-    """Reciprocal rank fusion: sum over lists of 1 / (k + rank), rank from 1."""
+def rrf(lists: dict[str, Ranked], k: int = 60, weights: dict[str, float] | None = None) -> Fused:
+    """Reciprocal rank fusion: sum over lists of weight / (k + rank), rank from 1 (weight 1
+    unless ``weights`` names the list)."""
     fused: dict[int, float] = {}
-    for ranked in lists.values():
+    for mode, ranked in lists.items():
+        weight = 1.0 if weights is None else weights.get(mode, 1.0)
         for rank, (rowid, _) in enumerate(ranked, start=1):
-            fused[rowid] = fused.get(rowid, 0.0) + 1.0 / (k + rank)
+            fused[rowid] = fused.get(rowid, 0.0) + weight / (k + rank)
     per_mode = _per_mode(lists)
     order = sorted(fused, key=lambda r: (-fused[r], r))
     return [(r, fused[r], per_mode[r]) for r in order]
+
+
+def lead(ranked: Ranked) -> float:
+    """How far a list's first score stands above its second, in standard deviations of the
+    list's scores: large when one hit matches the query far better than everything else
+    (a FAQ heading that repeats the question's words), near 0 when the top is a crowd."""
+    if len(ranked) < 2:
+        return 0.0
+    values = [s for _, s in ranked]
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    return (values[0] - values[1]) / sd if sd > 0 else 0.0
+
+
+def lead_rrf(lists: dict[str, Ranked], k: int = 60) -> Fused:
+    """RRF with each list weighted by 1 + its :func:`lead`: per query, the retriever whose
+    best hit stands out counts for more. Plain RRF trusts both lists equally, so on FAQ
+    questions a keyword hit that matched the heading word for word lost first place to
+    chunks both lists ranked second or third, and on reference questions BM25's crowd of
+    near-ties diluted the dense list (bench/fusion_faq.py)."""
+    return rrf(lists, k, {mode: 1.0 + lead(ranked) for mode, ranked in lists.items()})
 
 
 def _minmax(ranked: Ranked) -> dict[int, float]:

@@ -17,7 +17,8 @@ from ragtune.config import RetrievalSettings
 from ragtune.embed.base import Embedder
 from ragtune.errors import UsageError
 from ragtune.retrieval.filters import Where, acl_where, compile_filter, parse_filter
-from ragtune.retrieval.fusion import Ranked, convex, dbsf, rrf
+from ragtune.retrieval.fusion import Ranked, convex, dbsf, lead_rrf, rrf
+from ragtune.retrieval.openings import lift_openings
 from ragtune.retrieval.rerank import NoopReranker, Reranker
 from ragtune.store.base import DenseSearch, Store
 from ragtune.types import ScoredChunk
@@ -26,7 +27,7 @@ MODES = ("bm25", "dense", "hybrid")
 # Shared by every retriever in the process (threads start on first use): one idle thread
 # per project would pile up in a long-lived process that opens many.
 _EMBEDDING = ThreadPoolExecutor(4, "ragtune-embed-query")
-FUSIONS = ("rrf", "convex", "dbsf")
+FUSIONS = ("lead_rrf", "rrf", "convex", "dbsf")
 
 
 class Retriever:
@@ -124,14 +125,20 @@ class Retriever:
                 "bm25": self.bm25(query, depth, where),
                 "dense": self.dense(query, depth, where, vector),
             }
-            if fusion == "rrf":
+            if fusion == "lead_rrf":
+                fused = lead_rrf(lists, self.settings.rrf_k)
+            elif fusion == "rrf":
                 fused = rrf(lists, self.settings.rrf_k)
             elif fusion == "dbsf":
                 fused = dbsf(lists)
             else:
                 alpha = self.settings.alpha
                 fused = convex(lists, {"dense": alpha, "bm25": 1.0 - alpha})
-        hits = self._hydrate(fused[: max(k, self._rerank_depth())])
+        window = max(k, self._rerank_depth())
+        if mode == "hybrid" and self.settings.lift_openings:
+            hits = lift_openings(self._hydrate(fused), window)[:window]
+        else:
+            hits = self._hydrate(fused[:window])
         if not rerank:
             return hits
         if self._reranks():

@@ -37,13 +37,13 @@ def test_acl_applies_inside_the_query(corpus: Project, mode: str) -> None:
     assert len(corpus.search("laptop", mode=mode, k=40)) == 36
 
 
-@pytest.mark.parametrize("fusion", ["rrf", "convex", "dbsf"])
+@pytest.mark.parametrize("fusion", ["lead_rrf", "rrf", "convex", "dbsf"])
 def test_every_fusion_keeps_filters_and_acl(corpus: Project, fusion: str) -> None:
     retriever = corpus.retriever
     hits = retriever.search("laptop refresh", mode="hybrid", k=6, groups=["eng"], fusion=fusion)
     assert len(hits) == 6 and all(h.doc_id.startswith("it") for h in hits)
     assert set(hits[0].scores) == {"bm25", "dense"}
-    with pytest.raises(UsageError, match="rrf, convex, dbsf"):
+    with pytest.raises(UsageError, match="lead_rrf, rrf, convex, dbsf"):
         retriever.search("laptop", mode="hybrid", fusion="max")
 
 
