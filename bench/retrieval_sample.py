@@ -1,4 +1,5 @@
-"""Retrieval quality on the bundled sample: bm25 vs dense vs hybrid (RRF and convex).
+"""Retrieval quality on the bundled sample: bm25 vs dense vs hybrid (RRF, lead-weighted RRF,
+convex, and the default hybrid search as ``project.search`` runs it).
 
     .venv/bin/python bench/retrieval_sample.py
 
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, load_jsonl, retrieval_metrics, save
 from ragtune.project import Project
 
+HELD_OUT = ("bm25", "dense", "hybrid-rrf", "hybrid-lead_rrf", "hybrid (default search)")
 ALPHAS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 
 
@@ -40,13 +42,20 @@ def main() -> None:
             found = project.store.chunks_by_rowid([rid for rid, _ in ranked[:10]])
             return [found[rid][0].doc_id for rid, _ in ranked[:10] if rid in found]
 
-        from ragtune.retrieval.fusion import convex, rrf
+        from ragtune.retrieval.fusion import convex, lead_rrf, rrf
 
         for mode in ("bm25", "dense"):
             runs[mode] = [docs_of(x) for x in lists[mode]]
         pairs = list(zip(lists["bm25"], lists["dense"], strict=True))
         runs["hybrid-rrf"] = [
             docs_of([(i, s) for i, s, _ in rrf({"bm25": b, "dense": d})]) for b, d in pairs
+        ]
+        runs["hybrid-lead_rrf"] = [
+            docs_of([(i, s) for i, s, _ in lead_rrf({"bm25": b, "dense": d})]) for b, d in pairs
+        ]
+        runs["hybrid (default search)"] = [
+            [h.doc_id for h in project.search(q["question"], mode="hybrid", k=10)]
+            for q in questions
         ]
         for alpha in ALPHAS:
             w = {"dense": alpha, "bm25": 1 - alpha}
@@ -62,10 +71,7 @@ def main() -> None:
 
     best_alpha = max(ALPHAS, key=lambda a: score(f"hybrid-convex-{a}", even)["mrr@10"])
     table = {name: score(name, list(range(len(questions)))) for name in runs}
-    held_out = {
-        name: score(name, odd)
-        for name in ("bm25", "dense", "hybrid-rrf", f"hybrid-convex-{best_alpha}")
-    }
+    held_out = {name: score(name, odd) for name in (*HELD_OUT, f"hybrid-convex-{best_alpha}")}
     print(f"{len(questions)} answerable questions; convex alpha tuned on even ids: {best_alpha}")
     print(f"{'run':24s} {'recall@5':>9s} {'mrr@10':>8s} {'ndcg@10':>8s}   (odd half: mrr@10)")
     for name, m in table.items():

@@ -29,9 +29,10 @@ def search(
     \b
     Modes: bm25 (SQLite FTS5's tokens and scores, ranked from an in-memory index kept in
     .ragtune/index), dense (all-MiniLM-L6-v2, packaged; exact cosine, or from 50,000
-    chunks on an HNSW graph: retrieval.dense_index), hybrid (both, fused; the
-    default, with the fusion measured best on the sample: bench/retrieval_sample.py;
-    retrieval.fusion in ragtune.toml chooses rrf, convex or dbsf).
+    chunks on an HNSW graph: retrieval.dense_index), hybrid (the default: both, fused by
+    reciprocal ranks weighted by how far each list's best hit stands out, then a
+    section's opening chunk put before its later chunks; bench/fusion_faq.py;
+    retrieval.fusion in ragtune.toml chooses lead_rrf, rrf, convex or dbsf).
     Reranking: none by default, since no cross-encoder ships offline; set rerank.name =
     "cross-encoder" and rerank.model_path in ragtune.toml to use a local one.
     Filters and --as-group are applied inside the query, so k allowed hits come back
