@@ -26,6 +26,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import UsageError
+from ragtune.evaluation.metrics.text import ungrounded
 from ragtune.generate.base import Generation, GenerationOptions, Generator
 from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
@@ -205,6 +206,13 @@ class AnswerSystem:
             # and saying so is honest; it counts as an abstention, false when answerable.
             return self._answer(p, CANNOT_ANSWER, abstained=True, finish_reason="no_answer",
                                 **usage)  # fmt: skip
+        if not abstained and blocks and ungrounded(text, p.prompt.texts):
+            # The passages do not hold it or say the opposite ("does not provide bitwise
+            # operations" over "This library provides bitwise operations."): a small model
+            # wrote from its own memory. The best supported span answers instead.
+            fallback = self._span_answer(p, "ungrounded", **usage)
+            if fallback is not None:
+                return fallback
         citations, invalid = parse_citations(text, blocks)
         if not citations and not abstained and blocks:
             citations = infer_citations(text, blocks)

@@ -123,6 +123,23 @@ def test_rag_answers_that_say_nothing_fall_back_to_the_evidence(
     assert project.document(c.doc_id).text[c.start : c.end] == c.quote
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "New hires do not get annual leave.",  # the passage says the opposite
+        "```python\ndef leave(days):\n    return max(days, 30)\n```",  # from the model's memory
+    ],
+)
+def test_rag_answers_the_passages_do_not_hold_fall_back_to_the_evidence(
+    project: Project, reply: str
+) -> None:
+    answer = _rag_with_evidence(project, [reply]).answer(
+        "How many days of annual leave do new hires get?"
+    )
+    assert answer.finish_reason == "ungrounded"
+    assert answer.text == "New hires get 25 days of annual leave. [1]"
+
+
 def test_rag_keeps_a_real_answer_and_strips_what_it_copied(project: Project) -> None:
     system = _rag_with_evidence(project, ["[1] Leave — The answer is: 25 days a year."])
     answer = system.answer("How many days of annual leave do new hires get?")
@@ -133,7 +150,7 @@ def test_rag_keeps_a_real_answer_and_strips_what_it_copied(project: Project) -> 
 def test_a_fill_in_the_blank_question_is_answered_from_its_sentence_without_the_model(
     project: Project,
 ) -> None:
-    s = _rag_with_evidence(project, ["the model's reply"])
+    s = _rag_with_evidence(project, ["New hires get 25 days."])
     question = "Fill in the blank: New hires get ____ of annual leave."
     answer = s.answer(question)
     assert answer.text == "25 days [1]" and answer.finish_reason == "quoted"
@@ -144,7 +161,7 @@ def test_a_fill_in_the_blank_question_is_answered_from_its_sentence_without_the_
     assert s.answer(question, on_token=pieces.append).text == "".join(pieces) == answer.text
     # A blank the documents do not hold goes to the model as any question does.
     assert s.answer("Fill in the blank: New hires get ____ of sick leave.").text == (
-        "the model's reply"
+        "New hires get 25 days."
     )
 
 

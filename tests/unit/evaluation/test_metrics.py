@@ -25,7 +25,7 @@ from ragtune.evaluation.metrics.ragas import (
     parse_verdicts,
 )
 from ragtune.evaluation.metrics.retrieval import retrieval_scores
-from ragtune.evaluation.metrics.text import numbers, sentences, supported
+from ragtune.evaluation.metrics.text import numbers, sentences, supported, ungrounded
 from ragtune.generate.prompts import CANNOT_ANSWER
 
 ENC = EmbedderEncoder(HashEmbedder(64))
@@ -144,3 +144,18 @@ def test_bertscore_ignores_special_tokens_shape() -> None:
     vecs = ENC.token_vectors(["a b c", "d"])
     assert [v.shape[0] for v in vecs] == [3, 1]
     assert np.allclose(np.linalg.norm(vecs[0], axis=1), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("The standard library does not provide bitwise operations.", True),  # contradicted
+        ("def tonumber_base(num, base):\n    return int(num, base)", True),  # not from them
+        ("The standard library provides bitwise operations [1].", False),
+        ("It has them, in the table bit32.", False),  # a paraphrase
+        ("[1]", False),  # no claim: says_nothing handles it
+    ],
+)
+def test_ungrounded_answers(answer: str, expected: bool) -> None:
+    contexts = ["This library provides bitwise operations. Its functions are in the table bit32."]
+    assert ungrounded(answer, contexts) is expected

@@ -26,6 +26,7 @@ _PUNCT = str.maketrans("", "", string.punctuation)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 SUPPORT_MIN_COVERAGE = 0.6  # share of a claim's content words that the context must contain
+GROUNDED_MIN_COVERAGE = 0.5  # share of an answer's content words found anywhere in its contexts
 
 
 def normalize(text: str) -> str:
@@ -92,3 +93,17 @@ def supported(claim: str, contexts: Sequence[str]) -> bool:
         if need <= numbers(ctx) and coverage(claim, ctx) >= SUPPORT_MIN_COVERAGE:
             return contradicted(claim, contexts) is None
     return False
+
+
+def ungrounded(answer: str, contexts: Sequence[str]) -> bool:
+    """Whether an answer is not drawn from the contexts: one of its sentences is contradicted
+    by the context sentence it matches best (:func:`contradicted`), or under
+    ``GROUNDED_MIN_COVERAGE`` of its content words occur in them at all. Looser than
+    :func:`supported`, so a paraphrase ("25 days a year." over "New hires get 25 days of
+    annual leave.") stands; code or prose written from a model's own memory does not."""
+    claims = sentences(answer)
+    if not claims:
+        return False
+    if any(contradicted(claim, contexts) is not None for claim in claims):
+        return True
+    return coverage(strip_markers(answer), "\n".join(contexts)) < GROUNDED_MIN_COVERAGE
