@@ -135,9 +135,11 @@ class AnswerSystem:
             started = time.perf_counter()
             p.sentences = self.evidence.rank(question, p.hits, acl_where(groups))
             p.support = p.sentences[0].score if p.sentences else 0.0
-            if self.threshold is not None:
-                p.abstain = p.support < self.thresholds.get(question, self.threshold)
             p.quoted = cloze and cloze_span(question, p.sentences) is not None
+            if self.threshold is not None and not p.quoted:
+                # A passage that holds the very sentence a cloze quotes answers it, however
+                # its words score against the question's (a blank takes the rare word away).
+                p.abstain = p.support < self.thresholds.get(question, self.threshold)
             p.timings["evidence"] = time.perf_counter() - started
         if self.builder is not None and not p.abstain and not p.quoted:
             started = time.perf_counter()

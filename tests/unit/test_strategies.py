@@ -165,6 +165,21 @@ def test_a_fill_in_the_blank_question_is_answered_from_its_sentence_without_the_
     )
 
 
+def test_a_cloze_whose_sentence_is_found_is_answered_whatever_the_threshold(
+    project: Project,
+) -> None:
+    """The blank takes the rare word out of the question, so its evidence score can fall
+    below the abstention threshold; the passage holding the quoted sentence answers it."""
+    from ragtune.generate.prompts import CANNOT_ANSWER
+
+    s = _rag_with_evidence(project, ["New hires get 25 days.", "x"])
+    s.threshold = 2.0  # above any evidence score
+    found = s.answer("Fill in the blank: New hires get ____ of annual leave.")
+    assert found.text == "25 days [1]" and found.finish_reason == "quoted"
+    missing = s.answer("Fill in the blank: Contractors get ____ of unpaid leave.")
+    assert missing.text == CANNOT_ANSWER and missing.finish_reason == "abstained"
+
+
 @pytest.mark.parametrize("reply", ["Django's prerequisites are the following:", "the"])
 def test_an_answer_that_says_nothing_without_a_span_to_fall_back_on_is_a_refusal(
     project: Project, reply: str
