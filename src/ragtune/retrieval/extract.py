@@ -48,6 +48,8 @@ class _Candidate(Protocol):
     def end(self) -> int: ...
     @property
     def kind(self) -> str: ...
+    @property
+    def score(self) -> float: ...
 
 
 NextChunk = Callable[[Chunk], Chunk | None]
@@ -61,6 +63,8 @@ def choose(
         span = cloze_span(question, ranked)
         if span is not None:
             return span
+    if _HOW.match(question):
+        ranked = sorted(ranked, key=lambda s: -(s.score + _instructs(s.text) * HOW_BONUS))
     for sentence in ranked:
         heading = sentence.kind == HEADING
         echo = restates(question, sentence.text)
@@ -74,6 +78,22 @@ def choose(
             continue  # the question again; opened by its entry's name it is the answer
         return span
     return None
+
+
+# "How do I/you ...?" asks for a way to do something; a manual says it as an instruction
+# ("To set the environment of a Lua function, use the variable _ENV ..."), which a plain
+# statement on the same words ("C functions no longer have environments.") must not beat
+# by a hair of cosine. Not "how many / much / long": those ask for a quantity.
+_HOW = re.compile(r"\s*how\s+(?:do|does|can|could|should|would|to|might|may)\b", re.I)
+_INSTRUCTION = re.compile(
+    r"^\s*(?:to\s+\w+[^.;:]*,\s*)?(?:use|call|set|pass|write|run|add|create|define|give|"
+    r"put|install|import|open|make|configure)\b", re.I,
+)  # fmt: skip
+HOW_BONUS = 0.05  # a tenth of the evidence score's cosine share
+
+
+def _instructs(text: str) -> bool:
+    return bool(_INSTRUCTION.match(clean(text)))
 
 
 # A heading that names an API entry: "table.unpack (list [, i [, j]])", "lua_pushliteral".

@@ -58,15 +58,35 @@ def test_an_empty_section_is_not_answered_with_the_next_question(project: Projec
     assert "?" not in answer.text.replace("[1]", "")  # never a heading or question
 
 
-def _sentence(text: str, kind: str, chunk: Chunk) -> object:
+def _sentence(text: str, kind: str, chunk: Chunk, score: float = 1.0) -> object:
     class S:  # the fields choose() reads from an evidence Sentence
         pass
 
     s = S()
     at = chunk.text.index(text)
     s.text, s.kind, s.start, s.end = text, kind, chunk.start + at, chunk.start + at + len(text)
-    s.hit = ScoredChunk(chunk=chunk, score=1.0, title="T")
+    s.hit, s.score = ScoredChunk(chunk=chunk, score=1.0, title="T"), score
     return s
+
+
+def test_a_how_question_prefers_an_instruction_a_hair_behind() -> None:
+    """The Lua 5.2 manual: "C functions no longer have environments." scored 0.567 and
+    "To set the environment of a Lua function, use the variable _ENV ..." 0.558 for *How
+    do you change the environment of a function?*; only the second tells how."""
+    text = (
+        "C functions no longer have environments. To set the environment of a Lua function,"
+        " use the variable _ENV or the function load."
+    )
+    chunk = Chunk("c", "d", text, 0, len(text))
+    statement = _sentence("C functions no longer have environments.", SENTENCE, chunk, 0.567)
+    instruction = _sentence(text[text.index("To set") :], SENTENCE, chunk, 0.558)
+    how = choose("How do you change the environment of a function?", [statement, instruction])
+    assert how is not None and how.text.startswith("To set the environment")
+    what = choose("What changed about function environments?", [statement, instruction])
+    assert what is not None and what.text.startswith("C functions")  # not a how-question
+    far = _sentence(text[text.index("To set") :], SENTENCE, chunk, 0.40)
+    how = choose("How do you change the environment of a function?", [statement, far])
+    assert how is not None and how.text.startswith("C functions")  # a bonus, not a rule
 
 
 def test_heading_at_a_chunk_end_takes_the_next_chunk_and_the_budget_holds() -> None:
