@@ -201,7 +201,7 @@ class AnswerSystem:
         if not abstained and says_nothing(p.question, text, p.prompt.labels):
             # A bare label, a restated question or a preamble: the retrieved span that best
             # supports an answer is worth more, and finish_reason says it was used.
-            fallback = self._span_answer(p, "fallback", **usage)
+            fallback = self._span_answer(p, "fallback", replaced=text, **usage)
             if fallback is not None:
                 return fallback
             # Nothing to fall back on (no retrieval, or no span): the model gave no answer,
@@ -212,7 +212,7 @@ class AnswerSystem:
             # The passages do not hold it or say the opposite ("does not provide bitwise
             # operations" over "This library provides bitwise operations."): a small model
             # wrote from its own memory. The best supported span answers instead.
-            fallback = self._span_answer(p, "ungrounded", **usage)
+            fallback = self._span_answer(p, "ungrounded", replaced=text, **usage)
             if fallback is not None:
                 return fallback
         citations, invalid = parse_citations(text, blocks)

@@ -210,6 +210,7 @@ class Answer:
     id: str = ""
     abstained: bool = False  # said "cannot answer from the documents" (model or threshold)
     support: float | None = None  # best retrieved sentence's evidence score (retrieval only)
+    replaced: str = ""  # the model's own answer, when a fallback span took its place
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

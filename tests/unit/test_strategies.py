@@ -136,7 +136,7 @@ def test_rag_answers_the_passages_do_not_hold_fall_back_to_the_evidence(
     answer = _rag_with_evidence(project, [reply]).answer(
         "How many days of annual leave do new hires get?"
     )
-    assert answer.finish_reason == "ungrounded"
+    assert answer.finish_reason == "ungrounded" and answer.replaced == reply
     assert answer.text == "New hires get 25 days of annual leave. [1]"
 
 
