@@ -69,6 +69,8 @@ def _answer(record: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "text": a.get("text", ""),
         "abstained": bool(record.get("abstained")),
+        "finish_reason": a.get("finish_reason", ""),
+        "replaced": a.get("replaced", ""),  # the model's answer a fallback span took over
         "citations": [
             {k: c.get(k) for k in ("marker", "doc_id", "title", "section", "quote", "inferred")}
             for c in a.get("citations", [])

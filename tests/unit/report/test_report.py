@@ -80,6 +80,29 @@ def test_drilldown_reads_answers_passages_and_gold(fake_run: dict, tmp_path: Pat
     assert row["question"].split()[0] in html and 'class="q"' in html
 
 
+def test_drilldown_shows_the_model_answer_a_fallback_replaced(
+    fake_run: dict, tmp_path: Path
+) -> None:
+    import json
+    import sqlite3
+
+    db = Path(fake_run["run"]["folder"]) / "records.sqlite"
+    with sqlite3.connect(db) as con:
+        item_id, data = con.execute(
+            "SELECT item_id, data FROM answers WHERE strategy = 'rag' AND phase = 'main'"
+        ).fetchone()
+        record = json.loads(data)
+        record["answer"].update(replaced="Python has no GIL.", finish_reason="ungrounded")
+        con.execute(
+            "UPDATE answers SET data = ? WHERE strategy = 'rag' AND item_id = ? AND phase = 'main'",
+            (json.dumps(record), item_id),
+        )
+    answers = [r["answers"]["rag"] for r in collect(fake_run) if "rag" in r["answers"]]
+    assert [a["finish_reason"] for a in answers if a["replaced"]] == ["ungrounded"]
+    html = write_report(fake_run, _rec(fake_run), tmp_path)["html"].read_text()
+    assert "the model said “Python has no GIL.”, replaced by the evidence span (ungrounded)" in html
+
+
 def test_judge_self_test_section_in_html_and_markdown(tmp_path: Path) -> None:
     results = make_results(caught={"negated": 0.5})
     paths = write_report(results, _rec(results), tmp_path)
