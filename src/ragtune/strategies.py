@@ -189,7 +189,7 @@ class AnswerSystem:
     def _abstention(self, p: Prepared) -> Answer:
         return self._answer(p, CANNOT_ANSWER, abstained=True, finish_reason="abstained")
 
-    def _finish(self, p: Prepared, gen: Generation) -> Answer:
+    def _finish(self, p: Prepared, gen: Generation, ground: bool = True) -> Answer:
         assert p.prompt is not None
         blocks = p.prompt.blocks
         text = clean_answer(p.question, gen.text, p.prompt.labels)
@@ -208,7 +208,7 @@ class AnswerSystem:
             # and saying so is honest; it counts as an abstention, false when answerable.
             return self._answer(p, CANNOT_ANSWER, abstained=True, finish_reason="no_answer",
                                 **usage)  # fmt: skip
-        if not abstained and blocks and ungrounded(text, p.prompt.texts):
+        if ground and not abstained and blocks and ungrounded(text, p.prompt.texts):
             # The passages do not hold it or say the opposite ("does not provide bitwise
             # operations" over "This library provides bitwise operations."): a small model
             # wrote from its own memory. The best supported span answers instead.
@@ -271,8 +271,12 @@ class AnswerSystem:
         filters: Any = None,
         groups: Iterable[str] | None = None,
         on_token: Callable[[str], None] | None = None,
+        ground: bool | None = None,
     ) -> Answer:
-        """One answer; ``on_token`` receives text pieces as they are generated."""
+        """One answer; ``on_token`` receives text pieces as they are generated. ``ground``:
+        replace an answer the passages do not hold by the evidence span; by default only
+        when nothing was streamed (streamed tokens cannot be taken back)."""
+        ground = on_token is None if ground is None else ground
         p = self.prepare(question, k, filters, groups)
         if on_token is None or p.abstain or p.quoted or self.generator is None:
             answer = self.respond([p])[0]
@@ -281,7 +285,7 @@ class AnswerSystem:
             return answer
         assert p.prompt is not None
         held = HeldHead(question, p.prompt.labels, on_token)
-        answer = self._finish(p, self._streamed(p, held))
+        answer = self._finish(p, self._streamed(p, held), ground)
         held.finish(answer.text)
         return answer
 

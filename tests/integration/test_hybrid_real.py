@@ -131,14 +131,16 @@ def test_routing_picks_the_mapped_adapter(
     assert answers["it"].strategy == answers["hr"].strategy == "ft+rag"
     assert answers["legal"].strategy == "rag" and answers["legal"].adapter == ""
     assert "no route for department='legal'" in caplog.text
-    texts = {d: a.text for d, a in answers.items()}
+    # What each model wrote (an answer the passages do not hold is then replaced by the
+    # evidence span, which is the same whatever the adapter).
+    texts = {d: a.replaced or a.text for d, a in answers.items()}
     assert len(set(texts.values())) == 3, texts
     assert "ZEBRA" in texts["it"] and "ZEBRA" not in texts["hr"] + texts["legal"]
     # One shared base model; switching back gives the same output again.
     zebra, raft = project.adapter_generator("zebra"), project.adapter_generator("raft-a")
     assert zebra.base is raft.base  # type: ignore[attr-defined]
     _, again = router.answer(QUESTION, {"department": "it"}, options=SHORT)
-    assert again.text == texts["it"]
+    assert (again.replaced or again.text) == texts["it"]
 
 
 def test_routing_by_document_metadata(project: Project) -> None:
@@ -147,7 +149,7 @@ def test_routing_by_document_metadata(project: Project) -> None:
     router = Router(project, settings)
     route, answer = router.answer("What is the minimum password length?", options=SHORT)
     assert (route.source, route.value, route.adapter) == ("metadata", "it", "zebra")
-    assert "ZEBRA" in answer.text
+    assert "ZEBRA" in (answer.replaced or answer.text)
     route, answer = router.answer(QUESTION, options=SHORT)
     assert (route.value, route.adapter, route.matched) == ("hr", "raft-a", False)
     assert answer.adapter == "raft-a" and "ZEBRA" not in answer.text

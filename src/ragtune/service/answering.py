@@ -137,7 +137,7 @@ def run_job(rt: Runtime, job: AnswerJob) -> Answer:
 
     answer = system.answer(
         job.question, k=job.k, filters=job.filters or None, groups=list(job.caller.groups),
-        on_token=on_token,
+        on_token=on_token, ground=job.sink is None,  # a plain answer is checked whole
     )  # fmt: skip
     answer.timings["queue"] = waited
     record_answer(project.store, answer, job.caller.key_id)

@@ -141,9 +141,13 @@ def _chat_question(body: ChatRequest) -> str:
 
 def _extras(answer: Answer) -> dict[str, Any]:
     """ragtune's fields beside OpenAI's: the sources, the answer id (for feedback) and
-    ragtune's own finish reason (e.g. ``extracted``, ``abstained``)."""
-    return {"citations": [c.to_dict() for c in answer.citations], "answer_id": answer.id,
-            "ragtune_finish_reason": answer.finish_reason or "stop"}  # fmt: skip
+    ragtune's own finish reason (e.g. ``extracted``, ``abstained``, ``ungrounded``) and,
+    when the evidence span replaced the model's answer, what the model said."""
+    extras = {"citations": [c.to_dict() for c in answer.citations], "answer_id": answer.id,
+              "ragtune_finish_reason": answer.finish_reason or "stop"}  # fmt: skip
+    if answer.replaced:  # the model's answer that the evidence span took over
+        extras["replaced"] = answer.replaced
+    return extras
 
 
 @router.post("/v1/chat/completions", response_model=None, responses=STREAMED)
