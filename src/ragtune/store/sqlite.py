@@ -32,6 +32,7 @@ from ragtune.store.records import (
     now_iso,
 )
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS, ScopedBM25
+from ragtune.store.sqlite_rows import chunk_from_row, document_from_row
 from ragtune.types import Chunk, Document
 
 _WEIGHTS = BM25_WEIGHTS
@@ -253,11 +254,11 @@ class SQLiteStore:
         row = self.conn.execute("SELECT * FROM documents WHERE id=?", (doc_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no document with id {doc_id!r}", "see `ragtune docs list`")
-        return _doc_from_row(row)
+        return document_from_row(row)
 
     def list_documents(self) -> list[Document]:
         rows = self.conn.execute("SELECT * FROM documents ORDER BY id").fetchall()
-        return [_doc_from_row(r) for r in rows]
+        return [document_from_row(r) for r in rows]
 
     def versions(self, doc_id: str) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -271,7 +272,7 @@ class SQLiteStore:
         rows = self.conn.execute(
             "SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)
         ).fetchall()
-        return [_chunk_from_row(r) for r in rows]
+        return [chunk_from_row(r) for r in rows]
 
     def count_chunks(self, where: Where | None = None) -> int:
         """All chunks, or those of the documents ``where`` allows."""
@@ -318,7 +319,7 @@ class SQLiteStore:
                 metadata=json.loads(r["d_metadata"]), groups=tuple(json.loads(r["d_groups"])),
                 version=r["d_version"],
             )  # fmt: skip
-            out[int(r["rid"])] = (_chunk_from_row(r), doc)
+            out[int(r["rid"])] = (chunk_from_row(r), doc)
         return out
 
     def stored_vectors(self, doc_id: str) -> list[tuple[str, str, str, np.ndarray]]:
@@ -382,23 +383,6 @@ class SQLiteStore:
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
-
-
-def _doc_from_row(row: sqlite3.Row) -> Document:
-    return Document(
-        id=row["id"], title=row["title"], text=row["text"], content_hash=row["content_hash"],
-        source_path=row["source_path"] or "", format=row["format"] or "",
-        metadata=json.loads(row["metadata"]), groups=tuple(json.loads(row["groups"])),
-        version=row["version"], ingested_at=row["ingested_at"],
-    )  # fmt: skip
-
-
-def _chunk_from_row(row: sqlite3.Row) -> Chunk:
-    return Chunk(
-        id=row["id"], doc_id=row["doc_id"], text=row["text"], start=row["start"],
-        end=row["end"], ordinal=row["ordinal"], section=row["section"] or "",
-        n_tokens=row["n_tokens"] or 0,
-    )  # fmt: skip
 
 
 stores.register("sqlite")(SQLiteStore)
