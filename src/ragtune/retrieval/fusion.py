@@ -27,16 +27,21 @@ def rrf(lists: dict[str, Ranked], k: int = 60, weights: dict[str, float] | None 
     return [(r, fused[r], per_mode[r]) for r in order]
 
 
+def _mean_sd(ranked: Ranked) -> tuple[float, float]:
+    """Mean and population standard deviation of a non-empty list's scores."""
+    values = [s for _, s in ranked]
+    mean = sum(values) / len(values)
+    return mean, (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+
+
 def lead(ranked: Ranked) -> float:
     """How far a list's first score stands above its second, in standard deviations of the
     list's scores: large when one hit matches the query far better than everything else
     (a FAQ heading that repeats the question's words), near 0 when the top is a crowd."""
     if len(ranked) < 2:
         return 0.0
-    values = [s for _, s in ranked]
-    mean = sum(values) / len(values)
-    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
-    return (values[0] - values[1]) / sd if sd > 0 else 0.0
+    _, sd = _mean_sd(ranked)
+    return (ranked[0][1] - ranked[1][1]) / sd if sd > 0 else 0.0
 
 
 def lead_rrf(lists: dict[str, Ranked], k: int = 60) -> Fused:
@@ -76,9 +81,7 @@ def _spread(ranked: Ranked) -> dict[int, float]:
     """Scores mapped so that mean - 3 sd -> 0 and mean + 3 sd -> 1, clipped to [0, 1]."""
     if not ranked:
         return {}
-    values = [s for _, s in ranked]
-    mean = sum(values) / len(values)
-    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    mean, sd = _mean_sd(ranked)
     if sd == 0:
         return {r: 1.0 for r, _ in ranked}
     low, high = mean - 3 * sd, mean + 3 * sd
