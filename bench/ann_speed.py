@@ -135,6 +135,37 @@ def faq_store(questions: list[str]) -> dict[str, Any] | None:
     return out
 
 
+def ef_sweep(graph: ann.HnswGraph, big: np.ndarray, queries: np.ndarray) -> list[dict]:
+    """Top-50 recall and latency of fixed candidate lists: the evidence for ann.ef_for."""
+    faiss = ann.faiss_module()
+    rows = []
+    for ef in (384, 800, 1600):
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = ef
+        times, r10, r50 = [], [], []
+        for q in queries:
+            scores = big @ q
+            top = np.argpartition(-scores, 50)[:50]
+            want = [(int(i), float(scores[i])) for i in top[np.argsort(-scores[top])]]
+            q32 = np.asarray(q, dtype=np.float32).reshape(1, -1)
+            (dist, found), t = _timed(
+                lambda q32=q32, p=params: graph._graph.search(q32, 50, params=p)
+            )
+            times.append(t)
+            got = [(int(i), float(d)) for i, d in zip(found[0], dist[0], strict=True)]
+            r10.append(_recall(got[:10], want[:10]))
+            r50.append(_recall(got, want))
+        rows.append(
+            {
+                "ef": ef,
+                "p50_ms": percentiles(times)["p50_ms"],
+                "recall@10": float(np.mean(r10)),
+                "recall@50": float(np.mean(r50)),
+            }
+        )
+    return rows
+
+
 def million(root: Path, n_queries: int) -> dict[str, Any]:
     matrix = np.load(root / ".ragtune" / "index" / "vectors.npy")
     rng = np.random.default_rng(0)
@@ -162,6 +193,7 @@ def million(root: Path, n_queries: int) -> dict[str, Any]:
         r50.append(_recall(got, want))
     out.update({name: percentiles(ts) for name, ts in times.items()})
     out["recall@10"], out["recall@50"] = float(np.mean(r10)), float(np.mean(r50))
+    out["ef_sweep"] = ef_sweep(graph, big, queries)
     shutil.rmtree(DATA / "ann_million", ignore_errors=True)
     return out
 

@@ -11,6 +11,7 @@ short), so a filtered search still returns ``k`` hits whenever ``k`` allowed chu
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from pathlib import Path
@@ -25,6 +26,17 @@ EF_CONSTRUCTION = 40  # 100 built 2.7x slower for no recall gain on the same dat
 REBUILD_DEAD_SHARE = 0.2
 # Below this share of allowed rows a selector makes HNSW wander: search those rows exactly.
 SELECTOR_MIN_SHARE = 0.05
+# The candidate list grows with k and with the graph: a fixed 384 found 0.95 of the top-10
+# but 0.89 of the top-50 at 1M vectors; 800 found 0.98 of the top-50 at 100k, 1600 0.95 at
+# 1M (bench/ann_speed.py --million, its ef sweep; RESULTS.md).
+EF_PER_RESULT = 16
+EF_GROWS_FROM = 100_000  # rows; the list doubles with every tenfold beyond
+
+
+def ef_for(ef_search: int, k: int, rows: int) -> int:
+    """The HNSW candidate list for a top-``k`` search among ``rows`` (pgvector's index too)."""
+    scale = max(1.0, 1.0 + math.log10(max(rows, 1) / EF_GROWS_FROM))
+    return max(int(ef_search), int(EF_PER_RESULT * k * scale), 1)
 
 
 def faiss_module() -> Any:
@@ -130,7 +142,8 @@ class HnswGraph:
         share = available / max(live, 1)
         # Only the allowed share of the candidates can be kept: widen the list to match
         # (at 35 % allowed, 384 found 0.88 of the top-50, bench/ann_speed.py).
-        params.efSearch = int(max(k, min(4 * self.ef_search, self.ef_search / share)))
+        ef = ef_for(self.ef_search, k, live)
+        params.efSearch = int(max(k, min(4 * ef, ef / share)))
         if mask is not None:
             # A bitmap over the labels: built in microseconds (a batch selector hashes
             # every allowed id, ~5 ms per query at 100k rows); kept alive by ``bits``.

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ragtune.store.ann import ef_for
 from ragtune.store.postgres import PostgresStore
 
 METHODS = ("auto", "exact", "hnsw")
@@ -79,8 +80,8 @@ class PgVectorIndex:
         if not self._approximate:
             return self.exact(query, k, allowed)
         dim = self._dim
-        settings = [
-            f"SET LOCAL hnsw.ef_search = {max(int(self.ef_search), 1)}",
+        settings = [  # pgvector accepts an ef_search of at most 1000
+            f"SET LOCAL hnsw.ef_search = {min(ef_for(self.ef_search, k, self._count), 1000)}",
             "SET LOCAL hnsw.iterative_scan = relaxed_order",
         ]
         hits = self._query(f"embedding::vector({dim})", f"%s::vector({dim})", query, k,

@@ -179,3 +179,12 @@ def test_project_builds_the_graph_at_ingest_and_searches_with_it(tmp_path: Path)
     hits = project.search("topic 3", mode="hybrid", k=3)
     assert hits and hits[0].chunk.doc_id.endswith("f3.md")
     assert project.dense_index.approximate
+
+
+def test_the_candidate_list_grows_with_k_and_with_the_graph() -> None:
+    ef_for = ann.ef_for
+    assert ef_for(384, 10, 50_000) == 384  # the setting rules small searches
+    assert ef_for(384, 50, 50_000) == ef_for(384, 50, 100_000) == 800
+    assert ef_for(384, 50, 1_000_000) == 1600  # a tenfold larger graph: twice the list
+    assert ef_for(384, 10, 1_000_000) == 384 and ef_for(2000, 50, 1_000_000) == 2000
+    assert ef_for(1, 0, 0) == 1
