@@ -81,6 +81,9 @@ class Pool:
         self._routes: dict[int, Job] = {}
         self._tags = 0
         self._stack = contextlib.ExitStack()
+        # set on entering: where workers' messages go, and the thread count they should use
+        self._messages: Any = None
+        self._threads: Any = None
 
     def __enter__(self) -> Pool:
         import multiprocessing
@@ -140,9 +143,12 @@ class Pool:
             self._tags += 1
             self._routes[self._tags] = job
             channel = Channel(self._messages, self._threads, self._tags)
-            future = self._processes.submit(job.fn, *job.args, channel)
-            self._running[future] = (self._tags, job)
+            self._running[self._start(job, channel)] = (self._tags, job)
         self._set_threads()
+
+    def _start(self, job: Job, channel: Channel) -> Future[Any]:
+        """Where a job runs: a spawned process here; a Ray task in RayPool."""
+        return self._processes.submit(job.fn, *job.args, channel)
 
     def _set_threads(self) -> None:
         alone = len(self._running) == 1 and not self._ready and not self._local

@@ -1,4 +1,5 @@
-"""``ingest --ray`` with an address nobody serves fails at once, clearly, writing nothing."""
+"""``ingest --ray`` and ``pilot --ray`` with an address nobody serves fail at once, clearly,
+writing nothing."""
 
 from __future__ import annotations
 
@@ -34,3 +35,21 @@ def test_an_unreachable_or_bad_address_is_refused(
     result = runner.invoke(cli, [*root, "ingest", str(EXAMPLES / "docs" / "hr"), "--ray", target])
     assert result.exit_code != 0 and message in result.output
     assert Project.open(tmp_path / "p").store.count_chunks() == 0
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [(None, "cannot reach the Ray cluster"), ("nonsense", "bad Ray address")],
+)
+def test_a_pilot_on_an_unreachable_or_bad_cluster_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, address: str | None, message: str
+) -> None:
+    monkeypatch.setenv("RAGTUNE_EMBEDDER__NAME", "hash")
+    root = ["-C", str(tmp_path / "p")]
+    target = address or f"127.0.0.1:{_free_port()}"
+    docs = str(EXAMPLES / "docs" / "hr")
+    result = CliRunner().invoke(cli, [*root, "pilot", docs, "--ray", target, "-n", "4"])
+    assert result.exit_code != 0 and message in result.output
+    project = Project.open(tmp_path / "p")
+    assert project.store.count_chunks() == 0  # refused before the first stage
+    assert not (project.state_dir / "pilot").exists()

@@ -1,9 +1,10 @@
-"""``ingest --ray`` on a local two-node Ray cluster, one node killed mid-job.
+"""``ingest --ray`` and ``pilot --ray``'s pool on a local two-node Ray cluster, the worker
+node killed mid-job each time.
 
-Run by tests/integration/test_ray_ingest.py inside a network namespace that has only the
+Run by tests/integration/test_ray_cluster.py inside a network namespace that has only the
 loopback interface (``unshare --net``): Ray otherwise binds the machine's external address.
-Prints one JSON line: the report, when the node was killed, and how far the stored vectors
-are from the same chunks embedded in this process.
+Writes OUT_DIR/result.json: the ingest report, when the node was killed, how far the stored
+vectors are from the same chunks embedded in this process, and what the pool's jobs did.
 
     unshare --net python -m tests.helpers.ray_job OUT_DIR
 """
@@ -76,14 +77,67 @@ def main(out: Path) -> None:
     found = project.store.chunks_by_rowid([int(rowids[i]) for i in sample])
     texts = [_text(*found[int(rowids[i])]) for i in sample]
     local = project.embedder.embed(texts)
-    print(json.dumps({
+    result = {
         "ray": report.to_dict(), "shards": embedder.shards, "ray_seconds": seconds,
         "killed": killed,
         "alive_nodes": alive, "worker_node": worker.node_id, "chunks": len(rowids),
         "max_abs_diff": float(np.abs(local - matrix[sample]).max()),
-    }))  # fmt: skip
+    }  # fmt: skip
+    result["pool"] = pool_jobs(cluster)  # a fresh worker node, killed in its turn
+    # a file, not stdout: the raylets of nodes added later print their logs there
+    (out / "result.json").write_text(json.dumps(result))
     ray.shutdown()
     cluster.shutdown()
+
+
+def sleepy(n: int, seconds: float, channel) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A pilot-like job: says where it started, works, returns a result of its input."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    channel.put("started", n, node, channel.use_threads())
+    time.sleep(seconds)
+    return {"n": n, "square": n * n, "node": node}
+
+
+def failing(channel) -> None:  # type: ignore[no-untyped-def]
+    from ragtune.errors import RagtuneError
+
+    raise RagtuneError("job failed on purpose", "a hint")
+
+
+def pool_jobs(cluster) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The pilot's pool on the cluster (``pilot --ray``): six jobs, the worker node killed
+    as soon as a job has started on it; then a failing job."""
+    from ragtune.distributed.ray_pool import RayPool
+    from ragtune.errors import RagtuneError
+    from ragtune.workers import Job
+
+    worker = cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    started, done, killed = [], {}, {}
+
+    def heard(message: tuple) -> None:  # type: ignore[type-arg]
+        started.append(list(message))
+        if message[2] == worker.node_id and not killed:
+            killed["after_started"] = len(started)
+            threading.Thread(target=cluster.remove_node, args=(worker, False), daemon=True).start()
+
+    with RayPool(cluster.address) as pool:
+        workers = pool.workers
+        for n in range(6):
+            pool.submit(Job(sleepy, (n, 3.0), on_message=heard,
+                            on_done=lambda out, n=n: done.__setitem__(n, out)))  # fmt: skip
+        pool.wait()
+    error = None
+    try:
+        with RayPool(cluster.address, 1) as pool:
+            pool.submit(Job(failing))
+            pool.wait()
+    except RagtuneError as exc:
+        error = [type(exc).__name__, str(exc), exc.hint]
+    return {"workers": workers, "started": started, "done": done, "killed": killed,
+            "worker_node": worker.node_id, "error": error}  # fmt: skip
 
 
 def _text(chunk, doc) -> str:  # type: ignore[no-untyped-def]

@@ -101,6 +101,15 @@ from ragtune.finetune.config import PILOT_P_MISSING
     "GGUF (needs `make setup-llamacpp`); it answers one request at a time, so on the sample "
     "pilot it took more CPU time than transformers' batches (443 vs 361 s for compare).",
 )
+@click.option(
+    "--ray",
+    metavar="ADDRESS",
+    default=None,
+    help="Run the LoRA runs, strategy answers and style check as Ray tasks, one per CPU of "
+    "the cluster (or --workers): auto (a running cluster, or RAY_ADDRESS), local (start "
+    "Ray here) or HOST:PORT. Every node needs pip install 'ragtune[ray]' and the project "
+    "folder at the same path (a shared filesystem). A task lost with its node is re-run.",
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
 @latency_sample_option
@@ -145,6 +154,7 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
         latency_sample=kw["latency_sample"],
         crossfit=kw["crossfit"],
         backend=kw["backend"] or "",
+        ray=kw["ray"] or "",
     )
     folder = ctx.obj["project_dir"]
     try:
@@ -180,6 +190,8 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
 
 def _workers(outcome: dict[str, Any]) -> str:
     n = outcome.get("workers", 1)
+    if outcome.get("ray"):
+        return f"; LoRA runs and strategies as Ray tasks on {outcome['ray']}, {n} at once"
     return f"; LoRA runs and strategies in {n} processes of 1 thread" if n > 1 else ""
 
 

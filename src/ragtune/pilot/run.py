@@ -56,6 +56,7 @@ class PilotConfig:
     latency_sample: int = 8  # questions answered alone per strategy, for latency
     crossfit: bool = True  # abstention thresholds cross-fitted on the questions (compare)
     backend: str = ""  # generator for compare and the style check; "" = the project's
+    ray: str = ""  # a Ray cluster for the jobs (ragtune.distributed.ray_pool); "" = local
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -186,13 +187,19 @@ class Pilot:
         cfg = self.config
         started = time.perf_counter()
         threads = set_threads(cfg.threads)
-        # Decided once, before the pilot's own work raises the load average.
-        self.workers = auto_workers(cfg.workers, 2)
+        if cfg.ray:
+            from ragtune.distributed.ray_pool import RayPool
+
+            pool: Pool = RayPool(cfg.ray, cfg.workers)  # one job per CPU of the cluster
+        else:
+            # Decided once, before the pilot's own work raises the load average.
+            pool = Pool(auto_workers(cfg.workers, 2))
+        self.workers = pool.workers
         if self.backend == "llamacpp" and self.workers > 1:
             # llama.cpp fixes its threads when a model loads: one per worker process.
             self.project.settings.generator.threads = 1
 
-        with self.display.running(), Pool(self.workers) as pool:
+        with self.display.running(), pool:
             docs = self._stage(
                 "ingest",
                 {"docs": tree_hash(cfg.docs), **self._settings()},
@@ -222,6 +229,7 @@ class Pilot:
         out["stages"] = self.display.log
         out["torch_threads"] = threads
         out["workers"] = self.workers
+        out["ray"] = cfg.ray or None
         out["wall_s"] = time.perf_counter() - started
         return out
 
