@@ -15,6 +15,7 @@ from tests.conformance.conftest import Backend
 
 from ragtune.errors import NotFoundError
 from ragtune.retrieval.filters import acl_where, compile_filter, parse_filter
+from ragtune.store.base import SearchRequest
 from ragtune.types import Chunk, Document
 
 DIM = 16
@@ -210,6 +211,40 @@ def test_dense_search_finds_the_exact_neighbours_and_k_allowed(backend: Backend,
     assert len(hits) == len(hr) and {r for r, _ in hits} == set(hr.tolist())
     store.delete_document("fin-cards")
     assert all(r in store.iter_vectors()[0] for r, _ in index.search(matrix[0], 50))
+    store.close()
+
+
+@pytest.mark.parametrize("method", ["exact", "hnsw"])
+def test_one_search_request_runs_both_components_with_filters_and_acl_inside(
+    backend: Backend, method: str
+) -> None:
+    """``store.search``: per component, what that component alone gives for the same
+    condition; dense under a condition = exact search over the rows it allows."""
+    store = backend.open()
+    _fill(store)
+    index = backend.dense(store, method)
+    _, matrix = store.iter_vectors()
+    filters = compile_filter(parse_filter("department = hr"), store.metadata_keys())
+    for where in (
+        None,
+        acl_where([]),
+        acl_where(["finance"]),
+        filters,
+        filters.and_(acl_where([])),
+    ):
+        allowed = store.allowed_rowids(where) if where is not None else None
+        for query in matrix[:4]:
+            request = SearchRequest("vacation days travel", 4, where, vector=query)
+            lists = store.search(request, index)
+            assert lists["bm25"] == store.bm25_search("vacation days travel", 4, where)
+            want = index.exact(query, 4, allowed)
+            assert [r for r, _ in lists["dense"]] == [r for r, _ in want]
+            assert np.allclose([s for _, s in lists["dense"]], [s for _, s in want], atol=1e-5)
+            if allowed is not None:
+                assert {r for r, _ in lists["dense"]} <= set(allowed.tolist())
+                assert len(lists["dense"]) == min(4, len(allowed))  # k allowed, when they exist
+    keyword_only = store.search(SearchRequest("vacation", 3, acl_where([])), index)
+    assert set(keyword_only) == {"bm25"}
     store.close()
 
 

@@ -1,9 +1,11 @@
-"""The retriever: BM25 (SQLite FTS5), dense (exact cosine or HNSW), and their fusion.
+"""The retriever: BM25 (FTS5's scores), dense (exact cosine or HNSW), and their fusion.
 
-Filters and ACL are applied inside each retriever's query, never on its output, so a
+Each search is one :class:`~ragtune.store.base.SearchRequest` to the store's engine, which
+applies the filters and ACL inside each component's query, never on its output, so a
 filtered search still returns ``k`` hits whenever ``k`` allowed chunks match. In hybrid
 search the query is embedded in a helper thread while BM25 ranks in the caller's thread
-(the store's SQLite connection belongs to that thread).
+(the store's SQLite connection belongs to that thread). Fusion is done here, the same for
+every backend.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ragtune.retrieval.filters import Where, acl_where, compile_filter, parse_fi
 from ragtune.retrieval.fusion import Ranked, convex, dbsf, lead_rrf, rrf
 from ragtune.retrieval.openings import lift_openings
 from ragtune.retrieval.rerank import NoopReranker, Reranker
-from ragtune.store.base import DenseSearch, Store
+from ragtune.store.base import DenseSearch, SearchRequest, Store
 from ragtune.types import ScoredChunk
 
 MODES = ("bm25", "dense", "hybrid")
@@ -61,7 +63,7 @@ class Retriever:
         return where.and_(acl)
 
     def bm25(self, query: str, k: int, where: Where | None = None) -> Ranked:
-        return self.store.bm25_search(query, k, where)
+        return self.store.search(SearchRequest(query, k, where), self.index)["bm25"]
 
     def dense(
         self,
@@ -72,12 +74,10 @@ class Retriever:
     ) -> Ranked:
         """``vector``: the query's embedding when the caller already has it (the service
         embeds concurrent queries in one batch), or is computing it."""
-        allowed = self.store.allowed_rowids(where) if where is not None else None
         if vector is None:
             vector = self.embedder.embed_query(query)
-        elif isinstance(vector, Future):
-            vector = vector.result()
-        return self.index.search(vector, k, allowed)
+        request = SearchRequest(query, k, where, keyword=False, vector=vector)
+        return self.store.search(request, self.index)["dense"]
 
     def _embed_meanwhile(self, query: str) -> Future[np.ndarray]:
         return _EMBEDDING.submit(self.embedder.embed_query, query)
@@ -121,10 +121,7 @@ class Retriever:
             fused = [(r, s, {"dense": s}) for r, s in dense]
         else:
             vector = query_vector if query_vector is not None else self._embed_meanwhile(query)
-            lists = {
-                "bm25": self.bm25(query, depth, where),
-                "dense": self.dense(query, depth, where, vector),
-            }
+            lists = self.store.search(SearchRequest(query, depth, where, vector=vector), self.index)
             if fusion == "lead_rrf":
                 fused = lead_rrf(lists, self.settings.rrf_k)
             elif fusion == "rrf":

@@ -12,7 +12,9 @@ come in as :class:`WhereLike` SQL over the shared schema (``d`` = documents, ``d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +27,23 @@ class WhereLike(Protocol):
 
     sql: str
     params: list[object]
+
+
+Ranked = list[tuple[int, float]]  # (rowid, score), best first
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search, as the store's engine runs it: BM25 over ``text`` (``keyword``) and/or
+    dense search for ``vector`` (when given; a Future is awaited only after BM25 has
+    ranked), both restricted inside the engine by ``where`` (filters and the caller's ACL),
+    ``k`` results per component."""
+
+    text: str
+    k: int
+    where: WhereLike | None = None
+    keyword: bool = True
+    vector: np.ndarray | Future[np.ndarray] | None = None
 
 
 class Store(Protocol):
@@ -85,6 +104,10 @@ class Store(Protocol):
 
     def allowed_rowids(self, where: WhereLike) -> np.ndarray: ...
 
+    def search(self, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
+        """Per component ("bm25", "dense"), its top-k (rowid, score); see SearchRequest."""
+        ...
+
     # -- the service's tables (keys, answers, feedback) ------------------------------
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Any]: ...
 
@@ -110,3 +133,7 @@ class DenseSearch(Protocol):
     def exact(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]: ...
+
+    def search_where(self, query: np.ndarray, k: int, where: WhereLike | None) -> Ranked:
+        """Top-k among the chunks ``where`` allows, the condition applied by the engine."""
+        ...

@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 
 from ragtune.store.ann import ef_for
+from ragtune.store.base import Ranked, WhereLike
 from ragtune.store.postgres import PostgresStore
+from ragtune.store.postgres_schema import pg_sql
+
+Only = np.ndarray | WhereLike | None  # what a search may return: allowed rowids or a condition
+_EXACT = ["SET LOCAL enable_indexscan = off", "SET LOCAL enable_bitmapscan = off"]
 
 METHODS = ("auto", "exact", "hnsw")
 
@@ -76,35 +81,50 @@ class PgVectorIndex:
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Top-k (rowid, cosine) among all chunks, or among ``allowed`` rowids only."""
+        available = len(self) if allowed is None else len(allowed)
+        return self._search(query, k, allowed, available)
+
+    def search_where(self, query: np.ndarray, k: int, where: WhereLike | None) -> Ranked:
+        """Top-k among the chunks ``where`` allows, the condition inside the one SQL query
+        (HNSW's iterative scan goes on until it has k allowed rows)."""
+        if where is None:
+            return self.search(query, k)
+        return self._search(query, k, where, len(self.store.allowed_rowids(where)))
+
+    def _search(self, query: np.ndarray, k: int, only: Only, available: int) -> Ranked:
         self.refresh()
         if not self._approximate:
-            return self.exact(query, k, allowed)
+            return self._query("embedding", "%s", query, k, only, _EXACT)
         dim = self._dim
         settings = [  # pgvector accepts an ef_search of at most 1000
             f"SET LOCAL hnsw.ef_search = {min(ef_for(self.ef_search, k, self._count), 1000)}",
             "SET LOCAL hnsw.iterative_scan = relaxed_order",
         ]
         hits = self._query(f"embedding::vector({dim})", f"%s::vector({dim})", query, k,
-                           allowed, settings)  # fmt: skip
+                           only, settings)  # fmt: skip
         hits.sort(key=lambda h: (-h[1], h[0]))  # relaxed order: sorted here
-        available = len(self) if allowed is None else len(allowed)
-        return hits if len(hits) >= min(k, available) else self.exact(query, k, allowed)
+        if len(hits) >= min(k, available):
+            return hits
+        return self._query("embedding", "%s", query, k, only, _EXACT)
 
     def exact(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Every (allowed) row scored: what the HNSW index is measured against."""
-        off = ["SET LOCAL enable_indexscan = off", "SET LOCAL enable_bitmapscan = off"]
-        return self._query("embedding", "%s", query, k, allowed, off)
+        return self._query("embedding", "%s", query, k, allowed, _EXACT)
 
     def _query(
-        self, column: str, param: str, query: np.ndarray, k: int,
-        allowed: np.ndarray | None, settings: list[str],
+        self, column: str, param: str, query: np.ndarray, k: int, only: Only,
+        settings: list[str],
     ) -> list[tuple[int, float]]:  # fmt: skip
+        """``only``: the rowids allowed, or a document condition (filters, ACL) as SQL."""
         vector = np.asarray(query, dtype=np.float32).ravel()
-        where, params = "", [vector]
-        if allowed is not None:
-            where, params = " WHERE rowid = ANY(%s)", [vector, allowed.astype(np.int64).tolist()]
+        where, params = "", list[object]([vector])
+        if isinstance(only, np.ndarray):
+            where, params = " WHERE rowid = ANY(%s)", [vector, only.astype(np.int64).tolist()]
+        elif only is not None:
+            where = f" WHERE doc_id IN (SELECT d.id FROM documents d WHERE {pg_sql(only.sql)})"
+            params = [vector, *only.params]
         # Exact search breaks ties by rowid, as the in-process index does; the HNSW scan
         # can only order by distance (a second key would turn it into a full scan).
         tie = ", rowid" if column == "embedding" else ""

@@ -28,9 +28,10 @@ import numpy as np
 
 from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
-from ragtune.store.base import Store
+from ragtune.store.base import DenseSearch, Ranked, SearchRequest, Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
+from ragtune.store.engine import run_search
 from ragtune.store.fts5_terms import Fts5Terms
 from ragtune.store.postgres_schema import (
     CHUNK_SELECT,
@@ -368,6 +369,10 @@ class PostgresStore:
         """The rowids ``where`` allows (cached per generation: :class:`AllowedRowids`)."""
         sql = pg_sql(ALLOWED_ROWIDS.format(where.sql))
         return self._allowed.get(self.generation(), where, lambda: self._rows(sql, where.params))
+
+    def search(self, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
+        """BM25 and dense search for one request, filters and ACL inside (store.engine)."""
+        return run_search(self, request, dense)
 
 
 stores.register("postgres")(PostgresStore)

@@ -18,9 +18,10 @@ import numpy as np
 
 from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
-from ragtune.store.base import Store
+from ragtune.store.base import DenseSearch, Ranked, SearchRequest, Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
+from ragtune.store.engine import run_search
 from ragtune.store.migrations import migrate
 from ragtune.store.query_words import fts_query, query_words
 from ragtune.store.records import (
@@ -383,6 +384,10 @@ class SQLiteStore:
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def search(self, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
+        """BM25 and dense search for one request, filters and ACL inside (store.engine)."""
+        return run_search(self, request, dense)
 
 
 stores.register("sqlite")(SQLiteStore)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ragtune.store.ann import HnswGraph
-from ragtune.store.base import Store
+from ragtune.store.base import Ranked, Store, WhereLike
 from ragtune.types import SCHEMA_VERSION
 
 METHODS = ("auto", "exact", "hnsw")
@@ -131,6 +131,11 @@ class DenseIndex:
             if hits is not None:
                 return hits
         return self.exact(query, k, allowed)
+
+    def search_where(self, query: np.ndarray, k: int, where: WhereLike | None) -> Ranked:
+        """Top-k among the rows ``where`` allows (their rowids, cached by the store)."""
+        allowed = self.store.allowed_rowids(where) if where is not None else None
+        return self.search(query, k, allowed)
 
     def exact(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
