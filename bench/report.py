@@ -21,6 +21,12 @@ from report_pilot import pilot_section
 from report_real_answers import real_answers_section, scoped_bm25_section
 from report_retrieval_faq import retrieval_faq_section
 from report_retrieval_speed import retrieval_speed_section
+from report_scale import (
+    ann_speed_section,
+    backends_speed_section,
+    ray_ingest_section,
+    ray_pilot_section,
+)
 from report_small_model import small_model_section
 from report_targets import SOURCES, demo_row, generation_row, targets_section
 
@@ -293,56 +299,6 @@ def bm25_speed_section(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def ann_speed_section(data: dict[str, Any]) -> list[str]:
-    k100, faq = data["100k"], data["faq"]
-    lines = [
-        "## Approximate (HNSW) vs exact dense search (`bench/ann_speed.py`)",
-        "",
-        f"faiss HNSW, M = {data['m']}, ef_search = {data['ef_search']}; exact = every vector "
-        "scored (torch). Per query both paths, alternating; recall = share of exact search's "
-        "top-10 / top-50 that HNSW returns. 100k: the `retrieval_speed.py` store (hashing "
-        "vectors, hashed FAQ questions); filtered: a filter allowing "
-        f"{100 * k100['allowed_share']:.0f} % of the chunks. FAQ: the Python docs store "
-        "(MiniLM vectors, the 177 FAQ questions).",
-        "",
-        "| store | path | exact p50 ms | HNSW p50 ms | recall@10 | recall@50 |",
-        "|---|---|---|---|---|---|",
-    ]
-    rows = [(f"100k ({k100['chunks']})", "dense", k100["dense"]),
-            (f"100k ({k100['chunks']})", "dense, filtered", k100["dense_filtered"]),
-            (f"Python docs ({faq['chunks']})", "dense", faq["dense"])]  # fmt: skip
-    if "1M" in data:
-        rows.append((f"1M ({data['1M']['vectors']}, graph only)", "dense", data["1M"]))
-    for store, path, r in rows:
-        times = f"{r['exact']['p50_ms']:.2f} | {r['hnsw']['p50_ms']:.2f}"
-        lines.append(
-            f"| {store} | {path} | {times} | {r['recall@10']:.3f} | {r['recall@50']:.3f} |"
-        )
-    h, fh = data["hybrid_100k"], faq["hybrid"]
-    lines += [
-        "",
-        "Hybrid search through `Project.search` (MiniLM query embedding included, embedded "
-        "while BM25 ranks), p50 / p95 ms:",
-        "",
-        "| store | exact dense | HNSW dense | query embedding alone | top-10 agreement |",
-        "|---|---|---|---|---|",
-        f"| 100k | {h['exact']['p50_ms']:.1f} / {h['exact']['p95_ms']:.1f} | "
-        f"{h['hnsw']['p50_ms']:.1f} / {h['hnsw']['p95_ms']:.1f} | "
-        f"{h['hnsw_embed_query']['p50_ms']:.1f} | (hashing store vectors: not meaningful) |",
-        f"| Python docs | {fh['exact']['p50_ms']:.1f} / {fh['exact']['p95_ms']:.1f} | "
-        f"{fh['hnsw']['p50_ms']:.1f} / {fh['hnsw']['p95_ms']:.1f} | "
-        f"{fh['hnsw_embed_query']['p50_ms']:.1f} | {fh['top10_agreement']:.3f} |",
-        "",
-        f"100k graph: built in {k100['build_s']:.1f} s ({k100['graph_mb']:.0f} MB file), "
-        f"loaded by a new index in {k100['load_s']:.2f} s, brought up to date after one "
-        f"document ({k100['update_chunks']} chunks) changed in "
-        f"{k100['update_one_document_s']:.2f} s (most of it re-reading the exact vectors)."
-        + (f" 1M graph built in {data['1M']['build_s']:.0f} s." if "1M" in data else ""),
-        "",
-    ]
-    return lines
-
-
 def backends_faq_section(data: dict[str, Any]) -> list[str]:
     lines = [
         "## The Python FAQ retrieval benchmark on SQLite and PostgreSQL (`bench/backends_faq.py`)",
@@ -369,73 +325,6 @@ def backends_faq_section(data: dict[str, Any]) -> list[str]:
                     f"| {variant} / {level} | {name.removeprefix('ragtune ')} | {scores} |"
                 )
     lines.append("")
-    return lines
-
-
-def backends_speed_section(data: dict[str, Any]) -> list[str]:
-    setup = data["postgres_setup"]
-    lines = [
-        "## Search at 100k chunks on SQLite and PostgreSQL (`bench/backends_speed.py`)",
-        "",
-        f"The `retrieval_speed.py` store ({setup['chunks']} chunks, hashing vectors) copied "
-        "into PostgreSQL 16 + pgvector through the store API; 100 FAQ questions, k = 10, p50 "
-        "ms. Approximate dense search: SQLite's faiss HNSW graph vs pgvector's HNSW index "
-        "(ef_search 384 on both); recall against each backend's exact search. Hybrid through "
-        "`Project.search`, MiniLM query embedding included.",
-        "",
-        "| backend | BM25 | dense exact | dense HNSW | recall@10 | recall@50 | hybrid p50 / p95 "
-        "| query embedding |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name in ("sqlite", "postgres"):
-        r = data[name]
-        d = r["dense"]
-        lines.append(
-            f"| {name} | {r['bm25']['p50_ms']:.1f} | {d['exact']['p50_ms']:.1f} | "
-            f"{d['hnsw']['p50_ms']:.1f} | {d['recall@10']:.3f} | {d['recall@50']:.3f} | "
-            f"{r['hybrid']['p50_ms']:.1f} / {r['hybrid']['p95_ms']:.1f} | "
-            f"{r['embed_query']['p50_ms']:.1f} |"
-        )
-    lines += ["", "PostgreSQL setup (this run): " + ", ".join(
-        f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in setup.items()
-    ) + " (seconds; a copy or index already there is reused).", ""]  # fmt: skip
-    return lines
-
-
-def ray_ingest_section(data: dict[str, Any]) -> list[str]:
-    lines = [
-        "## Ingest on a local Ray cluster vs the single-process pipeline (`bench/ray_ingest.py`)",
-        "",
-        f"{data['files']} files of the Python library docs, packaged MiniLM, shards of "
-        f"{data['shard']} chunk texts, same 2 cores, same run (models loaded before timing).",
-        "",
-        "| run | chunks | seconds | chunks/s | vs plain |",
-        "|---|---|---|---|---|",
-        f"| plain pipeline | {data['plain']['chunks']} | {data['plain']['seconds']:.1f} | "
-        f"{data['plain']['chunks_per_s']:.1f} | 1.00 |",
-    ]
-    for key, label in (
-        ("ray_1_node", "Ray, 1 node x 2 CPUs"),
-        ("ray_2_nodes", "Ray, 2 nodes x 1 CPU"),
-    ):
-        r = data[key]
-        lines.append(f"| {label} | {r['chunks']} | {r['seconds']:.1f} | "
-                     f"{r['chunks_per_s']:.1f} | {r['ratio_vs_plain']:.2f} |")  # fmt: skip
-    per_node = data["ray_2_nodes"]["per_node"]
-    shards = "; ".join(
-        f"node {n}: {v['shards']} shards, {v['chunks']} chunks, {v['seconds']:.1f} s embedding"
-        for n, v in per_node.items()
-    )
-    paper = sorted(data["paper_1M_chunks_hours"].items(), key=lambda item: int(item[0]))
-    hours = ", ".join(f"{n} machine(s): {h} h" for n, h in paper)
-    lines += [
-        "",
-        f"Per shard (2 nodes): {shards}. Median shard rate "
-        f"{data['per_cpu_chunks_per_s']:.1f} chunks/s per CPU; on paper, 1M chunks with "
-        f"2-CPU machines: {hours} (embedding only; the driver's writes are not the limit "
-        "here).",
-        "",
-    ]
     return lines
 
 
@@ -507,6 +396,7 @@ def main() -> None:
         ("backends_faq", backends_faq_section),
         ("backends_speed", backends_speed_section),
         ("ray_ingest", ray_ingest_section),
+        ("ray_pilot", ray_pilot_section),
         ("generation", generation_section),
         ("finetune_sample", finetune_section),
         ("service_load", service_section),
