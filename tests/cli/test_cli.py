@@ -89,3 +89,15 @@ def test_unknown_option_and_help(project_dir: Path) -> None:
     assert code == 2 and "No such option" in out
     code, out = run(project_dir, "search", "--help")
     assert "exists(owner)" in out and "cross-encoder" in out
+
+
+@pytest.mark.parametrize("command", ["compare", "pilot"])
+def test_shared_options_refuse_bad_values_before_any_work(tmp_path: Path, command: str) -> None:
+    args = ["-C", str(tmp_path / "p"), command]
+    if command == "pilot":
+        args.append(str(tmp_path))
+    result = CliRunner().invoke(cli, [*args, "--resamples", "0"])
+    assert result.exit_code == 2 and "--resamples" in result.output
+    result = CliRunner().invoke(cli, [*args, "--seed", "x"])
+    assert result.exit_code == 2 and "--seed" in result.output
+    assert not (tmp_path / "p").exists()  # nothing created

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json
+from ragtune.cli.common import console, json_option, open_project, print_json
 
 
 @click.group()
@@ -17,7 +17,7 @@ def adapters() -> None:
 
 
 @adapters.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the adapters")
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """One line per adapter."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json
+from ragtune.cli.common import console, json_option, open_project, print_json
 
 
 @click.command()
@@ -42,7 +42,7 @@ from ragtune.cli.common import console, open_project, print_json
     help="Report folder (default: .ragtune/reports).",
 )
 @click.option("--no-report", is_flag=True, help="Only the recommendation.")
-@click.option("--json", "as_json", is_flag=True, help="Print the recommendation as JSON.")
+@json_option("the recommendation")
 @click.pass_context
 def advise(ctx: click.Context, **kw: Any) -> None:
     """Recommend prompting only, RAG, fine-tuning or a hybrid, from your answers and the

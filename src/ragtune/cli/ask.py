@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ragtune.cli.common import console, open_project, parse_pairs, print_json, split_csv
+from ragtune.cli.common import (
+    console,
+    json_option,
+    open_project,
+    parse_pairs,
+    print_json,
+    split_csv,
+)
 from ragtune.errors import UsageError
 from ragtune.types import Answer
 
@@ -49,7 +56,7 @@ if TYPE_CHECKING:
     "department's adapter (unknown values: the default, with a warning).",
 )
 @click.option("--stream/--no-stream", default=None, help="Print tokens as they come (TTY default).")
-@click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as JSON.")
+@json_option("the whole Answer")
 @click.pass_context
 def ask(
     ctx: click.Context,

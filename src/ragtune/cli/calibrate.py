@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json
+from ragtune.cli.common import console, json_option, open_project, print_json
 
 
 @click.command()
@@ -20,7 +20,7 @@ from ragtune.cli.common import console, open_project, print_json
     "--max-false-abstention", type=click.FloatRange(0.0, 1.0), default=None,
     help="Most answerable questions to refuse (default: abstention.max_false_abstention, 0.10).",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the calibration as JSON.")
+@json_option("the calibration")
 @click.pass_context
 def calibrate(
     ctx: click.Context,

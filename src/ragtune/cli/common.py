@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 
 from ragtune.errors import UsageError
 from ragtune.project import Project
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def open_project(ctx: click.Context) -> Project:
@@ -39,6 +42,27 @@ def parse_pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
             raise UsageError(f"{flag} expects KEY=VALUE, got {item!r}")
         pairs[key.strip()] = value
     return pairs
+
+
+def json_option(what: str = "", note: str = "") -> Callable[[F], F]:
+    """``--json`` (into ``as_json``), the same flag on every command that prints a result."""
+    target = f" {what}" if what else ""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print{target} as JSON{note}.")
+
+
+def seed_option(help: str, default: int = 0) -> Callable[[F], F]:
+    return click.option("--seed", type=int, default=default, show_default=True, help=help)
+
+
+def resamples_option(default: int) -> Callable[[F], F]:
+    """``--resamples``; ``default`` comes from the command's config class."""
+    return click.option(
+        "--resamples",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help="Bootstrap resamples behind every confidence interval.",
+    )
 
 
 # compare and pilot take the same options (see CompareConfig.latency_sample and .crossfit).

@@ -11,12 +11,16 @@ import click
 from ragtune.cli.common import (
     console,
     crossfit_option,
+    json_option,
     latency_sample_option,
     open_project,
     parse_pairs,
     print_json,
+    resamples_option,
+    seed_option,
     split_csv,
 )
+from ragtune.evaluation.runner import CompareConfig
 
 _HELP = """Run strategies on the same held-out questions and compare them, with 95 % bootstrap
 confidence intervals and paired differences.
@@ -113,7 +117,7 @@ strategy excludes zero.
     metavar="KEY=VALUE",
     help="Generation option, e.g. max_new_tokens=48.",
 )
-@click.option("--seed", default=0, show_default=True, help="Generation and bootstrap seed.")
+@seed_option("Generation and bootstrap seed.", CompareConfig.seed)
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
 @click.option(
     "--batch-size",
@@ -122,7 +126,7 @@ strategy excludes zero.
     help="Questions answered (and stored) together; at most generator.batch_size are "
     "generated at once.",
 )
-@click.option("--resamples", default=2000, show_default=True, help="Bootstrap resamples.")
+@resamples_option(CompareConfig.resamples)
 @latency_sample_option
 @crossfit_option
 @click.option(
@@ -136,11 +140,11 @@ strategy excludes zero.
 )
 @click.option("--run-id", default=None, help="Name the run (default: derived from the settings).")
 @click.option("--fresh", is_flag=True, help="Discard a stored run with the same id.")
-@click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON.")
+@json_option("the full results")
 @click.pass_context
 def compare(ctx: click.Context, **kw: Any) -> None:
     from ragtune.evaluation.datasets import load_eval_file, load_test_split
-    from ragtune.evaluation.runner import CompareConfig, plan_strategies
+    from ragtune.evaluation.runner import plan_strategies
 
     started = time.perf_counter()
     project = open_project(ctx)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json
+from ragtune.cli.common import console, json_option, open_project, print_json, seed_option
 from ragtune.errors import UsageError
 from ragtune.finetune.config import DEFAULT_P_MISSING
 
@@ -75,7 +75,7 @@ def data() -> None:
     show_default=True,
     help="Share of documents held out whole for the test split.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
+@seed_option("Seed of the split.")
 @click.option(
     "--backend",
     default=None,
@@ -109,7 +109,7 @@ def data() -> None:
     "examples, rejected ones test cases (test_kind 'rejected'). NAME defaults to 'feedback'.",
 )
 @click.option("-f", "--force", is_flag=True, help="Replace an existing dataset of that name.")
-@click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
+@json_option("the card")
 @click.pass_context
 def build(
     ctx: click.Context,
@@ -231,7 +231,7 @@ def _given(ctx: click.Context, param: str) -> bool:
 
 
 @data.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print the cards as JSON.")
+@json_option("the cards")
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """One line per dataset: name, created, split sizes, generator, hash."""
@@ -262,7 +262,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @data.command("show")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print the card and samples as JSON.")
+@json_option("the card and samples")
 @click.pass_context
 def show(ctx: click.Context, name: str, as_json: bool) -> None:
     """The card of a dataset and 3 sample examples per split."""

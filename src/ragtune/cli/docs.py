@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json
+from ragtune.cli.common import console, json_option, open_project, print_json
 
 
 @click.group()
@@ -13,7 +13,7 @@ def docs() -> None:
 
 
 @docs.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.pass_context
 def list_docs(ctx: click.Context, as_json: bool) -> None:
     """One line per document: id, version, format, groups, title."""
@@ -35,7 +35,7 @@ def list_docs(ctx: click.Context, as_json: bool) -> None:
 @docs.command("show")
 @click.argument("doc_id")
 @click.option("--text", "show_text", is_flag=True, help="Print the full extracted text.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON (with chunks, versions).")
+@json_option(note=" (with chunks, versions)")
 @click.pass_context
 def show(ctx: click.Context, doc_id: str, show_text: bool, as_json: bool) -> None:
     """Metadata, version history and chunks of one document."""

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from ragtune.cli.common import console, open_project, parse_pairs, print_json, split_csv
+from ragtune.cli.common import (
+    console,
+    json_option,
+    open_project,
+    parse_pairs,
+    print_json,
+    split_csv,
+)
 from ragtune.types import IngestReport
 
 
@@ -40,7 +47,7 @@ from ragtune.types import IngestReport
     help="Embed on a Ray cluster: auto (a running one, or RAY_ADDRESS), local (start Ray "
     "here) or HOST:PORT. Needs pip install 'ragtune[ray]' on every node.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("the report")
 @click.pass_context
 def ingest(
     ctx: click.Context,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json, split_csv
+from ragtune.cli.common import console, json_option, open_project, print_json, split_csv
 
 
 @click.group()
@@ -23,7 +23,7 @@ def keys() -> None:
 @click.option("-n", "--name", default="key", show_default=True, help="A label (e.g. holder).")
 @click.option("-g", "--groups", multiple=True, metavar="G[,G]", help="Groups, e.g. hr,eng.")
 @click.option("--admin", is_flag=True, help="May manage documents and see all feedback.")
-@click.option("--json", "as_json", is_flag=True, help="Print the key and its record as JSON.")
+@json_option("the key and its record")
 @click.pass_context
 def create(
     ctx: click.Context, name: str, groups: tuple[str, ...], admin: bool, as_json: bool
@@ -45,7 +45,7 @@ def create(
 
 @keys.command("list")
 @click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.pass_context
 def list_cmd(ctx: click.Context, include_revoked: bool, as_json: bool) -> None:
     """Keys (never their secrets): id, name, groups, admin, created, revoked."""

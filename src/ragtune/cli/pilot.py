@@ -10,11 +10,15 @@ import click
 from ragtune.cli.common import (
     console,
     crossfit_option,
+    json_option,
     latency_sample_option,
     print_json,
+    resamples_option,
+    seed_option,
     split_csv,
 )
 from ragtune.finetune.config import PILOT_P_MISSING
+from ragtune.pilot.run import PilotConfig
 
 
 @click.command()
@@ -110,11 +114,11 @@ from ragtune.finetune.config import PILOT_P_MISSING
     "Ray here) or HOST:PORT. Every node needs pip install 'ragtune[ray]' and the project "
     "folder at the same path (a shared filesystem). A task lost with its node is re-run.",
 )
-@click.option("--seed", default=0, show_default=True)
-@click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
+@seed_option("Seed of the data split, training and generation.", PilotConfig.seed)
+@resamples_option(PilotConfig.resamples)
 @latency_sample_option
 @crossfit_option
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@json_option("the outcome")
 @click.pass_context
 def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
     """Run the whole pilot on DOCS: init -> ingest -> data build -> tune (knowledge LoRA,
@@ -127,7 +131,7 @@ def pilot(ctx: click.Context, docs: str, **kw: Any) -> None:
     The report lands in .ragtune/reports/pilot.html (+ .md, .json).
     """
     from ragtune.errors import ProjectNotFoundError
-    from ragtune.pilot.run import PilotConfig, run_pilot
+    from ragtune.pilot.run import run_pilot
     from ragtune.project import Project
 
     def path(key: str) -> Path | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json, split_csv
+from ragtune.cli.common import console, json_option, open_project, print_json, split_csv
 
 
 @click.command()
@@ -13,7 +13,7 @@ from ragtune.cli.common import console, open_project, print_json, split_csv
 @click.option("-k", "--k", "k", type=int, default=None, help="Number of results (default 5).")
 @click.option("--filter", "filters", multiple=True, metavar="EXPR", help="Metadata filter.")
 @click.option("--as-group", "as_group", multiple=True, metavar="G", help="Search as a member of G.")
-@click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
+@json_option("hits")
 @click.pass_context
 def search(
     ctx: click.Context,

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from ragtune.cli.common import console, open_project, print_json
-from ragtune.finetune.config import DEFAULT_LR, MAX_FALSE_ABSTENTION, METHODS
+from ragtune.cli.common import console, json_option, open_project, print_json, seed_option
+from ragtune.finetune.config import DEFAULT_LR, MAX_FALSE_ABSTENTION, METHODS, TuneConfig
 
 
 @click.command()
@@ -34,7 +34,7 @@ from ragtune.finetune.config import DEFAULT_LR, MAX_FALSE_ABSTENTION, METHODS
               help="Prefix/prompt tuning length.")  # fmt: skip
 @click.option("--patience", type=int, default=2, show_default=True,
               help="Early stopping: epochs without validation improvement.")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True)
+@seed_option("Seed of the adapter's initialisation and data order.", TuneConfig.seed)
 @click.option("--base-model", default="", help="HF folder or .gguf; default: packaged SmolLM2.")
 @click.option("--max-forgetting", type=float, default=None, metavar="PCT",
               help="Refuse to register the adapter if general-text perplexity on the bundled "
@@ -47,7 +47,7 @@ from ragtune.finetune.config import DEFAULT_LR, MAX_FALSE_ABSTENTION, METHODS
               "flagged in its metadata. 100 = measure only.")  # fmt: skip
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint of --name.")
 @click.option("--force", is_flag=True, help="Replace an existing adapter of that name.")
-@click.option("--json", "as_json", is_flag=True, help="Print the adapter metadata as JSON.")
+@json_option("the adapter metadata")
 @click.pass_context
 def tune(ctx: click.Context, **kw: Any) -> None:
     """Train an adapter on a dataset built by `ragtune data build`, and register it.
@@ -61,7 +61,6 @@ def tune(ctx: click.Context, **kw: Any) -> None:
     Facts trained this way are memorised for the phrasings seen in training; measure
     held-out phrasings (the pilots do) before trusting an adapter with knowledge.
     """
-    from ragtune.finetune.config import TuneConfig
     from ragtune.finetune.train import train
 
     project = open_project(ctx)
