@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Sequence
 from typing import Protocol
@@ -11,8 +10,7 @@ import numpy as np
 
 from ragtune.config import Settings
 from ragtune.registry import embedders
-
-_WORD = re.compile(r"\w+", re.UNICODE)
+from ragtune.text.words import WORD as _WORD
 
 
 class Embedder(Protocol):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ragtune.errors import NotFoundError, RagtuneError, UsageError
 from ragtune.finetune.imports import make_row, read_rows, source_of
 from ragtune.finetune.qa_pairs import qa_rows
+from ragtune.text.words import normalise
 from ragtune.types import Document, content_hash
 
 if TYPE_CHECKING:
@@ -179,10 +180,6 @@ def question_of(row: Mapping[str, Any]) -> str:
     return users[-1] if users else ""
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
 def _shingles(norm: str) -> set[tuple[str, ...]]:
     words = norm.split()
     return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
@@ -197,7 +194,7 @@ def filter_rows(rows: Sequence[dict]) -> tuple[list[dict], dict[str, int]]:
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     shingles: list[set[tuple[str, ...]]] = []
     for row in rows:
-        key = _norm(question_of(row) if row["kind"] != "raw" else row["text"])
+        key = normalise(question_of(row) if row["kind"] != "raw" else row["text"])
         answer = row["messages"][-1]["content"] if row["kind"] != "raw" else ""
         if row["kind"] != "raw" and (
             len(key.split()) < MIN_QUESTION_WORDS or len(answer.split()) > MAX_ANSWER_WORDS
@@ -292,9 +289,9 @@ def _check_sizes(splits: Mapping[str, Sequence[dict]]) -> None:
 def check_leakage(splits: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """Raise when a test question is also trained on, or a held-out document is."""
     trained = [r for s in ("train", "validation") for r in splits[s]]
-    seen = {_norm(question_of(r)) for r in trained if r.get("messages")}
+    seen = {normalise(question_of(r)) for r in trained if r.get("messages")}
     leaked = [question_of(r) for r in splits["test"] if r.get("messages")
-              and _norm(question_of(r)) in seen]  # fmt: skip
+              and normalise(question_of(r)) in seen]  # fmt: skip
     held = {r["source"]["doc_id"] for r in splits["test"] if r.get("test_kind") == "heldout_doc"}
     leaked += [r["id"] for r in trained if r.get("source") and r["source"]["doc_id"] in held]
     if leaked:

@@ -32,6 +32,8 @@ from ragtune.finetune.qa_context import document_topic
 from ragtune.finetune.qa_offline import Fact
 from ragtune.finetune.qa_rules import STOPWORDS
 from ragtune.text.sentences import CODE, clean, units
+from ragtune.text.words import normalise
+from ragtune.text.words import words as lower_words
 from ragtune.types import Chunk, Document, content_hash
 
 if TYPE_CHECKING:
@@ -273,7 +275,7 @@ def model_facts(
 # -- checks every generated pair passes --------------------------------------------------
 def tokens(text: str) -> list[str]:
     """Lower-cased words with a plural ``s`` dropped, for support and overlap checks."""
-    words = re.findall(r"\w+", text.lower())
+    words = lower_words(text)
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words]
 
 
@@ -293,7 +295,7 @@ def copies_source(question: str, answer: str, source: str) -> bool:
 
 
 def _spaced_words(text: str) -> str:
-    return " " + " ".join(re.findall(r"\w+", text.lower())) + " "
+    return " " + normalise(text) + " "
 
 
 def passing_questions(questions: Sequence[str], answer: str, source: str) -> list[str]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ragtune.text.words import WORD as _WORD
 from ragtune.types import Citation, ScoredChunk
 
 _MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_WORD = re.compile(r"\w+")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _STOP = frozenset(
     "a an and are as at be by can do does for from has have how i if in is it its not of on "

@@ -49,6 +49,7 @@ from ragtune.finetune.data import (
 )
 from ragtune.finetune.imports import make_row, supported
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
+from ragtune.text.words import normalise
 from ragtune.types import Chunk, ScoredChunk, content_hash
 
 if TYPE_CHECKING:
@@ -145,8 +146,8 @@ def rag_builder(project: Project) -> PromptBuilder:
 def check_no_test_questions_trained(splits: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """Raise when a test question (the bare question, not the prompt around it) is also a
     train or validation question."""
-    trained = {_norm(raft_question(r)) for s in ("train", "validation") for r in splits[s]}
-    leaked = [raft_question(r) for r in splits["test"] if _norm(raft_question(r)) in trained]
+    trained = {normalise(raft_question(r)) for s in ("train", "validation") for r in splits[s]}
+    leaked = [raft_question(r) for r in splits["test"] if normalise(raft_question(r)) in trained]
     if leaked:
         raise RagtuneError(
             f"leakage: {len(leaked)} RAFT test question(s) also trained on, e.g. {leaked[0]!r}",
@@ -157,10 +158,6 @@ def check_no_test_questions_trained(splits: Mapping[str, Sequence[Mapping[str, A
 def raft_question(row: Mapping[str, Any]) -> str:
     """The bare question of a RAFT row (its user message is the whole RAG prompt)."""
     return str(row.get("question") or question_of(row))
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 class RaftMaker:

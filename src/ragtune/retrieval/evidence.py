@@ -21,7 +21,6 @@ Example::
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,9 +30,9 @@ import numpy as np
 from ragtune.embed.base import Embedder
 from ragtune.store.base import WhereLike
 from ragtune.text.sentences import CODE, SENTENCE, Unit, clean, units
+from ragtune.text.words import WORD as _WORD
 from ragtune.types import ScoredChunk
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
     "a about after all also an and any are as at be been before being but by can could did do "
     "many much "

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
+from ragtune.text.words import WORD as _TOKEN
+
 # Words that carry no retrieval signal but make FTS5 OR-queries touch most rows.
 _STOPWORDS = frozenset(
     "a an and are as at be by can do does for from how i in is it of on or our the this to we "
     "what when where which who why will with you your".split()
 )
-_TOKEN = re.compile(r"\w+", re.UNICODE)
 # Lucene's English stop list: words too common to be worth matching even once.
 _NEVER = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their "

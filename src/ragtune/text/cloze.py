@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ragtune.text.words import WORD as _WORD
+
 BLANK = re.compile(r"_{3,}")
 # The lead-in of a generated cloze ("According to ..., fill in the blank:") is not part of
 # the quoted sentence.
 _LEAD_IN = re.compile(r"^.*?\bfill\s+in\s+the\s+blanks?\b\s*[:,-]?\s*", re.IGNORECASE | re.DOTALL)
-_WORD = re.compile(r"\w+")
 CONTEXT = 6  # words matched on each side of the blank
 MIN_CONTEXT = 3  # fewer words around the blank match too many places
 MAX_FILL = 80  # characters: a blank stands for a word or a phrase, not a paragraph

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+from ragtune.text.words import WORD as _WORD
+
 _MARKER = re.compile(r"\[\d+\]")
 # Words that restate a question without adding anything: question words, auxiliaries,
 # pronouns; "python" in "Why does Python ..." adds nothing either, but that is corpus-

@@ -13,10 +13,10 @@ import re
 from collections import Counter
 
 from ragtune.text.sentences import clean, units
+from ragtune.text.words import WORD as _WORD
 
 PHRASE_WORDS = 5  # a phrase this long ...
 PHRASE_TIMES = 3  # ... said this often is a loop (a 3-item list shares shorter phrases)
-_WORD = re.compile(r"\w+")
 _MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
