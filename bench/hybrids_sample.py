@@ -37,9 +37,9 @@ from common import REPO, load_jsonl, save, token_f1
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 from ragtune.finetune.config import TuneConfig
 from ragtune.finetune.data import build_dataset, load_split, question_of
+from ragtune.finetune.raft import build_raft_dataset
 from ragtune.finetune.train import train
 from ragtune.generate.prompts import CANNOT_ANSWER
-from ragtune.hybrid.raft import build_raft_dataset
 from ragtune.project import Project
 from ragtune.retrieval.answerability import resolve_threshold
 from ragtune.types import Answer

@@ -212,7 +212,7 @@ class AbstentionSettings(_Section):
 
 class RoutingSettings(_Section):
     """Which adapter answers a request: one knowledge base, one base model, an adapter per
-    department (see ``ragtune.hybrid.routing``)."""
+    department (see ``ragtune.routing``)."""
 
     field: str = Field(
         "", description="Request field whose value picks the adapter, e.g. department "

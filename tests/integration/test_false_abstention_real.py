@@ -14,8 +14,8 @@ from ragtune.finetune.abstention import is_abstention
 from ragtune.finetune.adapters import load_info
 from ragtune.finetune.config import TuneConfig
 from ragtune.finetune.data import load_split
+from ragtune.finetune.raft import build_raft_dataset
 from ragtune.finetune.train import train
-from ragtune.hybrid.raft import build_raft_dataset
 from ragtune.pilot.run import set_threads
 from ragtune.pilot.steps import train_only
 from ragtune.project import Project

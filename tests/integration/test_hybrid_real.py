@@ -11,12 +11,12 @@ from tests.integration.test_finetune_real import style_rows, write_dataset
 from ragtune.config import RoutingSettings, Settings
 from ragtune.finetune.config import TuneConfig
 from ragtune.finetune.data import load_split
+from ragtune.finetune.raft import build_raft_dataset
 from ragtune.finetune.train import train
 from ragtune.generate.prompts import CANNOT_ANSWER
-from ragtune.hybrid.raft import build_raft_dataset
-from ragtune.hybrid.routing import Router
 from ragtune.project import Project
 from ragtune.registry import strategies
+from ragtune.routing import Router
 from ragtune.types import Answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # real training; slow under load
@@ -124,7 +124,7 @@ def test_routing_picks_the_mapped_adapter(
     router = Router(project, settings)
     answers = {}
     for dept in ("it", "hr", "legal"):
-        with caplog.at_level(logging.WARNING, logger="ragtune.hybrid.routing"):
+        with caplog.at_level(logging.WARNING, logger="ragtune.routing"):
             route, answer = router.answer(QUESTION, {"department": dept}, options=SHORT)
         answers[dept] = answer
         assert answer.adapter == route.adapter

@@ -19,8 +19,8 @@ from ragtune.errors import UsageError
 from ragtune.types import Answer
 
 if TYPE_CHECKING:
-    from ragtune.hybrid.routing import Router
     from ragtune.project import Project
+    from ragtune.routing import Router
     from ragtune.strategies import AnswerSystem
 
 
@@ -141,7 +141,7 @@ def _router(
     model: str | None,
 ) -> Router | None:
     """The router when [routing] has routes and no --adapter overrides it."""
-    from ragtune.hybrid.routing import Router
+    from ragtune.routing import Router
 
     if not project.settings.routing.routes:
         if routes:

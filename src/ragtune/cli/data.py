@@ -180,7 +180,7 @@ def build(
     def build_dataset_or_raft(project: Project, **kw: Any) -> DatasetCard:
         if not raft:
             return build_dataset(project, **kw)
-        from ragtune.hybrid.raft import build_raft_dataset
+        from ragtune.finetune.raft import build_raft_dataset
 
         card, record = build_raft_dataset(project, k=raft_k, p_missing=raft_p_missing, **kw)
         raft_record.update(record)

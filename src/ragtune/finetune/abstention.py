@@ -1,6 +1,6 @@
 """False-abstention check: does an adapter trained to abstain refuse answerable questions?
 
-RAFT data (:mod:`ragtune.hybrid.raft`) teaches a model to say :data:`CANNOT_ANSWER` when the
+RAFT data (:mod:`ragtune.finetune.raft`) teaches a model to say :data:`CANNOT_ANSWER` when the
 oracle passage is missing. Too large a share of those targets, too few steps or a harsh
 learning rate, and the adapter refuses nearly everything: on real documents the pilot's
 ``raft+rag`` said it to 77 % of *answerable* questions. So after training on data with

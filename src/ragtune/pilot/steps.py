@@ -97,7 +97,7 @@ def build_data(project: Project, cfg: PilotConfig) -> dict[str, Any]:
         )
         out["style"] = _card_key(project, "style")
     if "raft+rag" in cfg.strategies:
-        from ragtune.hybrid.raft import build_raft_dataset
+        from ragtune.finetune.raft import build_raft_dataset
 
         build_raft_dataset(
             project, name="raft", seed=cfg.seed, p_missing=cfg.raft_missing, force=True

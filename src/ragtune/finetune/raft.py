@@ -20,7 +20,7 @@ plain one are fair). Each QA example becomes a RAFT example:
 
 Example::
 
-    from ragtune.hybrid.raft import build_raft_dataset
+    from ragtune.finetune.raft import build_raft_dataset
     card, raft = build_raft_dataset(project, name="raft", seed=0, k=4, p_missing=0.1)
     raft["oracle_missing"]     # {"train": ..., "validation": ..., "test": ...}
 """

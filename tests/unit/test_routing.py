@@ -14,8 +14,8 @@ from ragtune.config import RoutingSettings, Settings
 from ragtune.errors import ConfigError, UsageError
 from ragtune.generate.base import GenerationOptions
 from ragtune.generate.prompts import PromptBuilder
-from ragtune.hybrid.routing import Route, Router, strategy_for
 from ragtune.project import Project
+from ragtune.routing import Route, Router, strategy_for
 from ragtune.strategies import AnswerSystem
 
 ROUTES = {"hr": "hr-lora", "it": "it-lora"}
@@ -55,13 +55,13 @@ def test_request_field_picks_the_mapped_adapter(
     assert answer.text == "answer from hr-lora [1]." and answer.adapter == "hr-lora"
     assert answer.strategy == "ft+rag" and built[-1] == ("ft+rag", "hr-lora")
     assert answer.citations and answer.citations[0].doc_id == "leave.md"
-    with caplog.at_level(logging.WARNING, logger="ragtune.hybrid.routing"):
+    with caplog.at_level(logging.WARNING, logger="ragtune.routing"):
         route, answer = r.answer("leave", {"department": "legal"})
     assert (route.adapter, route.matched, route.value) == ("it-lora", False, "legal")
     assert "no route for department='legal'" in caplog.text and "'it-lora'" in caplog.text
     assert answer.text == "answer from it-lora [1]."
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="ragtune.hybrid.routing"):
+    with caplog.at_level(logging.WARNING, logger="ragtune.routing"):
         route, _ = r.answer("leave")  # no department at all
     assert route.value is None and "department=None" in caplog.text
 
@@ -71,7 +71,7 @@ def test_unknown_route_without_default_is_plain_rag(
 ) -> None:
     built: list[tuple[str, str]] = []
     r = router(project, built, field="department", routes=ROUTES)
-    with caplog.at_level(logging.WARNING, logger="ragtune.hybrid.routing"):
+    with caplog.at_level(logging.WARNING, logger="ragtune.routing"):
         route, answer = r.answer("leave", {"department": "sales"}, strategy="raft+rag")
     assert route.adapter == "" and answer.strategy == "rag" and built == [("rag", "")]
     assert "(none: plain rag)" in caplog.text

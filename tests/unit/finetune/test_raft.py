@@ -12,9 +12,9 @@ from tests.helpers.fakes import QueuedGenerator
 from ragtune.errors import UsageError
 from ragtune.finetune.data import SPLITS, build_dataset, load_split, question_of
 from ragtune.finetune.imports import supported
+from ragtune.finetune.raft import build_raft_dataset, cite
 from ragtune.finetune.train import load_examples
 from ragtune.generate.prompts import CANNOT_ANSWER, PromptBuilder
-from ragtune.hybrid.raft import build_raft_dataset, cite
 from ragtune.project import Project
 from ragtune.types import ScoredChunk
 
