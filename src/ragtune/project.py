@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragtune.config import CONFIG_FILE, Settings, default_toml
 from ragtune.errors import ProjectNotFoundError, UsageError
+from ragtune.paths import ProjectPaths
 from ragtune.types import Answer, Document, IngestReport, ScoredChunk
 
 if TYPE_CHECKING:  # heavy or circular at import time; only the type checker needs them
@@ -82,8 +83,13 @@ class Project:
         return self.root / STATE_DIR
 
     @property
+    def paths(self) -> ProjectPaths:
+        """Where each kind of state lives (``ragtune.paths``)."""
+        return ProjectPaths(self.state_dir)
+
+    @property
     def db_path(self) -> Path:
-        return self.state_dir / "ragtune.db"
+        return self.paths.db
 
     # -- components (built lazily, once) -----------------------------------------------
     @cached_property
@@ -121,7 +127,7 @@ class Project:
     @property
     def index_dir(self) -> Path:
         """Derived search indexes (dense vectors, HNSW graph, BM25), rebuilt when stale."""
-        return self.state_dir / "index"
+        return self.paths.index
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -91,8 +91,10 @@ def adapter_problems(state_dir: Path) -> list[str]:
     from safetensors import safe_open
 
     from ragtune.finetune.adapters import META_FILE, list_adapters
+    from ragtune.paths import ProjectPaths
 
-    project: Any = SimpleNamespace(state_dir=state_dir)  # the registry reads only .state_dir
+    # the registry reads only where the state is
+    project: Any = SimpleNamespace(state_dir=state_dir, paths=ProjectPaths(state_dir))
     try:
         listed = list_adapters(project)
     except Exception as exc:  # an unreadable ragtune.json surfaces here

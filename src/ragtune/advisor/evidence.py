@@ -19,6 +19,7 @@ from typing import Any
 
 from ragtune.errors import NotFoundError
 from ragtune.evaluation.stats import fmt_interval
+from ragtune.paths import ProjectPaths
 
 QUALITY = ("answers", "f1")  # the primary quality metric: token F1 against the gold answer
 RETRIEVING = ("rag", "extract", "ft+rag", "raft+rag")
@@ -137,7 +138,7 @@ class Evidence:
 def latest_results(state_dir: Path) -> Path:
     """The newest ``runs/compare-*/results.json`` of a project."""
     runs = sorted(
-        (state_dir / "runs").glob("compare-*/results.json"), key=lambda p: p.stat().st_mtime
+        ProjectPaths(state_dir).runs.glob("compare-*/results.json"), key=lambda p: p.stat().st_mtime
     )
     if not runs:
         raise NotFoundError(

@@ -62,7 +62,7 @@ def advise(ctx: click.Context, **kw: Any) -> None:
     project = open_project(ctx)
     results_path = Path(kw["results"]) if kw["results"] else latest_results(project.state_dir)
     results = load_json(results_path)
-    default_style = project.state_dir / "pilot" / "style.json"
+    default_style = project.paths.pilot / "style.json"
     style_path = kw["style_check"] or (default_style if default_style.is_file() else None)
     style = load_json(style_path) if style_path else None
     profile, source = resolve_profile(kw["profile"], prompt=not kw["as_json"])
@@ -73,7 +73,7 @@ def advise(ctx: click.Context, **kw: Any) -> None:
         from ragtune.report.html import write_report
 
         items = load_eval_file(kw["eval_file"]) if kw["eval_file"] else None
-        out = Path(kw["out"]) if kw["out"] else project.state_dir / "reports"
+        out = Path(kw["out"]) if kw["out"] else project.paths.reports
         paths = write_report(results, rec, out, style=style, items=items)
     if kw["as_json"]:
         print_json(

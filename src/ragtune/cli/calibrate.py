@@ -58,4 +58,4 @@ def calibrate(
         print_json(asdict(cal))
         return
     console().print(f"Abstention {cal.describe()}.", markup=False)
-    console().print(f"Saved to {project.state_dir / 'abstention.json'}", markup=False)
+    console().print(f"Saved to {project.paths.calibration}", markup=False)

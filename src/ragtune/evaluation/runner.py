@@ -194,7 +194,7 @@ class Runner:
         import json
 
         self.run_id = run_id or content_hash(json.dumps(identity, sort_keys=True))[:12]
-        folder = project.state_dir / "runs" / f"compare-{self.run_id}"
+        folder = project.paths.run(f"compare-{self.run_id}")
         if fresh:
             shutil.rmtree(folder, ignore_errors=True)
         self.store = RunStore.open(folder, identity)

@@ -5,7 +5,7 @@ row per (phase, strategy, question) answer and per judgement, committed batch by
 run killed at any point resumes with exactly the questions it had not answered yet.
 Example::
 
-    store = RunStore.open(project.state_dir / "runs" / run_id, config)
+    store = RunStore.open(project.paths.run(run_id), config)
     done = store.answered("main", "rag")            # question ids already answered
     store.put_answers("main", "rag", {"a001": record})
 """

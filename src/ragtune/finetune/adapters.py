@@ -62,7 +62,7 @@ class AdapterInfo:
 
 
 def adapters_root(project: Project) -> Path:
-    return project.state_dir / "adapters"
+    return project.paths.adapters
 
 
 def adapter_dir(project: Project, name: str) -> Path:
@@ -134,7 +134,7 @@ def list_adapters(project: Project) -> list[AdapterInfo]:
 def remove_adapter(project: Project, name: str) -> None:
     load_info(project, name)
     shutil.rmtree(adapter_dir(project, name))
-    shutil.rmtree(project.state_dir / "runs" / name, ignore_errors=True)
+    shutil.rmtree(project.paths.run(name), ignore_errors=True)
 
 
 def merge_adapter(project: Project, name: str, out: Path) -> Path:

@@ -85,7 +85,7 @@ class DatasetCard:
 
 
 def dataset_dir(project: Project, name: str) -> Path:
-    return project.state_dir / "datasets" / name
+    return project.paths.dataset(name)
 
 
 # -- building ------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def load_split(project: Project, name: str, split: str) -> list[dict[str, Any]]:
 
 def list_datasets(project: Project) -> list[DatasetCard]:
     """Every built dataset of the project, by name."""
-    root = project.state_dir / "datasets"
+    root = project.paths.datasets
     if not root.is_dir():
         return []
     names = sorted(p.name for p in root.iterdir() if (p / "card.json").is_file())

@@ -28,7 +28,7 @@ TrainProgress = Callable[[int, int, float | None], None]
 
 
 def dataset_dir(project: Project, name: str) -> Path:
-    return project.state_dir / "datasets" / name
+    return project.paths.dataset(name)
 
 
 def load_examples(
@@ -209,7 +209,7 @@ def train(
     if config.method == "qlora":
         check_qlora()
     out_dir = adapter_dir(project, config.name)
-    run_dir = project.state_dir / "runs" / config.name
+    run_dir = project.paths.run(config.name)
     if out_dir.exists() and not (force or resume):
         raise UsageError(f"adapter {config.name!r} exists", "pick another --name or pass --force")
     checkpoints = sorted(run_dir.glob("checkpoints/checkpoint-*"))

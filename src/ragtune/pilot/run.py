@@ -154,7 +154,7 @@ class Pilot:
         self.project, self.config = project, config
         if config.k is not None:  # shorter prompts: prefill dominates CPU latency
             project.settings.retrieval.k = config.k
-        self.book = StageBook(project.state_dir / "pilot")
+        self.book = StageBook(project.paths.pilot)
         self.workers = 1  # processes for LoRA runs and strategies; set when run() starts
         self.backend = config.backend or project.settings.generator.backend
         self.items = self._items()
@@ -249,7 +249,7 @@ class Pilot:
             profile, source = resolve_profile(self.config.profile, prompt=False)
             rec = advise(results, profile, style)
             paths = write_report(
-                results, rec, self.project.state_dir / "reports", style=style, items=self.items
+                results, rec, self.project.paths.reports, style=style, items=self.items
             )
         return {
             "recommendation": rec.to_dict(),

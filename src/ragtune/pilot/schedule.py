@@ -166,7 +166,7 @@ class Schedule:
         seed, backend = self.cfg.seed, self.pilot.backend
         key = self.book.key({"adapter": self.tune_keys.get(STYLE), "seed": seed,
                              "backend": backend})  # fmt: skip
-        path = self.project.state_dir / "pilot" / "style.json"
+        path = self.project.paths.pilot / "style.json"
         if self.book.fresh("style check", key) and path.is_file():
             self.display.skipped("style check")
             self.style = json.loads(path.read_text(encoding="utf-8"))

@@ -3,7 +3,7 @@ skipped), recorded durations (the next run's time estimates) and the progress di
 
 State lives in ``.ragtune/pilot/stages.json`` (sorted keys). Example::
 
-    book = StageBook(project.state_dir / "pilot")
+    book = StageBook(project.paths.pilot)
     key = book.key({"docs": tree_hash(docs), "seed": 0})
     if book.fresh("ingest", key):
         ...skip...

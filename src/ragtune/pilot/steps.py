@@ -62,7 +62,7 @@ def train_only(project: Project, dataset: str) -> str:
     """A copy of ``dataset`` without validation rows: with a step budget under one epoch
     there is nothing for early stopping to choose, and validating long RAFT prompts would
     cost more CPU time than the training itself."""
-    source = project.state_dir / "datasets" / dataset
+    source = project.paths.dataset(dataset)
     if not (source / "train.jsonl").is_file():
         from ragtune.errors import NotFoundError
 

@@ -2,7 +2,7 @@
 from the network), a Markdown summary and the JSON behind both. Example::
 
     rec = advise(results, profile, style)
-    paths = write_report(results, rec, project.state_dir / "reports", style=style)
+    paths = write_report(results, rec, project.paths.reports, style=style)
     paths["html"]        # .ragtune/reports/pilot.html
 """
 

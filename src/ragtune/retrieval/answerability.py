@@ -19,7 +19,7 @@ has not seen; the threshold calibrated on all of them is reported as the one to 
 Example::
 
     cal = calibrate(answerable_scores, unanswerable_scores, max_false_abstention=0.1)
-    cal.save(project.state_dir / CALIBRATION_FILE)
+    cal.save(project.paths.calibration)
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragtune.errors import LoadError, UsageError
+from ragtune.paths import ProjectPaths
 
 if TYPE_CHECKING:
     from ragtune.project import Project
 
-CALIBRATION_FILE = "abstention.json"
 FORMAT_VERSION = 1
 # Measured on the bundled sample (85 questions, 10 unanswerable) with the packaged MiniLM and
 # cosine_weight 0.5: abstains on 7/10 unanswerable, refuses 5/75 answerable (bench/small_model.py).
@@ -142,7 +142,7 @@ def resolve_threshold(configured: float | None, state_dir: Path) -> tuple[float,
     """(threshold, where it came from): the setting, else the calibration, else the default."""
     if configured is not None:
         return configured, "abstention.threshold in ragtune.toml"
-    path = state_dir / CALIBRATION_FILE
+    path = ProjectPaths(state_dir).calibration
     if path.exists():
         return Calibration.load(path).threshold, f"calibrated ({path})"
     return DEFAULT_THRESHOLD, "built-in default (measured on the bundled sample)"
@@ -165,7 +165,7 @@ def calibrate_project(
     answerable = [s for s, i in zip(scores, items, strict=True) if not i.unanswerable]
     unanswerable = [s for s, i in zip(scores, items, strict=True) if i.unanswerable]
     cal = calibrate(answerable, unanswerable, a.max_false_abstention, a.cosine_weight, source)
-    cal.save(project.state_dir / CALIBRATION_FILE)
+    cal.save(project.paths.calibration)
     return cal, scores
 
 

@@ -86,7 +86,7 @@ def ingest_upload(
     Groups declared in the file win; otherwise ``groups`` applies (``[]``: public) and with
     ``None`` a replaced document keeps its groups (a new one is public)."""
     doc_id = safe_doc_id(doc_id)
-    root = project.state_dir / "uploads"
+    root = project.paths.uploads
     target = (root / doc_id).resolve()
     if not target.is_relative_to(root.resolve()):  # defence in depth; safe_doc_id refuses
         raise UsageError(f"refused document id {doc_id!r}")
@@ -122,7 +122,7 @@ def delete(project: Project, doc_id: str) -> None:
     """Remove a document and its uploaded file; NotFoundError when there is neither (a file
     left without its document, e.g. by a crash before recovery ran, can be removed too)."""
     removed = project.remove(doc_id)
-    root = (project.state_dir / "uploads").resolve()
+    root = (project.paths.uploads).resolve()
     target = (root / doc_id).resolve()
     if target.is_relative_to(root) and target.is_file():
         target.unlink()

@@ -24,7 +24,7 @@ PENDING = ".pending"
 
 def _paths(project: Project, doc_id: str) -> tuple[Path, Path]:
     name = hashlib.sha256(doc_id.encode()).hexdigest()[:24]
-    folder = project.state_dir / "uploads" / PENDING
+    folder = project.paths.uploads / PENDING
     return folder / f"{name}.json", folder / f"{name}.prev"
 
 
@@ -53,10 +53,10 @@ def journaled(project: Project, doc_id: str, target: Path) -> Iterator[None]:
 
 def recover(project: Project) -> list[str]:
     """Settle uploads a crash interrupted; returns the ids whose file was put back."""
-    folder = project.state_dir / "uploads" / PENDING
+    folder = project.paths.uploads / PENDING
     if not folder.is_dir():
         return []
-    root = (project.state_dir / "uploads").resolve()
+    root = (project.paths.uploads).resolve()
     settled = []
     for record in sorted(folder.glob("*.json")):
         prev = record.with_suffix(".prev")

@@ -7,9 +7,9 @@ from tests.conftest import write
 
 from ragtune.errors import LoadError, UsageError
 from ragtune.generate.prompts import CANNOT_ANSWER
+from ragtune.paths import ProjectPaths
 from ragtune.project import Project
 from ragtune.retrieval.answerability import (
-    CALIBRATION_FILE,
     DEFAULT_THRESHOLD,
     Calibration,
     calibrate,
@@ -98,12 +98,13 @@ def test_calibration_with_and_without_unanswerable() -> None:
 def test_threshold_resolution_order(tmp_path: Path) -> None:
     value, where = resolve_threshold(None, tmp_path)
     assert value == DEFAULT_THRESHOLD and "built-in default" in where
-    calibrate([0.5, 0.6], [0.1]).save(tmp_path / CALIBRATION_FILE)
+    calibrate([0.5, 0.6], [0.1]).save(ProjectPaths(tmp_path).calibration)
     value, where = resolve_threshold(None, tmp_path)
     assert (
-        value == Calibration.load(tmp_path / CALIBRATION_FILE).threshold and "calibrated" in where
+        value == Calibration.load(ProjectPaths(tmp_path).calibration).threshold
+        and "calibrated" in where
     )
     assert resolve_threshold(0.3, tmp_path)[0] == 0.3
-    (tmp_path / CALIBRATION_FILE).write_text("{not json")
+    (ProjectPaths(tmp_path).calibration).write_text("{not json")
     with pytest.raises(LoadError, match="ragtune calibrate"):
         resolve_threshold(None, tmp_path)

@@ -45,7 +45,7 @@ def latest_report(rt: Runtime) -> Path:
     if rt.config.report is not None:
         found = [rt.config.report] if rt.config.report.is_file() else []
     else:
-        found = sorted((rt.project.state_dir / "reports").rglob("*.html"),
+        found = sorted(rt.project.paths.reports.rglob("*.html"),
                        key=lambda p: p.stat().st_mtime)  # fmt: skip
     if not found:
         raise NotFoundError("no pilot report yet", "run `ragtune pilot` or `ragtune advise`")
