@@ -91,6 +91,10 @@ def test_reads_list_and_round_trip_vectors(backend: Backend) -> None:
     assert store.get_groups("hr-badge") == ("hr", "security") and store.get_groups("x") is None
     assert store.metadata_keys() == ["department", "doc_type", "effective", "owner", "tags",
                                      "year"]  # fmt: skip
+    # only the fields of documents a caller may read (the service's filter check)
+    assert store.metadata_keys(acl_where([])) == ["department", "doc_type", "effective", "year"]
+    assert "owner" in store.metadata_keys(acl_where(["finance"]))
+    assert "tags" not in store.metadata_keys(acl_where(["finance"]))
     _, chunks, vectors = _doc("fin-cards")
     stored = store.stored_vectors("fin-cards")
     assert [t for _, _, t, _ in stored] == [c.text for c in chunks]

@@ -96,12 +96,7 @@ def check_filters(project: Project, filters: list[str], groups: tuple[str, ...])
         return
     acl = acl_where(groups)
     assert acl is not None  # a key always has a (possibly empty) group list
-    rows = project.store.query(
-        "SELECT DISTINCT m.key FROM doc_meta m JOIN documents d ON d.id = m.doc_id"
-        f" WHERE {acl.sql}",
-        acl.params,
-    )
-    compile_filter(conditions, [r[0] for r in rows])
+    compile_filter(conditions, project.store.metadata_keys(acl))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ragtune.errors import NotFoundError
 from ragtune.project import Project
 
 PENDING = ".pending"
@@ -29,8 +30,10 @@ def _paths(project: Project, doc_id: str) -> tuple[Path, Path]:
 
 
 def _version(project: Project, doc_id: str) -> int | None:
-    rows = project.store.query("SELECT version FROM documents WHERE id = ?", (doc_id,))
-    return int(rows[0][0]) if rows else None
+    try:
+        return project.store.get_document(doc_id).version
+    except NotFoundError:
+        return None
 
 
 @contextmanager

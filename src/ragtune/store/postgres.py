@@ -49,6 +49,7 @@ from ragtune.store.query_words import query_words
 from ragtune.store.records import (
     BM25_WEIGHTS,
     DOCUMENT_COLUMNS,
+    METADATA_KEYS,
     AllowedRowids,
     document_row,
     meta_rows,
@@ -297,8 +298,11 @@ class PostgresStore:
             for t in dict.fromkeys(terms)
         }
 
-    def metadata_keys(self) -> list[str]:
-        return [r[0] for r in self._rows("SELECT DISTINCT key FROM doc_meta ORDER BY key")]
+    def metadata_keys(self, where: Where | None = None) -> list[str]:
+        """Metadata fields of every document, or of those ``where`` allows."""
+        if where is None:
+            return [r[0] for r in self._rows("SELECT DISTINCT key FROM doc_meta ORDER BY key")]
+        return [r[0] for r in self._rows(pg_sql(METADATA_KEYS.format(where.sql)), where.params)]
 
     def chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, tuple[Chunk, Document]]:
         if not len(rowids):

@@ -78,3 +78,10 @@ class AllowedRowids:
                 self._found.pop(next(iter(self._found)))
             self._found[key] = found
         return found
+
+
+# The metadata fields of the documents a condition allows (alias d, as filters compile).
+METADATA_KEYS = (
+    "SELECT DISTINCT m.key FROM doc_meta m JOIN documents d ON d.id = m.doc_id"
+    " WHERE {} ORDER BY m.key"
+)

@@ -27,6 +27,7 @@ from ragtune.store.query_words import fts_query, query_words
 from ragtune.store.records import (
     BM25_WEIGHTS,
     DOCUMENT_COLUMNS,
+    METADATA_KEYS,
     AllowedRowids,
     document_row,
     meta_rows,
@@ -298,8 +299,14 @@ class SQLiteStore:
             out[term] = int(row[0])
         return out
 
-    def metadata_keys(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT DISTINCT key FROM doc_meta ORDER BY key")]
+    def metadata_keys(self, where: Where | None = None) -> list[str]:
+        """Metadata fields of every document, or of those ``where`` allows."""
+        if where is None:
+            return [
+                r[0] for r in self.conn.execute("SELECT DISTINCT key FROM doc_meta ORDER BY key")
+            ]
+        rows = self.conn.execute(METADATA_KEYS.format(where.sql), where.params)
+        return [r[0] for r in rows]
 
     def chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, tuple[Chunk, Document]]:
         if not rowids:
