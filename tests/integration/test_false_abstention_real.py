@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 from tests.conftest import write
-from tests.unit.hybrid.test_raft import DOCS
+from tests.unit.finetune.test_raft import DOCS
 
 from ragtune.config import Settings
 from ragtune.finetune.abstention import is_abstention
