@@ -7,9 +7,10 @@ progress messages, the first failure raised, is the local pool's code. Each task
 one CPU and uses one torch thread, as a local worker does; the pool keeps as many tasks
 running as the cluster has CPUs (or ``--workers``).
 
-A task lost with its node is run again elsewhere (``max_retries``): the pilot's jobs write
-their results (adapters, answers) only at their end, under names that a re-run replaces, so
-a retried job gives the same results. Its progress messages may then be heard twice.
+A task lost with its node is run again elsewhere (``max_retries``): a LoRA run registers
+its adapter only at its end, and answers are stored by (phase, strategy, question), where a
+re-run's greedy answer replaces the same answer, so a retried job gives the same results.
+Its progress messages may then be heard twice.
 
 The jobs read and write the project folder by its path, so every node must see that folder
 at the same path (a shared filesystem, or a single machine); Ray, ragtune and the packaged
