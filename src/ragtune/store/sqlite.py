@@ -30,11 +30,16 @@ from ragtune.store.records import (
     METADATA_KEYS,
     AllowedRowids,
     document_row,
-    meta_rows,
     now_iso,
 )
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS, ScopedBM25
-from ragtune.store.sqlite_rows import chunk_from_row, document_from_row
+from ragtune.store.sqlite_rows import (
+    chunk_from_row,
+    delete_rows,
+    document_from_row,
+    insert_chunks,
+    insert_meta,
+)
 from ragtune.types import Chunk, Document
 
 _WEIGHTS = BM25_WEIGHTS
@@ -172,7 +177,7 @@ class SQLiteStore:
                 (doc.id,),
             ).fetchone()
             version = int(row[0]) + 1
-            self._delete_rows(doc.id)
+            delete_rows(conn, doc.id)
             stamp = now_iso()
             conn.execute(
                 f"INSERT INTO documents({DOCUMENT_COLUMNS}) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
@@ -183,51 +188,15 @@ class SQLiteStore:
                 " ingested_at, n_chunks) VALUES(?,?,?,?,?,?)",
                 (doc.id, version, doc.content_hash, fingerprint, stamp, len(chunks)),
             )
-            self._insert_meta(doc)
-            self._insert_chunks(doc, chunks, vectors)
+            insert_meta(conn, doc)
+            insert_chunks(conn, doc, chunks, vectors)
             self._bump_generation()
         return version
-
-    def _insert_meta(self, doc: Document) -> None:
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO doc_meta(doc_id, key, value, num) VALUES(?,?,?,?)",
-            meta_rows(doc),
-        )
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO doc_groups(doc_id, grp) VALUES(?,?)",
-            [(doc.id, g) for g in doc.groups],
-        )
-
-    def _insert_chunks(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        for chunk, vector in zip(chunks, vectors, strict=True):
-            cur = self.conn.execute(
-                "INSERT INTO chunks(id, doc_id, ordinal, start, end, section, text, n_tokens,"
-                " embedding) VALUES(?,?,?,?,?,?,?,?,?)",
-                (
-                    chunk.id, chunk.doc_id, chunk.ordinal, chunk.start, chunk.end,
-                    chunk.section, chunk.text, chunk.n_tokens, vector.tobytes(),
-                ),
-            )  # fmt: skip
-            self.conn.execute(
-                "INSERT INTO chunks_fts(rowid, title, section, text) VALUES(?,?,?,?)",
-                (cur.lastrowid, doc.title, chunk.section, chunk.text),
-            )
-
-    def _delete_rows(self, doc_id: str) -> bool:
-        conn = self.conn
-        conn.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id=?)",
-            (doc_id,),
-        )
-        conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-        conn.execute("DELETE FROM doc_meta WHERE doc_id=?", (doc_id,))
-        conn.execute("DELETE FROM doc_groups WHERE doc_id=?", (doc_id,))
-        return conn.execute("DELETE FROM documents WHERE id=?", (doc_id,)).rowcount > 0
 
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and its chunks; its version history records the removal."""
         with self.transaction() as conn:
-            existed = self._delete_rows(doc_id)
+            existed = delete_rows(conn, doc_id)
             if existed:
                 conn.execute(
                     "UPDATE document_versions SET removed_at=? WHERE doc_id=? AND version="
