@@ -20,36 +20,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.parametrize("command", [["ingest"], ["pilot", "-n", "4"]])
 @pytest.mark.parametrize(
     ("address", "message"),
     [(None, "cannot reach the Ray cluster"), ("nonsense", "bad Ray address")],
 )
 def test_an_unreachable_or_bad_address_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, address: str | None, message: str
-) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], address: str | None,
+    message: str,
+) -> None:  # fmt: skip
     monkeypatch.setenv("RAGTUNE_EMBEDDER__NAME", "hash")
     root = ["-C", str(tmp_path / "p")]
     runner = CliRunner()
     assert runner.invoke(cli, [*root, "init"]).exit_code == 0
     target = address or f"127.0.0.1:{_free_port()}"
-    result = runner.invoke(cli, [*root, "ingest", str(EXAMPLES / "docs" / "hr"), "--ray", target])
-    assert result.exit_code != 0 and message in result.output
-    assert Project.open(tmp_path / "p").store.count_chunks() == 0
-
-
-@pytest.mark.parametrize(
-    ("address", "message"),
-    [(None, "cannot reach the Ray cluster"), ("nonsense", "bad Ray address")],
-)
-def test_a_pilot_on_an_unreachable_or_bad_cluster_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, address: str | None, message: str
-) -> None:
-    monkeypatch.setenv("RAGTUNE_EMBEDDER__NAME", "hash")
-    root = ["-C", str(tmp_path / "p")]
-    target = address or f"127.0.0.1:{_free_port()}"
+    name, *rest = command
     docs = str(EXAMPLES / "docs" / "hr")
-    result = CliRunner().invoke(cli, [*root, "pilot", docs, "--ray", target, "-n", "4"])
+    result = runner.invoke(cli, [*root, name, docs, *rest, "--ray", target])
     assert result.exit_code != 0 and message in result.output
     project = Project.open(tmp_path / "p")
-    assert project.store.count_chunks() == 0  # refused before the first stage
-    assert not (project.state_dir / "pilot").exists()
+    assert project.store.count_chunks() == 0  # refused before anything was written
+    assert not project.paths.pilot.exists()
