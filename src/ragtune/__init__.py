@@ -10,6 +10,6 @@ Public API (heavy dependencies load lazily, so ``import ragtune`` stays fast)::
 from ragtune.errors import RagtuneError
 from ragtune.project import Project
 from ragtune.types import Chunk, Document, ScoredChunk
+from ragtune.version import __version__
 
-__all__ = ["Chunk", "Document", "Project", "RagtuneError", "ScoredChunk"]
-__version__ = "0.1.0"
+__all__ = ["Chunk", "Document", "Project", "RagtuneError", "ScoredChunk", "__version__"]

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragtune.builtin_backends import load_builtins
 from ragtune.config import CONFIG_FILE, Settings, default_toml
 from ragtune.errors import ProjectNotFoundError, UsageError
 from ragtune.paths import ProjectPaths
@@ -33,23 +34,11 @@ if TYPE_CHECKING:  # heavy or circular at import time; only the type checker nee
 STATE_DIR = ".ragtune"
 
 
-def _load_builtins() -> None:
-    """Import the modules whose backends register themselves (cheap: no torch here)."""
-    import ragtune.embed.base
-    import ragtune.embed.sentence_transformers
-    import ragtune.generate.llamacpp
-    import ragtune.generate.openai_compat
-    import ragtune.generate.transformers_local
-    import ragtune.retrieval.rerank
-    import ragtune.store.sqlite
-    import ragtune.strategies  # noqa: F401
-
-
 class Project:
     def __init__(self, root: Path | str, settings: Settings | None = None) -> None:
         self.root = Path(root).resolve()
         self.settings = settings if settings is not None else Settings.load(self.root)
-        _load_builtins()
+        load_builtins()
 
     # -- locating ----------------------------------------------------------------------
     @classmethod
@@ -77,6 +66,16 @@ class Project:
     def open(cls, path: Path | str = ".", settings: Settings | None = None) -> Project:
         """Open the project at ``path`` or the nearest parent folder that holds one."""
         return cls(cls.find_root(path), settings)
+
+    def with_settings(self, **sections: Mapping[str, Any]) -> Project:
+        """A project on the same folder with some settings changed, checked like the config
+        file; this one is left as it is. ``project.with_settings(retrieval={"k": 2})``."""
+        data = self.settings.model_dump()
+        for name, values in sections.items():
+            if name not in data:
+                raise UsageError(f"no settings section {name!r}")
+            data[name] = {**data[name], **values}
+        return Project(self.root, Settings.model_validate(data))
 
     @property
     def state_dir(self) -> Path:
@@ -162,64 +161,11 @@ class Project:
         return cache[(backend, model)]
 
     def adapter_generator(self, adapter: str, backend: str | None = None) -> Generator:
-        """A generator running a registered adapter. LoRA adapters share one base model and
-        are switched per request; prefix/prompt/full ones get their own model."""
-        from ragtune.finetune.adapters import adapter_dir, check_base, load_info
-        from ragtune.generate.transformers_local import AdapterView, TransformersGenerator
-        from ragtune.models import hf_folder
+        """A generator running a registered adapter (the policy: which backend runs which
+        kind of adapter, and what is shared, is :func:`ragtune.finetune.loading.generator`)."""
+        from ragtune.finetune import loading
 
-        info = load_info(self, adapter)
-        spec = "" if info.base_model == "packaged:smollm2" else info.base_model
-        path = adapter_dir(self, adapter)
-        if info.method != "full":
-            check_base(info, hf_folder(spec))  # a clear error, not a tensor-shape traceback
-        backend = backend or self.settings.generator.backend
-        if backend == "llamacpp":
-            return self._llamacpp_adapter(adapter, spec, path)
-        if backend == "openai":
-            # The server runs the adapter, asked for by its registry name: vLLM serves it
-            # with `--enable-lora --lora-modules NAME=.ragtune/adapters/NAME`.
-            if info.method not in ("lora", "qlora"):
-                raise UsageError(
-                    f"adapter {adapter!r} is {info.method}: an OpenAI-compatible server "
-                    "serves LoRA adapters only", "use --backend transformers",
-                )  # fmt: skip
-            return self.generator("openai", adapter)
-        if backend != "transformers":
-            raise UsageError(
-                f"adapters run on the transformers, llamacpp or openai backend, not {backend}",
-                "use --backend transformers",
-            )
-        if info.method in ("lora", "qlora"):
-            base = self.generator("transformers", spec)
-            if not isinstance(base, TransformersGenerator):
-                raise UsageError(f"adapter {adapter!r} needs the transformers backend")
-            return AdapterView(base, adapter, path)
-        cache: dict[str, Generator] = self.__dict__.setdefault("_own_adapters", {})
-        if adapter not in cache:
-            g = self.settings.generator
-            if info.method == "full":
-                cache[adapter] = TransformersGenerator(str(path), g.batch_size, g.threads)
-            else:
-                own = TransformersGenerator(spec, g.batch_size, g.threads)
-                own.add_adapter(adapter, path)
-                cache[adapter] = AdapterView(own, adapter, path)
-        return cache[adapter]
-
-    def _llamacpp_adapter(self, adapter: str, spec: str, path: Path) -> Generator:
-        from ragtune.finetune.export import GGUF_NAME
-        from ragtune.generate.llamacpp import LlamaCppGenerator
-
-        gguf = path / GGUF_NAME
-        if not gguf.exists():
-            raise UsageError(
-                f"adapter {adapter!r} has no GGUF export for llama.cpp",
-                f"run `ragtune adapters export-gguf {adapter}` first",
-            )
-        g = self.settings.generator
-        gen = LlamaCppGenerator(spec, g.threads, g.context_window, lora_path=str(gguf))
-        gen.model_name = f"{gen.model_name}+{adapter}"
-        return gen
+        return loading.generator(self, adapter, backend)
 
     def answer_system(
         self,
@@ -234,11 +180,12 @@ class Project:
         ``adapter`` runs a registered adapter (required by ``ft``, ``ft+rag`` and
         ``raft+rag``; with ``rag`` it makes the same system as ``ft+rag``)."""
         from ragtune.registry import strategies
-        from ragtune.strategies import NEEDS_ADAPTER, NO_GENERATOR
+        from ragtune.strategy_table import info
 
-        if strategy in NEEDS_ADAPTER and not adapter:
+        known = info(strategy)
+        if known is not None and known.needs_adapter and not adapter:
             raise UsageError(f"the {strategy} strategy needs an adapter", "pass --adapter NAME")
-        if strategy in NO_GENERATOR and adapter:
+        if known is not None and not known.generator and adapter:
             raise UsageError(f"the {strategy} strategy runs no model, so it takes no adapter")
 
         def make_generator() -> Generator:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ragtune import strategy_table
 from ragtune.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -37,10 +38,6 @@ if TYPE_CHECKING:
     from ragtune.types import Answer
 
 log = logging.getLogger(__name__)
-
-# With an adapter, these strategies become their adapter twin; without one, the reverse.
-WITH_ADAPTER = {"rag": "ft+rag", "base": "ft"}
-WITHOUT_ADAPTER = {"ft+rag": "rag", "raft+rag": "rag", "ft": "base"}
 
 SystemFactory = Callable[[str, str], "AnswerSystem"]  # (strategy, adapter or "") -> system
 
@@ -64,8 +61,9 @@ class Route:
 def strategy_for(requested: str, adapter: str) -> str:
     """The strategy that runs ``requested`` with (or without) the routed adapter:
     ``rag`` + adapter is ``ft+rag``; ``ft+rag``/``raft+rag`` without one is ``rag``."""
-    table = WITH_ADAPTER if adapter else WITHOUT_ADAPTER
-    return table.get(requested, requested)
+    known = strategy_table.info(requested)
+    twin = None if known is None else known.with_adapter if adapter else known.without_adapter
+    return twin or requested
 
 
 class Router:

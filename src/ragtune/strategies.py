@@ -30,9 +30,9 @@ from ragtune.evaluation.metrics.text import ungrounded
 from ragtune.generate.base import Generation, GenerationOptions, Generator
 from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
-from ragtune.registry import strategies
 from ragtune.retrieval.extract import cloze_span
 from ragtune.retrieval.filters import acl_where
+from ragtune.strategy_table import StrategyInfo, define
 from ragtune.text.cloze import find_fill, is_cloze, quoted_text
 from ragtune.text.echo import HeldHead, clean_answer, says_nothing
 from ragtune.types import Answer, Chunk, Citation, ScoredChunk
@@ -377,15 +377,6 @@ def _generative(
     )  # fmt: skip
 
 
-# base and ft answer without retrieval (ft: the generator carries the adapter); rag, ft+rag
-# and raft+rag share the rag prompt (RAFT trains on this very prompt).
-for _name, _retrieval in (
-    ("base", False), ("ft", False), ("rag", True), ("ft+rag", True), ("raft+rag", True)
-):  # fmt: skip
-    strategies.register(_name)(partial(_generative, _name, retrieval=_retrieval))
-
-
-@strategies.register("extract")
 def _extract(project: Project, make: GeneratorFactory) -> AnswerSystem:
     return ExtractiveSystem(
         "extract", None, None, _options(project), project.retriever,
@@ -393,6 +384,22 @@ def _extract(project: Project, make: GeneratorFactory) -> AnswerSystem:
     )  # fmt: skip
 
 
-# Strategies that need an adapter, and those that use no generator at all.
-NEEDS_ADAPTER = frozenset({"ft", "ft+rag", "raft+rag"})
-NO_GENERATOR = frozenset({"extract"})
+def _define(info: StrategyInfo) -> None:
+    define(info, partial(_generative, info.name, retrieval=info.retrieves))
+
+
+# In the reports' order. base and ft answer without retrieval (ft: the generator carries the
+# adapter); rag, ft+rag and raft+rag share the rag prompt (RAFT trains on this very prompt);
+# extract quotes a retrieved sentence and runs no model. Costs: CPU seconds per question (1
+# thread, the sample pilot: 32 new tokens, k=2), so the worker pool starts the longest first.
+_define(StrategyInfo("base", False, "prompting only", 0, cost=1.4, with_adapter="ft"))
+_define(StrategyInfo("rag", True, "RAG", 2, cost=2.9, with_adapter="ft+rag"))
+define(StrategyInfo("extract", True, "RAG", 1, generator=False, cost=0.3), _extract)
+_define(StrategyInfo("ft", False, "fine-tuning", 3, needs_adapter=True, cost=1.1,
+                     without_adapter="base", adapter_kind="knowledge"))  # fmt: skip
+_define(StrategyInfo("ft+rag", True, "hybrid", 4, needs_adapter=True, cost=3.0,
+                     choice="hybrid: adapter + RAG", without_adapter="rag",
+                     adapter_kind="knowledge"))  # fmt: skip
+_define(StrategyInfo("raft+rag", True, "hybrid", 5, needs_adapter=True, cost=2.9,
+                     choice="hybrid: RAFT + RAG", without_adapter="rag",
+                     adapter_kind="raft"))  # fmt: skip

@@ -53,6 +53,21 @@ class Document:
         return cls(**{**data, "groups": tuple(data.get("groups", ()))})
 
 
+@dataclass(frozen=True)
+class DocumentView:
+    """A stored document as a reader lists it: everything but its text, and the text's length."""
+
+    id: str
+    title: str
+    format: str
+    metadata: dict[str, Any]
+    groups: tuple[str, ...]
+    version: int
+    ingested_at: str
+    source_path: str
+    n_chars: int
+
+
 SECTION_SEPARATOR = " > "  # joins a chunk's heading path: "Guide > Install > On Windows"
 
 

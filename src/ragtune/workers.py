@@ -17,7 +17,7 @@ answers, the style check), compare's strategies (``ragtune.evaluation.parallel``
 
     def job(n: int, channel: Channel) -> int:
         channel.use_threads()        # call between units of work
-        channel.put("progress", n)
+        channel.put(Progress(n, 2))  # any picklable object reaches the job's on_message
         return n * 2
 
     with Pool(2) as pool:
@@ -44,8 +44,8 @@ class Channel:
     def __init__(self, messages: Any, threads: Any, tag: int = 0) -> None:
         self._messages, self._threads, self._tag = messages, threads, tag
 
-    def put(self, *message: Any) -> None:
-        self._messages.put((self._tag, *message))
+    def put(self, message: Any) -> None:
+        self._messages.put((self._tag, message))
 
     def use_threads(self) -> int:
         """Apply the thread count the parent asks for now (1, or more once alone)."""
@@ -57,6 +57,19 @@ class Channel:
         return wanted
 
 
+@dataclass(frozen=True)
+class Started:
+    """A message: the worker has begun the job (its clock starts now)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A message: ``done`` of ``total`` units of the job's work."""
+
+    done: int
+    total: int
+
+
 @dataclass
 class Job:
     """``fn(*args, channel)`` in a worker; ``on_message(message)`` for each ``channel.put``
@@ -66,7 +79,7 @@ class Job:
     fn: Callable[..., Any]
     args: tuple[Any, ...] = ()
     cost: float = 0.0
-    on_message: Callable[[tuple[Any, ...]], None] | None = None
+    on_message: Callable[[Any], None] | None = None
     on_done: Callable[[Any], None] | None = None
 
 
@@ -157,18 +170,18 @@ class Pool:
     def _drain(self) -> None:
         while True:
             try:
-                tag, *message = self._messages.get_nowait()
+                tag, message = self._messages.get_nowait()
             except queue_mod.Empty:
                 return
             job = self._routes.get(tag)
             if job is not None and job.on_message is not None:
-                job.on_message(tuple(message))
+                job.on_message(message)
 
 
 def run_jobs(
     calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
     workers: int,
-    on_message: Callable[[tuple[Any, ...]], None],
+    on_message: Callable[[Any], None],
     on_done: Callable[[int, Any], None],
 ) -> None:
     """Run ``fn(*args, channel)`` for each call, in order, in a :class:`Pool` of ``workers``.

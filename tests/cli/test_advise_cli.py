@@ -22,7 +22,7 @@ def test_advise_without_results_is_one_line(tmp_path: Path) -> None:
 def test_advise_json_and_report(tmp_path: Path) -> None:
     Project.init(tmp_path / "p").close()
     results = tmp_path / "results.json"
-    results.write_text(json.dumps(make_results()))
+    results.write_text(json.dumps(make_results().to_dict()))
     profile = tmp_path / "profile.toml"
     profile.write_text('need = "knowledge"\nlatency_budget_ms = 3000\n')
     args = ["-C", str(tmp_path / "p"), "advise", "--results", str(results), "--profile",

@@ -91,6 +91,37 @@ def test_compare_tables_and_json(proj: Path) -> None:
     assert off["judge"]["selftest"] is None and off["metrics"] == data["metrics"]
 
 
+def test_tables_of_hand_made_results() -> None:
+    """The sections a plain compare run does not fill: freshness, forgetting, agreement."""
+    import io
+
+    from rich.console import Console
+    from tests.helpers.pilot_results import make_results
+
+    from ragtune.cli.compare_tables import print_results
+    from ragtune.evaluation.sections import Agreement
+
+    results = make_results(pathologies={"rag": {"echo": 0.3}})
+    results.judge.agreement = Agreement.from_dict({
+        "answers": 10, "judgements": 40, "unparsable": {"first": 0, "second": 3},
+        "agreement": {"all": {"mean": 0.7, "low": 0.55, "high": 0.82, "n": 40}}})  # fmt: skip
+    buf = io.StringIO()
+    print_results(results, Console(file=buf, width=250, color_system=None))
+    text = buf.getvalue()
+    for needle in (
+        "freshness after update v2 (10 changed-fact questions; re-index 3.2 s)",
+        "10.00 → 11.00 (+10.0 %)",
+        "0.50 → 0.40",
+        "pathologies above 10 % of answers: rag echo 30 %",
+        "re-index (measured)",
+        "0.446 [0.403, 0.489] ▲",
+        "break-even: ft:k pays back its training vs rag after 3,300 queries",
+        "unparsable: 0 first time, 3 second time",
+        "latency total p95 (s, batch",
+    ):
+        assert needle in text, needle
+
+
 def test_bad_eval_file_is_one_line_error(proj: Path) -> None:
     bad = proj.parent / "bad.jsonl"
     bad.write_text('{"question": "x?"}\n')

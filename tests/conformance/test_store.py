@@ -95,6 +95,16 @@ def test_reads_list_and_round_trip_vectors(backend: Backend) -> None:
     assert store.metadata_keys(acl_where([])) == ["department", "doc_type", "effective", "year"]
     assert "owner" in store.metadata_keys(acl_where(["finance"]))
     assert "tags" not in store.metadata_keys(acl_where(["finance"]))
+    # document views (the service's listing): no text, its length, only what a caller may read
+    views = store.document_views()
+    assert [v.id for v in views] == sorted(TEXTS)
+    badge = store.get_document("hr-badge")
+    (view,) = store.document_views(None, "hr-badge")
+    assert (view.title, view.groups, view.n_chars) == (badge.title, badge.groups, len(badge.text))
+    assert view.metadata == badge.metadata and view.version == badge.version
+    assert {v.id for v in store.document_views(acl_where([]))} == {"fin-travel", "public-faq"}
+    assert store.document_views(acl_where([]), "hr-badge") == []  # exists, not readable
+    assert store.document_views(None, "missing") == []
     _, chunks, vectors = _doc("fin-cards")
     stored = store.stored_vectors("fin-cards")
     assert [t for _, _, t, _ in stored] == [c.text for c in chunks]

@@ -1,12 +1,14 @@
-"""A small, hand-made ``ragtune compare`` results dict (the shape of ``build_results``) for
-advisor and report unit tests: means with CIs computed from per-question values, so the
-paired differences are real."""
+"""Small, hand-made ``ragtune compare`` results for advisor and report unit tests: means with
+CIs computed from per-question values, so the paired differences are real.
+:func:`make_results` returns a :class:`~ragtune.evaluation.results.Results`;
+:func:`make_results_dict` the same as the ``results.json`` mapping."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ragtune.evaluation.pathologies import summary
+from ragtune.evaluation.results import Results
 from ragtune.evaluation.selftest import KINDS
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 
@@ -42,6 +44,19 @@ def make_selftest(labels: list[str], caught: dict[str, float] | None = None) -> 
 
 
 def make_results(
+    f1: dict[str, float] | None = None,
+    p95: dict[str, float] | None = None,
+    fresh_new: dict[str, float] | None = None,
+    n: int = N,
+    folder: str = "",
+    pathologies: dict[str, dict[str, float]] | None = None,
+    caught: dict[str, float] | None = None,
+) -> Results:
+    """The results of :func:`make_results_dict` (same arguments), typed."""
+    return Results.from_dict(make_results_dict(f1, p95, fresh_new, n, folder, pathologies, caught))
+
+
+def make_results_dict(
     f1: dict[str, float] | None = None,
     p95: dict[str, float] | None = None,
     fresh_new: dict[str, float] | None = None,
@@ -109,7 +124,7 @@ def make_results(
         "judge": {"name": "offline", "failures": {}, "judged": {},
                   "selftest": make_selftest(labels, caught), "agreement": None},
         "performance": perf, "cost": cost, "freshness": freshness, "forgetting": forgetting,
-        "pathologies": summary(per, ids),
+        "pathologies": summary(per, ids).to_dict(),
         "per_question": {s: {"ids": ids, **per[s]} for s in labels},
     }  # fmt: skip
 
@@ -125,7 +140,7 @@ def make_style(adapter_pass: float = 0.75, base_pass: float = 0.0, n: int = 16) 
     }  # fmt: skip
 
 
-def run_fake_compare(root: Any) -> tuple[Any, dict[str, Any]]:
+def run_fake_compare(root: Any) -> tuple[Any, Results]:
     """A real compare run (base, rag) on two sample documents with the hash embedder and the
     eval-fake generator; returns (project, results). Close the project when done."""
     from pathlib import Path

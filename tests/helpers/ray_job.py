@@ -95,7 +95,7 @@ def sleepy(n: int, seconds: float, channel) -> dict[str, object]:  # type: ignor
     import ray
 
     node = ray.get_runtime_context().get_node_id()
-    channel.put("started", n, node, channel.use_threads())
+    channel.put(("started", n, node, channel.use_threads()))
     time.sleep(seconds)
     return {"n": n, "square": n * n, "node": node}
 

@@ -196,7 +196,7 @@ def test_other_methods_train_save_and_answer(project: Project, method: str) -> N
 def test_merge_matches_the_adapter(project: Project, tmp_path: Path) -> None:
     import torch
 
-    from ragtune.finetune.adapters import load_with_adapter, merge_adapter
+    from ragtune.finetune.loading import load_with_adapter, merge_adapter
     from ragtune.finetune.train import load_base
 
     train(project, TuneConfig(name="mg", dataset="shout", max_steps=4, learning_rate=1e-2))

@@ -62,7 +62,7 @@ def loss_on_training_rows(
     import torch
     from transformers import DataCollatorForSeq2Seq
 
-    from ragtune.finetune.adapters import load_with_adapter
+    from ragtune.finetune.loading import load_with_adapter
     from ragtune.finetune.loss import answer_loss
     from ragtune.finetune.train import ExampleEncoder
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from ragtune.evaluation.parallel import pieces
-from ragtune.evaluation.runner import answer_batches
+from ragtune.evaluation.parallel import answer_batches, pieces
 from ragtune.workers import Channel, Job, Pool, run_jobs
 
 
@@ -18,7 +17,7 @@ def _job(n: int, wait: float, channel: Channel) -> dict[str, Any]:
     import time
 
     first = channel.use_threads()
-    channel.put("hello", n)
+    channel.put(("hello", n))
     time.sleep(wait)  # the other job ends meanwhile: this one is alone now
     deadline = time.monotonic() + 5
     while channel.use_threads() == first and time.monotonic() < deadline:
@@ -36,7 +35,7 @@ def test_jobs_report_messages_and_the_last_one_gets_the_idle_cores() -> None:
 
 
 def _echo(name: str, channel: Channel) -> str:
-    channel.put("from", name)
+    channel.put(("from", name))
     return name
 
 

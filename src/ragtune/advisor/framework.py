@@ -32,18 +32,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ragtune.advisor.evidence import (
-    FAMILIES,
     Evidence,
     adapter_of,
     complexity,
+    family,
     fmt,
+    recommended_as,
     retrieves,
     strategy_of,
 )
 from ragtune.advisor.profile import Profile
 from ragtune.advisor.steps import STEPS, Step, quality_text
-from ragtune.evaluation.pathologies import FLAG_SHARE, flag_text, flagged
+from ragtune.evaluation.pathologies import flag_text, flagged
+from ragtune.evaluation.results import Results
 from ragtune.evaluation.selftest import CATCH_MIN, weak_spots
+from ragtune.strategy_table import generative
 
 MIN_N = 20  # below this many questions every conclusion is low-confidence
 
@@ -76,7 +79,7 @@ def _eligible(ev: Evidence, p: Profile, notes: list[str]) -> list[str]:
             notes.append(f"only retrieving strategies considered: {why}")
             labels = kept
     budget = p.latency_budget_ms / 1000
-    fast = [s for s in labels if (ev.latency_p95(s) or {}).get("mean", 0) <= budget]
+    fast = [s for s in labels if _p95_mean(ev, s) <= budget]
     if fast and len(fast) < len(labels):
         notes.append(
             f"dropped for p95 latency over {budget:g} s: "
@@ -95,6 +98,11 @@ def _eligible(ev: Evidence, p: Profile, notes: list[str]) -> list[str]:
             )
             labels = cheap
     return labels
+
+
+def _p95_mean(ev: Evidence, label: str) -> float:
+    p95 = ev.latency_p95(label)
+    return 0.0 if p95 is None else p95.mean
 
 
 def _pick(ev: Evidence, labels: list[str], reasons: list[str]) -> tuple[str, bool]:
@@ -123,14 +131,11 @@ def _pick(ev: Evidence, labels: list[str], reasons: list[str]) -> tuple[str, boo
 
 
 def _name(label: str, style: str | None) -> str:
-    family = FAMILIES.get(strategy_of(label), strategy_of(label))
     if style and retrieves(label):
         return "hybrid: RAG + style adapter"
-    if style and strategy_of(label) == "base":
+    if style and family(label) == "prompting only":
         return "fine-tuning (style adapter)"
-    if family == "hybrid":
-        return "hybrid: RAFT + RAG" if strategy_of(label) == "raft+rag" else "hybrid: adapter + RAG"
-    return family
+    return recommended_as(label)
 
 
 def _next_steps(ev: Evidence, p: Profile, significant: bool, steps: list[Step]) -> list[str]:
@@ -140,11 +145,11 @@ def _next_steps(ev: Evidence, p: Profile, significant: bool, steps: list[Step]) 
             f"measure more questions: {ev.n} gave intervals that do not separate the "
             "leaders; about 4x the questions halves an interval's width"
         )
-    if not ev.results.get("freshness"):
+    if ev.results.freshness is None:
         out.append("measure freshness: rerun compare with --update DIR (the next document version)")
     if p.wants_style and not ev.style:
         out.append("measure style: give the pilot --style FILE with examples of the house format")
-    if ev.results.get("judge", {}).get("name") == "offline":
+    if ev.results.judge.name == "offline":
         out.append(
             "confirm faithfulness with an LLM judge (compare --judge BACKEND) if one is available"
         )
@@ -156,11 +161,14 @@ def _next_steps(ev: Evidence, p: Profile, significant: bool, steps: list[Step]) 
         )
     if any(s.contradiction for s in steps):
         out.append("look into each contradiction above before relying on the rule of thumb")
-    deploy = (ev.results.get("calibration") or {}).get("deploy") or {}
-    if deploy.get("threshold") is not None:
+    cal = ev.results.calibration
+    if cal is not None and cal.threshold is not None:
+        from ragtune.retrieval.answerability import Calibration
+
+        deploy = Calibration(**cal.deploy)
         out.append(
-            f"serve with the abstention threshold calibrated on all {deploy['n_answerable']} + "
-            f"{deploy['n_unanswerable']} questions ({deploy['threshold']:.3f}; the rates above "
+            f"serve with the abstention threshold calibrated on all {deploy.n_answerable} + "
+            f"{deploy.n_unanswerable} questions ({deploy.threshold:.3f}; the rates above "
             "are cross-fitted): `ragtune calibrate --eval FILE` saves it"
         )
     return out
@@ -180,7 +188,7 @@ _LOWER = {"high": "medium", "medium": "low", "low": "low"}
 def _pathologies(ev: Evidence, chosen: str, reasons: list[str], next_steps: list[str]) -> bool:
     """Name every flagged strategy (the chosen one first); True when the chosen is one."""
     flags = flagged(ev.results)
-    limit = f"{(ev.results.get('pathologies') or {}).get('threshold', FLAG_SHARE):.0%}"
+    limit = f"{ev.results.pathologies.threshold:.0%}"
     limit = limit.replace("%", " %")
     for label in sorted(flags, key=lambda s: s != chosen):
         what = f"⚠ {label}: {flag_text(flags[label])} of its answers (flagged above {limit})"
@@ -200,8 +208,8 @@ def _weak_judge(ev: Evidence, reasons: list[str], next_steps: list[str]) -> bool
     weak = weak_spots(ev.results)
     if not weak:
         return False
-    test = (ev.results.get("judge") or {}).get("selftest") or {}
-    goal = f"{test.get('threshold', CATCH_MIN) * 100:.0f} %"
+    test = ev.results.judge.selftest
+    goal = f"{(CATCH_MIN if test is None else test.threshold) * 100:.0f} %"
     reasons.append(
         f"⚠ judge self-test below {goal}: {'; '.join(weak)} (edited answers caught); "
         "confidence lowered one level: the faithfulness and relevancy numbers are less "
@@ -215,7 +223,7 @@ def _weak_judge(ev: Evidence, reasons: list[str], next_steps: list[str]) -> bool
 
 
 def advise(
-    results: Mapping[str, Any], profile: Profile, style: Mapping[str, Any] | None = None
+    results: Results, profile: Profile, style: Mapping[str, Any] | None = None
 ) -> Recommendation:
     """Combine the profile's answers with the measurements (see the module docstring)."""
     ev = Evidence(results, style)
@@ -228,17 +236,17 @@ def advise(
     quality = reasons[-1:]  # the quality comparison that picked the strategy
     style_adapter = None
     diff = ev.style_diff()
-    if profile.wants_style and ev.style and diff and diff.get("significant") and diff["mean"] > 0:
+    if profile.wants_style and ev.style and diff and diff.significant and diff.mean > 0:
         style_adapter = str(ev.style.get("adapter"))
         reasons.append(
             f"house style: the style adapter passes the format check "
             f"{fmt(ev.style_pass('adapter'), 2)} vs base {fmt(ev.style_pass('base'), 2)}"
         )
     next_steps = _next_steps(ev, profile, significant, steps)
-    if style_adapter and strategy_of(chosen) == "extract":
+    if style_adapter and not generative(chosen):
         reasons.append(
-            "extract quotes a passage and runs no model, so the house style needs the "
-            "generative path: rag with the style adapter"
+            f"{strategy_of(chosen)} quotes a passage and runs no model, so the house style "
+            "needs the generative path: rag with the style adapter"
         )
         next_steps.insert(
             0,

@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from ragtune.advisor.evidence import Evidence, adapter_of, fmt, retrieves, strategy_of
+from ragtune.advisor.evidence import Evidence, adapter_of, family, fmt, retrieves
 from ragtune.advisor.profile import Profile
+from ragtune.evaluation.stats import Interval
 
 
 @dataclass
@@ -39,20 +39,21 @@ def _step_change(ev: Evidence, p: Profile) -> Step:
         "weekly or faster: retrieval (re-indexing takes seconds, retraining minutes "
         "to hours); static knowledge may be trained in",
     )
-    fresh = ev.results.get("freshness")
-    if not fresh:
+    fresh = ev.results.freshness
+    if fresh is None:
         return step
-    rows: dict[str, Any] = {s: v for s in ev.labels if (v := ev.fresh_new(s))}
+    rows = {s: v for s in ev.labels if (v := ev.fresh_new(s)) is not None}
     parts = [f"{s} {fmt(v, 2)}" for s, v in rows.items()]
-    ttf = {s: r["time_to_fresh"]["seconds"] for s in ev.labels if (r := ev.freshness(s))}
+    ttf = {s: r.time_to_fresh.seconds for s in ev.labels if (r := ev.freshness(s)) is not None}
     fast = [f"{s} {v:.0f} s" for s, v in ttf.items() if v is not None]
     step.evidence = (
-        f"share of {fresh['questions']} changed-fact answers stating the new fact "
+        f"share of {fresh.questions} changed-fact answers stating the new fact "
         f"after the update: {', '.join(parts)}; time to fresh: {', '.join(fast)}"
     )
     step.weight = 3.0 if p.needs_fresh_knowledge else 2.0
-    best_ret = max((v["mean"] for s, v in rows.items() if retrieves(s)), default=None)
-    best_other = max((v["mean"] for s, v in rows.items() if not retrieves(s)), default=None)
+    measured = {s: v.mean for s, v in rows.items() if v.measured}
+    best_ret = max((v for s, v in measured.items() if retrieves(s)), default=None)
+    best_other = max((v for s, v in measured.items() if not retrieves(s)), default=None)
     if best_ret is not None and best_other is not None and best_ret <= best_other:
         step.contradiction = (
             f"retrieval was expected to pick up the update, but no retrieving strategy stated "
@@ -70,7 +71,7 @@ def _step_citations(ev: Evidence, p: Profile) -> Step:
         "required: only retrieving strategies can point at a source passage",
     )
     cites = {s: ev.metric("citations", "citation_precision", s) for s in ev.labels}
-    measured = {s: v for s, v in cites.items() if v}
+    measured = {s: v for s, v in cites.items() if v is not None}
     if measured:
         inferred = {s: ev.mean("citations", "citation_inferred", s) for s in measured}
         step.evidence = "citation precision " + ", ".join(
@@ -97,7 +98,7 @@ def _step_need(ev: Evidence, p: Profile) -> Step:
         f"paired difference {fmt(diff, 2)}"
     )
     step.weight = 3.0 if p.wants_style else 0.5
-    if diff and diff.get("n") and not diff.get("significant"):
+    if diff is not None and diff.n and not diff.significant:
         step.contradiction = (
             "an adapter was expected to learn the house style, but the measured difference "
             f"in format pass rate {fmt(diff, 2)} is not significant"
@@ -112,14 +113,14 @@ def _step_examples(ev: Evidence, p: Profile) -> Step:
         str(p.labelled_examples),
         "under ~100: do not rely on fine-tuning for knowledge; 1000+: it becomes an option",
     )
-    ft = [s for s in ev.labels if strategy_of(s) == "ft"]
+    ft = [s for s in ev.labels if family(s) == "fine-tuning"]
     if not ft or "rag" not in ev.labels:
         return step
     f = ft[0]
     orig = ev.metric("robustness", "f1_original", f)
     alt = ev.metric("robustness", "f1_alternative", f)
     step.evidence = f"{f}: {quality_text(ev, f)} vs rag {quality_text(ev, 'rag')}"
-    if orig and alt:
+    if orig is not None and alt is not None:
         step.evidence += f"; first phrasing {fmt(orig, 2)} vs other phrasings {fmt(alt, 2)}"
     step.weight = 1.5
     if p.labelled_examples >= 1000 and ev.better(f, "rag") is False:
@@ -139,21 +140,17 @@ def _step_latency(ev: Evidence, p: Profile) -> Step:
         "fine-tuning answers without retrieval and with a short prompt, so it is "
         "expected to be fastest",
     )
-    p95: dict[str, Any] = {}
-    for s in ev.labels:
-        v = ev.latency_p95(s)
-        if v and v.get("mean") is not None:
-            p95[s] = v
+    p95: dict[str, Interval] = {s: v for s in ev.labels if (v := ev.latency_p95(s)) is not None}
     if not p95:
         return step
-    over = [s for s, v in p95.items() if v["mean"] > budget]
+    over = [s for s, v in p95.items() if v.mean > budget]
     step.evidence = "p95 latency (s) " + ", ".join(f"{s} {fmt(v, 2)}" for s, v in p95.items())
     if over:
         step.evidence += f"; over budget: {', '.join(over)}"
         step.weight = 2.0
-    ft = [s for s in p95 if strategy_of(s) == "ft"]
+    ft = [s for s in p95 if family(s) == "fine-tuning"]
     rag = p95.get("rag")
-    if ft and rag and p95[ft[0]]["mean"] >= rag["mean"]:
+    if ft and rag is not None and p95[ft[0]].mean >= rag.mean:
         step.contradiction = (
             f"fine-tuning was expected to help latency, but measured p95 is "
             f"{fmt(p95[ft[0]], 2)} s for {ft[0]} vs {fmt(rag, 2)} s for rag"
@@ -172,10 +169,9 @@ def _step_domain(ev: Evidence, p: Profile) -> Step:
     parts = []
     for s in tuned:
         probe = ev.forgetting(s)
-        if probe:
+        if probe is not None:
             parts.append(
-                f"{s}: general-text perplexity "
-                f"{probe['perplexity_increase_pct']:+.1f} % (forgetting)"
+                f"{s}: general-text perplexity {probe.perplexity_increase_pct:+.1f} % (forgetting)"
             )
     if "base" in ev.labels and tuned:
         parts.insert(0, f"base {quality_text(ev, 'base')}")
@@ -200,12 +196,10 @@ def _step_cost(ev: Evidence, p: Profile) -> Step:
     step.evidence = "serving cost per month " + ", ".join(
         f"{s} {v:.2f} USD" for s, v in monthly.items() if v is not None
     )
-    paying = [b for b in ev.break_even() if b.get("queries")]
+    paying = [b for b in ev.break_even() if b.queries]
     if paying:
-        b = min(paying, key=lambda b: b["queries"])
-        step.evidence += (
-            f"; {b['a']} pays back its training vs {b['b']} after {b['queries']:,.0f} queries"
-        )
+        b = min(paying, key=lambda b: b.queries or 0.0)
+        step.evidence += f"; {b.a} pays back its training vs {b.b} after {b.queries:,.0f} queries"
     return step
 
 

@@ -75,7 +75,7 @@ def rm(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def merge(ctx: click.Context, name: str, out: Path) -> None:
     """Fold a LoRA adapter into its base model: a standalone HF model folder at OUT."""
-    from ragtune.finetune.adapters import merge_adapter
+    from ragtune.finetune.loading import merge_adapter
 
     path = merge_adapter(open_project(ctx), name, out)
     console().print(f"merged model written to {path} (use it with --model {path})")

@@ -55,13 +55,14 @@ def advise(ctx: click.Context, **kw: Any) -> None:
     measured numbers with their 95 % intervals and flags where they contradict the rule of
     thumb; the recommendation states its confidence and what to measure next.
     """
-    from ragtune.advisor.evidence import latest_results, load_json
+    from ragtune.advisor.evidence import latest_results
     from ragtune.advisor.framework import advise as decide
     from ragtune.advisor.profile import resolve_profile
+    from ragtune.evaluation.results import Results, load_json
 
     project = open_project(ctx)
     results_path = Path(kw["results"]) if kw["results"] else latest_results(project.state_dir)
-    results = load_json(results_path)
+    results = Results.load(results_path)
     default_style = project.paths.pilot / "style.json"
     style_path = kw["style_check"] or (default_style if default_style.is_file() else None)
     style = load_json(style_path) if style_path else None

@@ -45,7 +45,7 @@ def calibrate(
 
     project = open_project(ctx)
     if max_false_abstention is not None:
-        project.settings.abstention.max_false_abstention = max_false_abstention
+        project = project.with_settings(abstention={"max_false_abstention": max_false_abstention})
     if eval_file is not None:
         items, source = load_eval_file(eval_file), str(eval_file)
     else:

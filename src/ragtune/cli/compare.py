@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,9 @@ from ragtune.cli.common import (
     split_csv,
 )
 from ragtune.evaluation.runner import CompareConfig
+
+if TYPE_CHECKING:
+    from ragtune.evaluation.results import Results
 
 _HELP = """Run strategies on the same held-out questions and compare them, with 95 % bootstrap
 confidence intervals and paired differences.
@@ -178,10 +181,9 @@ def compare(ctx: click.Context, **kw: Any) -> None:
         selftest_sample=kw["judge_selftest"],
     )
     results = _run(project, items, config, kw["run_id"], kw["fresh"], err)
-    results["run"]["skipped"] = skipped
-    results["run"]["command_wall_s"] = time.perf_counter() - started
+    results.run.settings.update(skipped=skipped, command_wall_s=time.perf_counter() - started)
     if kw["as_json"]:
-        print_json(results)
+        print_json(results.to_dict())
     else:
         from ragtune.cli.compare_tables import print_results
 
@@ -199,7 +201,7 @@ def _check_sources(project: Any, items: Any, err: Any) -> None:
         )
 
 
-def _run(project: Any, items: Any, config: Any, run_id: Any, fresh: bool, err: Any) -> dict:
+def _run(project: Any, items: Any, config: Any, run_id: Any, fresh: bool, err: Any) -> Results:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from ragtune.evaluation.runner import Runner

@@ -18,7 +18,7 @@ from ragtune.cli.common import (
     split_csv,
 )
 from ragtune.finetune.config import PILOT_P_MISSING
-from ragtune.pilot.run import PilotConfig
+from ragtune.pilot.config import ALL, PilotConfig
 
 
 @click.command()
@@ -43,7 +43,7 @@ from ragtune.pilot.run import PilotConfig
 @click.option(
     "-s",
     "--strategies",
-    default=",".join(("base", "rag", "extract", "ft", "ft+rag", "raft+rag")),
+    default=",".join(ALL),
     show_default=True,
     help="Comma-separated strategies to compare.",
 )

@@ -79,10 +79,10 @@ def _embed_shard(settings_json: str, texts: list[str]) -> tuple[np.ndarray, dict
     started = time.perf_counter()
     embedder = _worker_embedders.get(settings_json)
     if embedder is None:
-        from ragtune.project import _load_builtins
+        from ragtune.builtin_backends import load_builtins
         from ragtune.registry import embedders
 
-        _load_builtins()
+        load_builtins()
         settings = Settings.model_validate(json.loads(settings_json))
         embedder = embedders.create(settings.embedder.name, settings)
         _worker_embedders[settings_json] = embedder

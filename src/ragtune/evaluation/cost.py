@@ -12,7 +12,7 @@
 Example::
 
     costs = {"rag": StrategyCost(0.004, 0.0), "ft": StrategyCost(0.002, 0.05)}
-    break_even(costs)   # [{"a": "ft", "b": "rag", "queries": 25.0, ...}]
+    break_even(costs)   # [BreakEven(a="ft", b="rag", queries=25.0, ...)]
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ class StrategyCost:
 
     def to_dict(self) -> dict[str, float]:
         return {**asdict(self), "per_1k_queries": self.per_1k_queries}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StrategyCost:
+        return cls(float(data["per_query"]), float(data["training"]))
 
 
 def hour_price(pricing: PricingSettings) -> tuple[str, float]:
@@ -68,7 +72,26 @@ def strategy_cost(
     return StrategyCost(per_query, training_seconds / 3600.0 * hourly)
 
 
-def break_even(costs: dict[str, StrategyCost]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class BreakEven:
+    """``a`` paid ``extra_training_usd`` more up front than ``b`` and saves
+    ``saving_per_query_usd`` per query; it is cheaper overall after ``queries`` (None: never)."""
+
+    a: str
+    b: str
+    extra_training_usd: float
+    saving_per_query_usd: float
+    queries: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BreakEven:
+        return cls(**{f: data[f] for f in cls.__dataclass_fields__})
+
+
+def break_even(costs: dict[str, StrategyCost]) -> list[BreakEven]:
     """For each pair with different one-off costs: after how many queries the strategy that
     paid more up front (``a``) becomes cheaper overall; ``queries`` is None when it never does."""
     out = []
@@ -79,13 +102,11 @@ def break_even(costs: dict[str, StrategyCost]) -> list[dict[str, Any]]:
             continue
         saving = costs[b].per_query - costs[a].per_query
         queries = extra / saving if saving > 0 else None
+        if queries is not None and math.isinf(queries):
+            queries = None
         out.append(
-            {
-                "a": a,
-                "b": b,
-                "extra_training_usd": extra,
-                "saving_per_query_usd": saving,
-                "queries": None if queries is None or math.isinf(queries) else queries,
-            }
+            BreakEven(
+                a, b, extra, saving, None if queries is None or math.isinf(queries) else queries
+            )
         )
     return out

@@ -10,8 +10,8 @@ both runs' unparsable judgements are counted. Example::
 
     judging = stored(lambda: LLMJudge(generator), runner.store, "openai")
     agreement(judged, judging, seed=0, n=10)
-    # {"answers": 10, "judgements": 31, "agreement": {"faithfulness": {...}, "all": {...}},
-    #  "unparsable": {"first": 0, "second": 2}}
+    # Agreement(answers=10, judgements=31, agreement={"faithfulness": Interval(..), "all": ..},
+    #           unparsable={"first": 0, "second": 2})
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluation.metrics.ragas import RAGAS_METRICS, Verdict
+from ragtune.evaluation.sections import Agreement
 from ragtune.evaluation.selftest import Job, Judged, Judging
 from ragtune.evaluation.stats import bootstrap_ci
 
@@ -73,7 +74,7 @@ def agreement(
     seed: int = 0,
     n: int = DEFAULT_REPEAT,
     resamples: int = 2000,
-) -> dict[str, Any] | None:
+) -> Agreement | None:
     """Judge ``n`` seeded answers (all strategies pooled) a second time and compare every
     metric with the first verdict; None when ``n`` is 0 or nothing was answered."""
     pool = [c for cases in judged.values() for c in cases if not c.given.abstained]
@@ -91,12 +92,12 @@ def agreement(
             first += metric in case.verdict.failed
             second += metric in verdict.failed
     pooled = [v for vs in values.values() for v in vs]
-    return {
-        "answers": len(chosen),
-        "judgements": len(pooled),
-        "agreement": {
-            m: bootstrap_ci(v, seed=seed, n_resamples=resamples).to_dict()
+    return Agreement(
+        answers=len(chosen),
+        judgements=len(pooled),
+        agreement={
+            m: bootstrap_ci(v, seed=seed, n_resamples=resamples)
             for m, v in [*values.items(), ("all", pooled)]
         },
-        "unparsable": {"first": first, "second": second},
-    }
+        unparsable={"first": first, "second": second},
+    )

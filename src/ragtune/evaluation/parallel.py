@@ -22,9 +22,11 @@ from __future__ import annotations
 import json
 import resource
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ragtune import strategy_table
 from ragtune.workers import Channel, Job
 
 if TYPE_CHECKING:
@@ -32,9 +34,6 @@ if TYPE_CHECKING:
     from ragtune.evaluation.runner import Runner, StrategySpec
     from ragtune.project import Project
 
-# CPU seconds per question (1 thread, the sample pilot: 32 new tokens, k=2), to start the
-# longest pieces first.
-COST = {"raft+rag": 2.9, "ft+rag": 3.0, "rag": 2.9, "base": 1.4, "ft": 1.1, "extract": 0.3}
 _projects: dict[tuple[str, str], Any] = {}  # per worker process: (root, settings) -> Project
 
 
@@ -49,34 +48,101 @@ def worker_project(root: str, settings: str) -> Project:
     return project
 
 
+@dataclass(frozen=True)
+class AnswerJob:
+    """One strategy's answering, as a worker gets it (picklable: it crosses processes)."""
+
+    name: str  # the strategy (ragtune.registry.strategies)
+    label: str  # its label in the run, e.g. "ft:pilot-knowledge"
+    backend: str | None
+    model: str | None
+    options: dict[str, Any]
+    adapter: str | None
+    batch_size: int
+    alone: tuple[str, ...]  # question ids answered one request at a time (latency)
+    thresholds: dict[str, float]  # question -> abstention threshold (cross-fitted)
+
+
+@dataclass(frozen=True)
+class Retrieves:
+    """A message: whether the strategy retrieves (the first thing a worker says)."""
+
+    value: bool
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A message: one batch of store records, question id -> record."""
+
+    records: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PieceDone:
+    """A piece's result: the worker's peak RSS (MB) and the CPU seconds the piece took."""
+
+    rss_mb: float
+    cpu_s: float
+
+
 def _answer(
     root: str,
     settings: str,
-    job: dict[str, Any],
+    job: AnswerJob,
     questions: list[tuple[str, str]],
     channel: Channel,
-) -> dict[str, float]:
-    """Answer ``questions`` ((id, text)) with one strategy; returns this process's peak RSS
-    (MB) and the CPU seconds the piece took."""
-    from ragtune.evaluation.runner import answer_batches
-
+) -> PieceDone:
+    """Answer ``questions`` ((id, text)) with one strategy."""
     cpu = time.process_time()
     channel.use_threads()
     project = worker_project(root, settings)
-    system = project.answer_system(
-        job["name"], job["backend"], job["model"], job["options"], job["adapter"]
-    )
-    system.thresholds = job["thresholds"]
-    channel.put("meta", getattr(system, "retriever", None) is not None)
+    system = project.answer_system(job.name, job.backend, job.model, job.options, job.adapter)
+    system.thresholds = job.thresholds
+    channel.put(Retrieves(getattr(system, "retriever", None) is not None))
     # torch follows use_threads(); llama.cpp fixes its threads at load, so it is told.
     set_threads = getattr(getattr(system, "generator", None), "set_threads", None)
-    for records in answer_batches(system, questions, job["batch_size"], set(job["alone"])):
-        channel.put("batch", records)
+    for records in answer_batches(system, questions, job.batch_size, set(job.alone)):
+        channel.put(Answered(records))
         threads = channel.use_threads()
         if set_threads is not None:
             set_threads(threads)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return {"rss_mb": rss, "cpu_s": time.process_time() - cpu}
+    return PieceDone(rss, time.process_time() - cpu)
+
+
+def answer_record(answer: Any, share_s: float, alone: bool = False) -> dict[str, Any]:
+    """What the store keeps per answer: the Answer, abstention, compute share and whether it
+    was answered alone (its timings are then one request's latency)."""
+    from ragtune.evaluation.metrics.answers import is_abstention
+
+    flag = getattr(answer, "abstained", None)
+    return {
+        "answer": answer.to_dict(),
+        "abstained": is_abstention(answer.text, flag),
+        "compute_s": share_s,
+        "alone": alone,
+    }
+
+
+def answer_batches(
+    system: Any, questions: Sequence[tuple[str, str]], batch_size: int, alone: Collection[str]
+) -> Iterator[dict[str, dict[str, Any]]]:
+    """Store records for ``questions`` ((id, text)), one batch at a time. The ids in ``alone``
+    are answered first, one request each: a batch's answers all carry the batch's wall time,
+    which is what throughput costs but not what one user waits, so latency is measured on
+    these. The rest go ``batch_size`` at a time."""
+    single = [q for q in questions if q[0] in alone]
+    rest = [q for q in questions if q[0] not in alone]
+    batches = [[q] for q in single]
+    batches += [rest[s : s + batch_size] for s in range(0, len(rest), batch_size)]
+    for batch in batches:
+        began = time.perf_counter()
+        answers = system.answer_many([q for _, q in batch])
+        share = (time.perf_counter() - began) / len(batch)
+        yield {
+            i: answer_record(a, share, alone=i in alone)
+            for (i, _), a in zip(batch, answers, strict=True)
+        }
 
 
 def pieces(
@@ -111,42 +177,44 @@ def answer_jobs(
     """The pool jobs answering each (strategy, items still to answer) pair, each cut into
     ``workers`` pieces; ``n_items`` is the phase's question count (progress counts answers
     stored earlier); ``alone``: ids answered one request at a time (see
-    ``runner.answer_batches``); ``on_spec_done(spec)`` once all of a strategy's pieces are."""
+    ``answer_batches``); ``on_spec_done(spec)`` once all of a strategy's pieces are."""
     config, store = runner.config, runner.store
     settings = project.settings.model_dump_json()
     jobs: list[Job] = []
     for spec, items in work:
-        job = {
-            "name": spec.name, "label": spec.label, "backend": config.backend,
-            "model": config.model, "options": runner._options(),
-            "adapter": adapters.get(spec.label, spec.adapter),
-            "batch_size": config.batch_size, "alone": sorted(alone),
-            "thresholds": runner.thresholds,
-        }  # fmt: skip
+        job = AnswerJob(
+            name=spec.name, label=spec.label, backend=config.backend, model=config.model,
+            options=runner._options(), adapter=adapters.get(spec.label, spec.adapter),
+            batch_size=config.batch_size, alone=tuple(sorted(alone)),
+            thresholds=runner.thresholds,
+        )  # fmt: skip
+        known = strategy_table.info(spec.name)
+        per_answer = known.cost if known else 2.0  # relative CPU: the longest pieces go first
         questions = [(i.id, i.question) for i in items]
         parts = pieces(questions, alone, config.batch_size, workers)
         left = {"parts": len(parts), "done": n_items - len(items)}
 
-        def message(msg: tuple[Any, ...], spec: StrategySpec = spec, left: dict = left) -> None:
-            kind, value = msg
-            if kind == "meta":
-                store.put_meta(f"retrieves:{spec.label}", value)
+        def message(
+            msg: Retrieves | Answered, spec: StrategySpec = spec, left: dict = left
+        ) -> None:
+            if isinstance(msg, Retrieves):
+                store.put_meta(f"retrieves:{spec.label}", msg.value)
                 return
-            store.put_answers(phase, spec.label, value)
-            left["done"] += len(value)
+            store.put_answers(phase, spec.label, msg.records)
+            left["done"] += len(msg.records)
             if runner.progress:
                 runner.progress(f"{phase} {spec.label}", left["done"], n_items)
 
-        def finished(out: dict[str, float], spec: StrategySpec = spec, left: dict = left) -> None:
+        def finished(out: PieceDone, spec: StrategySpec = spec, left: dict = left) -> None:
             key = f"rss:{spec.label}"
-            store.put_meta(key, max(out["rss_mb"], store.meta(key, 0.0)))
-            runner.cpu_s += out["cpu_s"]
+            store.put_meta(key, max(out.rss_mb, store.meta(key, 0.0)))
+            runner.cpu_s += out.cpu_s
             left["parts"] -= 1
             if not left["parts"] and on_spec_done is not None:
                 on_spec_done(spec)
 
         for part in parts:
-            cost = COST.get(spec.name, 2.0) * len(part)
+            cost = per_answer * len(part)
             args = (str(project.root), settings, job, part)
             jobs.append(Job(_answer, args, cost, message, finished))
     return jobs

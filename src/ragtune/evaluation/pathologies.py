@@ -25,13 +25,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ragtune.evaluation.sections import FLAG_SHARE, Pathologies
 from ragtune.generate.prompts import CANNOT_ANSWER
 from ragtune.text.echo import content, is_label, restates, says_nothing, strip_preamble
 from ragtune.text.repetition import repeats
 
-FLAG_SHARE = 0.10  # a strategy with more of its answers in one kind is flagged
+if TYPE_CHECKING:
+    from ragtune.evaluation.results import Results
+
 EXAMPLES = 5  # question ids kept per flagged kind, for the drill-down
 PATHOLOGY_METRICS = {
     "echo": "share of answers that only restate the question",
@@ -94,7 +97,7 @@ def _share(values: Sequence[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
-def summary(per: Mapping[str, Mapping[str, Sequence[float]]], ids: Sequence[str]) -> dict[str, Any]:
+def summary(per: Mapping[str, Mapping[str, Sequence[float]]], ids: Sequence[str]) -> Pathologies:
     """What the results JSON keeps besides the metric group: the threshold, each strategy's
     kinds above it, and the first question ids of each flagged kind."""
     flags: dict[str, dict[str, float]] = {}
@@ -106,20 +109,19 @@ def summary(per: Mapping[str, Mapping[str, Sequence[float]]], ids: Sequence[str]
                 flags.setdefault(label, {})[kind] = share
                 hits = [i for i, v in zip(ids, scores[kind], strict=True) if v == 1.0]
                 examples.setdefault(label, {})[kind] = hits[:EXAMPLES]
-    return {"threshold": FLAG_SHARE, "flagged": flags, "examples": examples}
+    return Pathologies(FLAG_SHARE, flags, examples)
 
 
-def flagged(results: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+def flagged(results: Results) -> dict[str, dict[str, float]]:
     """``{strategy: {kind: share}}`` for every kind above the threshold, read from the
     results' metric means (results from before pathologies were measured: ``{}``)."""
-    group = (results.get("metrics") or {}).get("pathologies") or {}
-    threshold = (results.get("pathologies") or {}).get("threshold", FLAG_SHARE)
+    threshold = results.pathologies.threshold
     out: dict[str, dict[str, float]] = {}
     for kind in KINDS:
-        for label, stat in (group.get(kind) or {}).items():
-            mean = (stat or {}).get("mean")
-            if mean is not None and stat.get("n") and mean > threshold:
-                out.setdefault(label, {})[kind] = float(mean)
+        for label in results.labels:
+            stat = results.metric("pathologies", kind, label)
+            if stat is not None and stat.mean > threshold:
+                out.setdefault(label, {})[kind] = float(stat.mean)
     return out
 
 

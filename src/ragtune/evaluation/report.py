@@ -9,15 +9,14 @@ Everything but the timing-based numbers (latency, compute, cost, re-index and wa
 memory) is a pure function of the stored answers and the seed, so a rerun or a resumed run
 gives identical quality numbers. Example::
 
-    results = build_results(runner)
-    results["metrics"]["answers"]["f1"]["rag"]            # {"mean": .., "low": .., ...}
-    results["paired"]["answers"]["f1"]                    # [{"a": "rag", "b": "base", ...}]
-    results["judge"]["selftest"]["caught"]["negated"]["all"]   # share caught, with its CI
+    results = build_results(runner)                       # a Results (evaluation/results.py)
+    results.metric("answers", "f1", "rag")                # Interval(mean=.., low=.., ...)
+    results.difference("answers", "f1", "rag", "base")    # PairedDifference
+    results.judge.selftest.caught["negated"]["all"]       # share caught, with its CI
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from itertools import combinations
@@ -35,14 +34,34 @@ from ragtune.evaluation.metrics.ragas import (
 )
 from ragtune.evaluation.metrics.retrieval import RETRIEVAL_METRICS
 from ragtune.evaluation.pathologies import PATHOLOGY_METRICS, summary
+from ragtune.evaluation.results import (
+    Comparison,
+    Cost,
+    Judge,
+    Percentiles,
+    Performance,
+    Results,
+    RunInfo,
+    clean,
+)
 from ragtune.evaluation.scoring import (
     ROBUSTNESS_METRICS,
     answers_of,
     judge_inputs,
     score_answers,
 )
+from ragtune.evaluation.sections import (
+    Agreement,
+    CrossFitSummary,
+    Forgetting,
+    Freshness,
+    FreshRow,
+    SelfTest,
+    TimeToFresh,
+)
 from ragtune.evaluation.selftest import Judged, direct, run_selftest
-from ragtune.evaluation.stats import bootstrap_ci, paired_difference, percentile_ci
+from ragtune.evaluation.stats import Interval, bootstrap_ci, paired_difference, percentile_ci
+from ragtune.evaluation.store import CROSSFIT_META
 
 if TYPE_CHECKING:
     from ragtune.evaluation.runner import Runner
@@ -81,7 +100,7 @@ def _verdicts(
 
 def _selftest(
     runner: Runner, judged: dict[str, list[Judged]], encoder: EmbedderEncoder
-) -> dict[str, Any]:
+) -> tuple[SelfTest | None, Agreement | None]:
     """The judge's self-test and, for an LLM judge, its run-to-run agreement (both cached
     in the store like the run's own verdicts, so re-scoring asks the model nothing twice)."""
     from ragtune.evaluation import judging
@@ -94,62 +113,57 @@ def _selftest(
         run = judging.stored(
             lambda: LLMJudge(project.generator(cfg.judge, cfg.judge_model)), runner.store, cfg.judge
         )
-    out: dict[str, Any] = {"selftest": None, "agreement": None}
+    test = agree = None
     if cfg.selftest_sample > 0:
-        out["selftest"] = run_selftest(
+        test = run_selftest(
             judged, run, seed=cfg.seed, sample_size=cfg.selftest_sample, resamples=cfg.resamples
         )
     if cfg.judge != "offline":  # the offline judge is deterministic: nothing to repeat
-        out["agreement"] = judging.agreement(
+        agree = judging.agreement(
             judged, run, seed=cfg.seed, n=cfg.judge_repeat, resamples=cfg.resamples
         )
-    return out
+    return test, agree
 
 
 def _intervals(
     per: Mapping[str, Mapping[str, Sequence[float]]], metrics: Sequence[str], seed: int, n: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    values: dict[str, Any] = {}
-    paired: dict[str, Any] = {}
+) -> tuple[dict[str, dict[str, Interval]], dict[str, list[Comparison]]]:
+    values: dict[str, dict[str, Interval]] = {}
+    paired: dict[str, list[Comparison]] = {}
     for m in metrics:
-        values[m] = {s: bootstrap_ci(per[s][m], seed=seed, n_resamples=n).to_dict() for s in per}
+        values[m] = {s: bootstrap_ci(per[s][m], seed=seed, n_resamples=n) for s in per}
         paired[m] = []
         for a, b in combinations(per, 2):
             d = paired_difference(per[a][m], per[b][m], seed=seed, n_resamples=n)
             if d.n:
-                paired[m].append({"a": a, "b": b, **d.to_dict()})
+                paired[m].append(Comparison(a, b, d))
     return values, paired
 
 
-def latency_unit(results: Mapping[str, Any]) -> str:
-    """What a latency row measures: seconds, and on which answers (see CompareConfig)."""
-    n = (results.get("run") or {}).get("latency_sample") or 0
-    return f"s, first {n} answered alone" if n else "s, batch wall time"
-
-
-def _performance(runner: Runner, per: Mapping[str, Mapping[str, Sequence[float]]]) -> dict:
+def _performance(
+    runner: Runner, per: Mapping[str, Mapping[str, Sequence[float]]]
+) -> dict[str, Performance]:
     seed, n = runner.config.seed, runner.config.resamples
-    out: dict[str, Any] = {}
+
+    def ci(values: Sequence[float]) -> Interval:
+        return bootstrap_ci(values, seed=seed, n_resamples=n)
+
+    out: dict[str, Performance] = {}
     for label, scores in per.items():
         lat = {}
         for key in (k for k in scores if k.startswith("latency_")):
             stage, v = key.removeprefix("latency_"), scores[key]
             p50 = percentile_ci(v, 50, seed=seed, n_resamples=n)
             if p50.n:
-                lat[stage] = {
-                    "p50": p50.to_dict(),
-                    "p95": percentile_ci(v, 95, seed=seed, n_resamples=n).to_dict(),
-                }
-        out[label] = {
-            "latency_s": lat,
-            "tokens_in": bootstrap_ci(scores["tokens_in"], seed=seed, n_resamples=n).to_dict(),
-            "tokens_out": bootstrap_ci(scores["tokens_out"], seed=seed, n_resamples=n).to_dict(),
-            "compute_s_per_query": bootstrap_ci(
-                scores["compute_s"], seed=seed, n_resamples=n
-            ).to_dict(),
-            "peak_rss_mb": runner.store.meta(f"rss:{label}"),
-            "training_wall_s": _training_s(runner, label),
-        }
+                lat[stage] = Percentiles(p50, percentile_ci(v, 95, seed=seed, n_resamples=n))
+        out[label] = Performance(
+            latency_s=lat,
+            tokens_in=ci(scores["tokens_in"]),
+            tokens_out=ci(scores["tokens_out"]),
+            compute_s_per_query=ci(scores["compute_s"]),
+            peak_rss_mb=runner.store.meta(f"rss:{label}"),
+            training_wall_s=_training_s(runner, label),
+        )
     return out
 
 
@@ -162,29 +176,27 @@ def _training_s(runner: Runner, label: str) -> float:
     return float(load_info(runner.project, spec.adapter).wall_time_s)
 
 
-def _cost(runner: Runner, perf: Mapping[str, Any]) -> dict[str, Any]:
+def _mean(stat: Interval) -> float:
+    return stat.mean if stat.measured else 0.0
+
+
+def _cost(runner: Runner, perf: Mapping[str, Performance]) -> Cost:
     pricing = runner.project.settings.pricing
     hardware, hourly = costs.hour_price(pricing)
     per = {
         label: costs.strategy_cost(
             pricing,
-            p["compute_s_per_query"]["mean"] or 0.0,
-            p["tokens_in"]["mean"] or 0.0,
-            p["tokens_out"]["mean"] or 0.0,
-            p["training_wall_s"],
+            _mean(p.compute_s_per_query),
+            _mean(p.tokens_in),
+            _mean(p.tokens_out),
+            p.training_wall_s,
         )
         for label, p in perf.items()
     }
-    return {
-        "hardware": hardware,
-        "hour_price": hourly,
-        "pricing": pricing.model_dump(),
-        "strategies": {k: v.to_dict() for k, v in per.items()},
-        "break_even": costs.break_even(per),
-    }
+    return Cost(hardware, hourly, pricing.model_dump(), per, costs.break_even(per))
 
 
-def _freshness(runner: Runner) -> dict[str, Any] | None:
+def _freshness(runner: Runner) -> Freshness | None:
     from ragtune.evaluation.freshness import fact_state
 
     store, cfg = runner.store, runner.config
@@ -192,15 +204,15 @@ def _freshness(runner: Runner) -> dict[str, Any] | None:
         return None
     changed = [i for i in runner.items if i.changes]
     reindex = store.meta("fresh:reindex") or {}
-    out: dict[str, Any] = {
-        "update": str(cfg.update),
-        "questions": len(changed),
-        "reindex_s": reindex.get("seconds"),
-        "ingest": reindex.get("counts"),
-        "strategies": {},
-    }
+    out = Freshness(
+        update=str(cfg.update),
+        questions=len(changed),
+        reindex_s=reindex.get("seconds"),
+        ingest=reindex.get("counts"),
+        strategies={},
+    )
     for spec in cfg.strategies:
-        row: dict[str, Any] = {}
+        row: dict[str, dict[str, Interval]] = {}
         for phase in ("main", "fresh"):
             answers = answers_of(changed, store.answers(phase, spec.label))
             states = [
@@ -210,60 +222,50 @@ def _freshness(runner: Runner) -> dict[str, Any] | None:
             row[phase] = {
                 s: bootstrap_ci(
                     [float(x == s) for x in states], seed=cfg.seed, n_resamples=cfg.resamples
-                ).to_dict()
+                )
                 for s in FRESH_STATES
             }
-        row["time_to_fresh"] = _time_to_fresh(runner, spec, reindex.get("seconds"))
-        out["strategies"][spec.label] = row
+        ttf = _time_to_fresh(runner, spec, reindex.get("seconds"))
+        out.strategies[spec.label] = FreshRow(row["main"], row["fresh"], ttf)
     return out
 
 
-def _time_to_fresh(runner: Runner, spec: Any, reindex_s: float | None) -> dict[str, Any]:
+def _time_to_fresh(runner: Runner, spec: Any, reindex_s: float | None) -> TimeToFresh:
     retrieves = bool(runner.store.meta(f"retrieves:{spec.label}"))
     if spec.adapter and not retrieves:
         measured = runner.store.meta(f"fresh:retrain:{spec.adapter}")
         if measured:
-            return {"seconds": measured["seconds"], "how": "retrained (measured)"}
-        return {
-            "seconds": _training_s(runner, spec.label),
-            "how": "retraining, estimated from the adapter's recorded training time",
-        }
+            return TimeToFresh(measured["seconds"], "retrained (measured)")
+        return TimeToFresh(
+            _training_s(runner, spec.label),
+            "retraining, estimated from the adapter's recorded training time",
+        )
     if retrieves:
-        return {"seconds": reindex_s, "how": "re-index (measured)"}
-    return {"seconds": None, "how": "never: no document knowledge to update"}
+        return TimeToFresh(reindex_s, "re-index (measured)")
+    return TimeToFresh(None, "never: no document knowledge to update")
 
 
-def _forgetting(runner: Runner) -> dict[str, Any]:
+def _forgetting(runner: Runner) -> dict[str, Forgetting]:
     from ragtune.finetune.adapters import load_info
 
-    out: dict[str, Any] = {}
+    out: dict[str, Forgetting] = {}
     for adapter in sorted({s.adapter for s in runner.config.strategies if s.adapter}):
         probe = load_info(runner.project, adapter).forgetting
-        out[adapter] = dict(probe) if probe else {"note": "no probe recorded for this adapter"}
+        out[adapter] = (
+            Forgetting(probe=dict(probe)) if probe
+            else Forgetting(note="no probe recorded for this adapter")
+        )  # fmt: skip
     return out
 
 
-def clean(obj: Any) -> Any:
-    """NaN -> None everywhere (JSON has no NaN)."""
-    if isinstance(obj, float) and math.isnan(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean(v) for v in obj]
-    return obj
-
-
-def _calibration(runner: Runner) -> dict[str, Any] | None:
+def _calibration(runner: Runner) -> CrossFitSummary | None:
     """How the run's abstention thresholds were chosen (cross-fitted, see the runner); None
     when the project's threshold was used for every question."""
-    from ragtune.evaluation.runner import CROSSFIT_META
-
     stored = runner.store.meta(CROSSFIT_META) or {}
-    return {k: v for k, v in stored.items() if k != "thresholds"} or None
+    return CrossFitSummary.from_dict(stored) if stored else None
 
 
-def build_results(runner: Runner) -> dict[str, Any]:
+def build_results(runner: Runner) -> Results:
     """The full results of a run whose answers are all stored (see the module docstring)."""
     cfg, store, items = runner.config, runner.store, runner.items
     encoder = EmbedderEncoder(runner.project.embedder)
@@ -292,31 +294,25 @@ def build_results(runner: Runner) -> dict[str, Any]:
         metrics[group], paired[group] = _intervals(per, list(defs), cfg.seed, cfg.resamples)
     perf = _performance(runner, per)
     began = time.perf_counter()
-    trust = _selftest(runner, judged, encoder)
-    return clean(
-        {
-            "run": {
-                "id": runner.run_id,
-                "folder": str(store.folder),
-                "questions": len(items),
-                **store.config,
-                "judge_selftest_s": time.perf_counter() - began,  # not under "judge": timing
-            },
-            "definitions": {g: dict(d) for g, d in GROUPS.items()},
-            "metrics": metrics,
-            "paired": paired,
-            "judge": {
-                "name": cfg.judge,
-                "failures": failures,
-                "judged": {s: len(items) for s in per},
-                **trust,
-            },
-            "performance": perf,
-            "cost": _cost(runner, perf),
-            "freshness": _freshness(runner),
-            "forgetting": _forgetting(runner),
-            "pathologies": summary(per, [i.id for i in items]),
-            "calibration": _calibration(runner),
-            "per_question": {s: {"ids": [i.id for i in items], **v} for s, v in per.items()},
-        }
+    selftest, agreement = _selftest(runner, judged, encoder)
+    ids = [i.id for i in items]
+    return Results(
+        run=RunInfo(
+            id=runner.run_id,
+            folder=str(store.folder),
+            questions=len(items),
+            settings=dict(store.config),
+            judge_selftest_s=time.perf_counter() - began,  # not under "judge": timing
+        ),
+        definitions={g: dict(d) for g, d in GROUPS.items()},
+        metrics=metrics,
+        paired=paired,
+        judge=Judge(cfg.judge, failures, {s: len(items) for s in per}, selftest, agreement),
+        performance=perf,
+        cost=_cost(runner, perf),
+        freshness=_freshness(runner),
+        forgetting=_forgetting(runner),
+        pathologies=summary(per, ids),
+        calibration=_calibration(runner),
+        per_question={s: clean({"ids": ids, **v}) for s, v in per.items()},
     )

@@ -13,23 +13,24 @@ from __future__ import annotations
 import resource
 import shutil
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import ragtune.strategies  # noqa: F401  (defines the built-in strategies)
+from ragtune import strategy_table
 from ragtune.errors import UsageError
 from ragtune.evaluation.datasets import EvalItem, items_hash
-from ragtune.evaluation.store import RunStore
+from ragtune.evaluation.parallel import answer_batches, answer_jobs
+from ragtune.evaluation.store import CROSSFIT_META, RunStore
 from ragtune.types import content_hash
 
 if TYPE_CHECKING:
+    from ragtune.evaluation.results import Results
     from ragtune.project import Project
 
-DEFAULT_STRATEGIES = ("base", "rag", "extract", "ft", "ft+rag", "raft+rag")
-ADAPTER_STRATEGIES = ("ft", "ft+rag", "raft+rag")
 Progress = Callable[[str, int, int], None]  # (label, done, total)
-CROSSFIT_META = "abstention:crossfit"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class StrategySpec:
 
     @property
     def label(self) -> str:
-        return f"{self.name}:{self.adapter}" if self.adapter else self.name
+        return strategy_table.label(self.name, self.adapter)
 
 
 @dataclass
@@ -102,7 +103,8 @@ def _adapters_for(project: Project, strategy: str, explicit: dict[str, str], pla
         plain = [a.name for a in list_adapters(project)]
     raft = [a for a in plain if _is_raft(project, a)]
     other = [a for a in plain if a not in raft]
-    return raft if strategy.startswith("raft") else other
+    wants = strategy_table.info(strategy)
+    return raft if wants is not None and wants.adapter_kind == "raft" else other
 
 
 def plan_strategies(
@@ -110,19 +112,17 @@ def plan_strategies(
 ) -> tuple[list[StrategySpec], list[str]]:
     """The runnable strategies and a reason for each one skipped. ``adapters`` holds names
     (used by every adapter strategy; RAFT-trained ones go to raft+rag) or ``strategy=NAME``."""
-    from ragtune.registry import strategies as registry
-
-    known = registry.names()
+    known = strategy_table.names()
     explicit = {k: v for k, _, v in (a.partition("=") for a in adapters if "=" in a)}
     plain = [a for a in adapters if "=" not in a]
-    names = list(requested) if requested else list(DEFAULT_STRATEGIES)
+    names = list(requested) if requested else list(strategy_table.names(default_only=True))
     unknown = [n for n in names if n not in known]
     if requested and unknown:
         raise UsageError(f"unknown strategy {unknown[0]!r}", f"choose from {', '.join(known)}")
     skipped = [f"{n}: not available in this installation" for n in unknown]
     specs: list[StrategySpec] = []
     for name in (n for n in names if n in known):
-        if name not in ADAPTER_STRATEGIES:
+        if name not in strategy_table.needing_adapter():
             specs.append(StrategySpec(name))
             continue
         chosen = _adapters_for(project, name, explicit, plain)
@@ -139,41 +139,6 @@ def plan_strategies(
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def answer_record(answer: Any, share_s: float, alone: bool = False) -> dict[str, Any]:
-    """What the store keeps per answer: the Answer, abstention, compute share and whether it
-    was answered alone (its timings are then one request's latency)."""
-    from ragtune.evaluation.metrics.answers import is_abstention
-
-    flag = getattr(answer, "abstained", None)
-    return {
-        "answer": answer.to_dict(),
-        "abstained": is_abstention(answer.text, flag),
-        "compute_s": share_s,
-        "alone": alone,
-    }
-
-
-def answer_batches(
-    system: Any, questions: Sequence[tuple[str, str]], batch_size: int, alone: Collection[str]
-) -> Iterator[dict[str, dict[str, Any]]]:
-    """Store records for ``questions`` ((id, text)), one batch at a time. The ids in ``alone``
-    are answered first, one request each: a batch's answers all carry the batch's wall time,
-    which is what throughput costs but not what one user waits, so latency is measured on
-    these. The rest go ``batch_size`` at a time."""
-    single = [q for q in questions if q[0] in alone]
-    rest = [q for q in questions if q[0] not in alone]
-    batches = [[q] for q in single]
-    batches += [rest[s : s + batch_size] for s in range(0, len(rest), batch_size)]
-    for batch in batches:
-        began = time.perf_counter()
-        answers = system.answer_many([q for _, q in batch])
-        share = (time.perf_counter() - began) / len(batch)
-        yield {
-            i: answer_record(a, share, alone=i in alone)
-            for (i, _), a in zip(batch, answers, strict=True)
-        }
 
 
 class Runner:
@@ -254,7 +219,6 @@ class Runner:
         alone = self.latency_ids(phase, items)
         thresholds = self.thresholds if work else {}
         if self.config.workers > 1 and len(work) > 1:
-            from ragtune.evaluation.parallel import answer_jobs
             from ragtune.workers import Pool
 
             workers = min(self.config.workers, len(work))
@@ -337,7 +301,7 @@ class Runner:
         finally:
             copy.close()
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> Results:
         """Answer, judge, score; returns the full results (also written to results.json)."""
         started = time.perf_counter()
         self.answer_phase(self.project, "main", self.items, {})
@@ -345,7 +309,7 @@ class Runner:
             self._fresh_phase()
         return self.finish(started)
 
-    def finish(self, started: float) -> dict[str, Any]:
+    def finish(self, started: float) -> Results:
         """Judge and score the stored answers (all answered by now); ``started``: when this
         session of the run began (``time.perf_counter()``), for the run's wall time."""
         from ragtune.evaluation.report import build_results
@@ -353,7 +317,7 @@ class Runner:
         results = build_results(self)
         wall = self.store.meta("wall_s", 0.0) + time.perf_counter() - started
         self.store.put_meta("wall_s", wall)
-        results["run"]["wall_s"] = wall
+        results.run.wall_s = wall
         self.store.write_results(results)
         return results
 

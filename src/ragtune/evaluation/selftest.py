@@ -29,12 +29,16 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluation.metrics.ragas import JudgeInput, Verdict
-from ragtune.evaluation.stats import bootstrap_ci
+from ragtune.evaluation.sections import SelfTest
+from ragtune.evaluation.stats import Interval, bootstrap_ci
 from ragtune.text.perturb import append_sentence, change_number, negate, sentences_of
 from ragtune.types import content_hash
+
+if TYPE_CHECKING:
+    from ragtune.evaluation.results import Results
 
 KINDS = {
     "off_topic": "a sentence from another question's passages appended: faithfulness fell",
@@ -223,39 +227,38 @@ def run_selftest(
     seed: int = 0,
     sample_size: int = DEFAULT_SAMPLE,
     resamples: int = 2000,
-) -> dict[str, Any]:
+) -> SelfTest:
     """The self-test of one run: ``judged`` holds every strategy's judged answers. Returns
-    ``{"sample", "threshold", "definitions", "answers": {label: n}, "caught": {kind:
-    {label|"all": interval}}, "unparsable": {kind: {label: n}}, "missed": {kind: {label:
-    [ids]}}}``. Example::
+    per kind of edit the share caught (per strategy and ``"all"``), the verdicts the judge
+    failed to give and the first missed question ids. Example::
 
-        run_selftest({"rag": judged}, direct(judge))["caught"]["number"]["rag"]["mean"]
+        run_selftest({"rag": judged}, direct(judge)).caught["number"]["rag"].mean
     """
     probes = make_probes(judged, sample_size, seed)
     verdicts = _judge(probes, judging)
     labels = list(judged)
     hits: dict[str, dict[str, list[float]]] = {k: {s: [] for s in labels} for k in KINDS}
-    out: dict[str, Any] = {
-        "sample": sample_size,
-        "threshold": CATCH_MIN,
-        "supported_min": SUPPORTED_MIN,
-        "definitions": dict(KINDS),
-        "answers": {s: len({p.case.id for p in probes if p.case.label == s}) for s in labels},
-        "caught": {},
-        "unparsable": {k: dict.fromkeys(labels, 0) for k in KINDS},
-        "missed": {k: {s: [] for s in labels} for k in KINDS},
-    }
+    out = SelfTest(
+        sample=sample_size,
+        threshold=CATCH_MIN,
+        supported_min=SUPPORTED_MIN,
+        definitions=dict(KINDS),
+        answers={s: len({p.case.id for p in probes if p.case.label == s}) for s in labels},
+        caught={},
+        unparsable={k: dict.fromkeys(labels, 0) for k in KINDS},
+        missed={k: {s: [] for s in labels} for k in KINDS},
+    )
     for probe, verdict in zip(probes, verdicts, strict=True):
         kind, label = probe.kind, probe.case.label
         hit = caught(probe, verdict)
         hits[kind][label].append(float(hit))
-        out["unparsable"][kind][label] += probe.metric in verdict.failed
-        if not hit and len(out["missed"][kind][label]) < MISSED:
-            out["missed"][kind][label].append(probe.case.id)
+        out.unparsable[kind][label] += probe.metric in verdict.failed
+        if not hit and len(out.missed[kind][label]) < MISSED:
+            out.missed[kind][label].append(probe.case.id)
     for kind, per in hits.items():
         pooled = [v for s in labels for v in per[s]]
-        out["caught"][kind] = {
-            s: bootstrap_ci(v, seed=seed, n_resamples=resamples).to_dict()
+        out.caught[kind] = {
+            s: bootstrap_ci(v, seed=seed, n_resamples=resamples)
             for s, v in [*per.items(), ("all", pooled)]
         }
     return out
@@ -265,26 +268,25 @@ def _pct(value: float) -> str:
     return f"{value:.0%}".replace("%", " %")
 
 
-def rate_text(stat: Mapping[str, Any]) -> str:
+def rate_text(stat: Interval | None) -> str:
     """``"62 % [50 %, 74 %] of 90"``; ``"n/a"`` when nothing was tested."""
-    if not stat or not stat.get("n") or stat.get("mean") is None:
+    if stat is None or not stat.measured:
         return "n/a"
-    return f"{_pct(stat['mean'])} [{_pct(stat['low'])}, {_pct(stat['high'])}] of {stat['n']}"
+    return f"{_pct(stat.mean)} [{_pct(stat.low)}, {_pct(stat.high)}] of {stat.n}"
 
 
-def weak_spots(results: Mapping[str, Any]) -> list[str]:
+def weak_spots(results: Results) -> list[str]:
     """What the self-test found below :data:`CATCH_MIN`, each as ``"negated sentence 62 %
     [50 %, 74 %] of 90"`` (every strategy pooled), and the LLM judge's run-to-run agreement
     when it is below too; ``[]`` when all is well or nothing was tested (older results)."""
-    judge = results.get("judge") or {}
-    test = judge.get("selftest") or {}
-    limit = test.get("threshold", CATCH_MIN)
+    test, agree = results.judge.selftest, results.judge.agreement
+    limit = test.threshold if test else CATCH_MIN
     out = []
-    for kind, per in (test.get("caught") or {}).items():
-        stat = (per or {}).get("all") or {}
-        if stat.get("n") and stat.get("mean") is not None and stat["mean"] < limit:
+    for kind, per in (test.caught if test else {}).items():
+        stat = per.get("all")
+        if stat is not None and stat.measured and stat.mean < limit:
             out.append(f"{NAMES.get(kind, kind)} {rate_text(stat)}")
-    agree = ((judge.get("agreement") or {}).get("agreement") or {}).get("all") or {}
-    if agree.get("n") and agree.get("mean") is not None and agree["mean"] < limit:
-        out.append(f"run-to-run agreement {rate_text(agree)}")
+    pooled = agree.agreement.get("all") if agree else None
+    if pooled is not None and pooled.measured and pooled.mean < limit:
+        out.append(f"run-to-run agreement {rate_text(pooled)}")
     return out

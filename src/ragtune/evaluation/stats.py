@@ -19,9 +19,9 @@ either side is NaN. The same ``seed`` always gives the same interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Self
 
 import numpy as np
 
@@ -46,11 +46,32 @@ class Interval:
             for k, v in asdict(self).items()
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Interval:
+        """The inverse of :meth:`to_dict` (``None`` back to NaN)."""
+        return cls(
+            _num(data["mean"]), _num(data["low"]), _num(data["high"]), int(data["n"] or 0),
+            float(data.get("confidence", DEFAULT_CONFIDENCE)),
+        )  # fmt: skip
+
+    @property
+    def measured(self) -> bool:
+        """True when at least one value stands behind the mean."""
+        return self.n > 0 and not math.isnan(self.mean)
+
     def format(self, digits: int = 3) -> str:
         """``0.512 [0.431, 0.590]``; ``n/a`` with no values."""
-        if self.n == 0 or math.isnan(self.mean):
+        if not self.measured:
             return "n/a"
         return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+
+    def negated(self) -> Self:
+        """The interval of ``-x`` (a paired difference read the other way round)."""
+        return replace(self, mean=-self.mean, low=-self.high, high=-self.low)
+
+
+def _num(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,11 @@ class PairedDifference(Interval):
     """``mean(a - b)`` over paired questions; ``significant`` when the interval excludes 0."""
 
     significant: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PairedDifference:
+        b = Interval.from_dict(data)
+        return cls(b.mean, b.low, b.high, b.n, b.confidence, bool(data.get("significant")))
 
 
 def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -176,28 +202,6 @@ def percentile_ci(
     return Interval(point, float(low), float(high), int(arr.size), confidence)
 
 
-# -- reading intervals back from results.json ------------------------------------------
-# The report, the advisor, the compare tables and the plots read intervals and paired
-# differences as plain mappings (the results file); these are the one way they do it.
-
-
-def measured(stat: Any) -> bool:
-    """True when ``stat`` (an :class:`Interval` as a mapping) holds a measurement."""
-    return bool(stat) and stat.get("mean") is not None and bool(stat.get("n"))
-
-
-def fmt_interval(stat: Any, digits: int = 3) -> str:
-    """``0.231 [0.180, 0.284]`` (mean [95 % CI]); ``n/a`` when not measured."""
-    if not measured(stat):
-        return "n/a"
-    return f"{stat['mean']:.{digits}f} [{stat['low']:.{digits}f}, {stat['high']:.{digits}f}]"
-
-
-def significant_sign(paired: Sequence[Any], ref: str, label: str) -> int:
-    """+1 / -1 when ``label`` is significantly above / below ``ref`` in the paired
-    differences (mappings with ``a``, ``b``, ``mean``, ``significant``); 0 otherwise."""
-    for p in paired:
-        if {p["a"], p["b"]} == {ref, label} and p.get("significant"):
-            diff = p["mean"] if p["a"] == label else -p["mean"]
-            return 1 if diff > 0 else -1
-    return 0
+def fmt_interval(stat: Interval | None, digits: int = 3) -> str:
+    """``0.231 [0.180, 0.284]`` (mean [95 % CI]); ``n/a`` when not measured or None."""
+    return "n/a" if stat is None else stat.format(digits)

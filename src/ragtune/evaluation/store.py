@@ -18,11 +18,17 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import UsageError
 
+if TYPE_CHECKING:
+    from ragtune.evaluation.results import Results
+
 RUN_SCHEMA_VERSION = 1
+# The meta key of a run's cross-fitted abstention calibration (written by the runner, read
+# back by the results).
+CROSSFIT_META = "abstention:crossfit"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS answers (
     phase TEXT NOT NULL, strategy TEXT NOT NULL, item_id TEXT NOT NULL, data TEXT NOT NULL,
@@ -70,7 +76,7 @@ class RunStore:
                 )
         else:
             folder.mkdir(parents=True, exist_ok=True)
-            from ragtune import __version__
+            from ragtune.version import __version__
 
             data = {
                 "schema_version": RUN_SCHEMA_VERSION,
@@ -135,10 +141,11 @@ class RunStore:
             row = self._db.execute("SELECT data FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 
-    def write_results(self, results: Mapping[str, Any]) -> Path:
+    def write_results(self, results: Results) -> Path:
         path = self.folder / "results.json"
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
+        data = results.to_dict()
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
         tmp.replace(path)
         return path
 

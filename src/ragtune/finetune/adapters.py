@@ -48,7 +48,7 @@ class AdapterInfo:
 
     def __post_init__(self) -> None:
         if not self.ragtune_version:
-            from ragtune import __version__
+            from ragtune.version import __version__
 
             self.ragtune_version = __version__
 
@@ -135,33 +135,6 @@ def remove_adapter(project: Project, name: str) -> None:
     load_info(project, name)
     shutil.rmtree(adapter_dir(project, name))
     shutil.rmtree(project.paths.run(name), ignore_errors=True)
-
-
-def merge_adapter(project: Project, name: str, out: Path) -> Path:
-    """Fold a LoRA adapter into the base weights: a standalone HF model folder."""
-    info = load_info(project, name)
-    if info.method not in ("lora", "qlora"):
-        raise RagtuneError(f"only LoRA adapters can be merged; {name!r} is {info.method}")
-    if out.exists() and any(out.iterdir()):
-        raise RagtuneError(f"{out} exists and is not empty", "choose an empty folder")
-    model, tokenizer = load_with_adapter(project, name)
-    merged = model.merge_and_unload()
-    merged.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
-def load_with_adapter(project: Project, name: str) -> tuple[Any, Any]:
-    """(PeftModel on its base, tokenizer); refuses an adapter made for another base."""
-    from peft import PeftModel
-
-    from ragtune.finetune.train import load_base
-
-    info = load_info(project, name)
-    spec = "" if info.base_model == "packaged:smollm2" else info.base_model
-    base, tokenizer, folder = load_base(spec, "lora")
-    check_base(info, folder)
-    return PeftModel.from_pretrained(base, adapter_dir(project, name)), tokenizer
 
 
 def check_base(info: AdapterInfo, folder: Path) -> None:

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ragtune.workers import Channel
+from ragtune.workers import Channel, Progress
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,11 @@ def tune_in_worker(root: str, job: TuneJob, channel: Channel) -> dict[str, Any]:
     from ragtune.project import Project
 
     cpu = time.process_time()
-    channel.put(0, job.steps)  # started: the stage's clock begins now
+    channel.put(Progress(0, job.steps))  # started: the stage's clock begins now
 
     def tick(done: int, total: int) -> None:
         channel.use_threads()
-        channel.put(done, total)
+        channel.put(Progress(done, total))
 
     project = Project.open(root)
     try:

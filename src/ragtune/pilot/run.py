@@ -11,86 +11,18 @@ settings, upstream outputs) did not change since the last run. Example::
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragtune.errors import UsageError
-from ragtune.finetune.config import PILOT_P_MISSING
+from ragtune.pilot.config import RAFT, PilotConfig, stage_names, uses
 from ragtune.pilot.stages import Display, StageBook, file_hash, tree_hash
+from ragtune.strategy_table import generative
 
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
+    from ragtune.evaluation.results import Results
     from ragtune.project import Project
-
-ALL = ("base", "rag", "extract", "ft", "ft+rag", "raft+rag")
-KNOWLEDGE, STYLE, RAFT = "pilot-knowledge", "pilot-style", "pilot-raft"
-# "" = the project's generator.backend. The openai backend cannot run our adapters.
-BACKENDS = ("", "transformers", "llamacpp")
-
-
-@dataclass
-class PilotConfig:
-    """The pilot's knobs. Defaults suit the packaged 135M model on 2 CPU cores."""
-
-    docs: Path
-    eval_file: Path | None = None
-    update: Path | None = None
-    style: Path | None = None
-    profile: Path | None = None
-    strategies: tuple[str, ...] = ALL
-    questions: int = 0  # 0 = all; else a subset keeping changed and unanswerable ones
-    max_new_tokens: int = 32
-    knowledge_steps: int = 40
-    style_steps: int = 24
-    raft_steps: int = 24
-    # Share of RAFT examples without the oracle passage (target: the abstention); see
-    # ragtune.finetune.config.PILOT_P_MISSING for why it is 0.
-    raft_missing: float = PILOT_P_MISSING
-    k: int | None = None  # passages per prompt (retrieval.k); None = the project's setting
-    threads: int = 0  # torch intra-op threads; 0 = auto (1 on a busy machine, else default)
-    workers: int = 0  # parallel LoRA runs; 0 = auto (2 on an idle machine with >= 2 cores)
-    seed: int = 0
-    resamples: int = 1000
-    batch_size: int = 16  # questions per stored batch (see generator.batch_size)
-    latency_sample: int = 8  # questions answered alone per strategy, for latency
-    crossfit: bool = True  # abstention thresholds cross-fitted on the questions (compare)
-    backend: str = ""  # generator for compare and the style check; "" = the project's
-    ray: str = ""  # a Ray cluster for the jobs (ragtune.distributed.ray_pool); "" = local
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        unknown = [s for s in self.strategies if s not in ALL]
-        if unknown:
-            raise UsageError(f"unknown strategy {unknown[0]!r}", f"choose from {', '.join(ALL)}")
-        if not Path(self.docs).exists():
-            raise UsageError(f"documents folder {self.docs} not found")
-        for name in ("eval_file", "update", "style", "profile"):
-            value = getattr(self, name)
-            if value is not None and not Path(value).exists():
-                raise UsageError(f"--{name.replace('_file', '')} {value} not found")
-        if self.k is not None and self.k < 1:
-            raise UsageError(f"--k must be >= 1, got {self.k}")
-        if not 0.0 <= self.raft_missing <= 0.5:
-            raise UsageError(f"--raft-missing must be between 0 and 0.5, got {self.raft_missing}")
-        if self.questions < 0 or self.max_new_tokens < 1:
-            raise UsageError("--questions must be >= 0 and --max-new-tokens >= 1")
-        if self.backend not in BACKENDS:
-            raise UsageError(f"unknown backend {self.backend!r}", "choose transformers or llamacpp")
-        if self.backend == "llamacpp":
-            check_llamacpp()
-
-
-def check_llamacpp() -> None:
-    """A clear error before any stage runs, not one after the LoRA runs."""
-    import importlib.util
-
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise UsageError(
-            "--backend llamacpp needs llama-cpp-python, which is not installed",
-            "run `make setup-llamacpp` (or pip install 'ragtune[llamacpp]'; it compiles "
-            "llama.cpp, ~12 min once), or use --backend transformers",
-        )
 
 
 def pick_items(items: list[EvalItem], n: int) -> list[EvalItem]:
@@ -113,10 +45,10 @@ def pick_items(items: list[EvalItem], n: int) -> list[EvalItem]:
 
 def estimates(config: PilotConfig, book: StageBook, n_questions: int) -> dict[str, float]:
     """Seconds per stage: last run's time when there is one, else a rough model of 2 cores."""
-    gen = [s for s in config.strategies if s != "extract"]
+    gen = [s for s in config.strategies if generative(s)]
     guess = {
         "ingest": 40.0,
-        "data": 10.0 + (20.0 if "raft+rag" in config.strategies else 0.0),
+        "data": 10.0 + (20.0 if uses(config.strategies, RAFT) else 0.0),
         "tune knowledge LoRA": 25 + 2.5 * config.knowledge_steps,
         "tune style LoRA": 25 + 3.0 * config.style_steps,
         # + the false-abstention check: up to 40 long prompts answered (~4 s each, 1 thread)
@@ -133,27 +65,13 @@ def estimates(config: PilotConfig, book: StageBook, n_questions: int) -> dict[st
     return {s: book.seconds(s) or guess[s] for s in wanted}
 
 
-def stage_names(config: PilotConfig) -> list[str]:
-    names = ["ingest", "data"]
-    if {"ft", "ft+rag"} & set(config.strategies):
-        names.append("tune knowledge LoRA")
-    if config.style:
-        names.append("tune style LoRA")
-    if "raft+rag" in config.strategies:
-        names.append("tune RAFT LoRA")
-    names.append("compare")
-    if config.style:
-        names.append("style check")
-    return [*names, "advise + report"]
-
-
 class Pilot:
     """Runs the stages of one pilot on a project; see the module docstring."""
 
     def __init__(self, project: Project, config: PilotConfig, progress: bool = True) -> None:
-        self.project, self.config = project, config
         if config.k is not None:  # shorter prompts: prefill dominates CPU latency
-            project.settings.retrieval.k = config.k
+            project = project.with_settings(retrieval={"k": config.k})
+        self.project, self.config = project, config
         self.book = StageBook(project.paths.pilot)
         self.workers = 1  # processes for LoRA runs and strategies; set when run() starts
         self.backend = config.backend or project.settings.generator.backend
@@ -197,7 +115,7 @@ class Pilot:
         self.workers = pool.workers
         if self.backend == "llamacpp" and self.workers > 1:
             # llama.cpp fixes its threads when a model loads: one per worker process.
-            self.project.settings.generator.threads = 1
+            self.project = self.project.with_settings(generator={"threads": 1})
 
         with self.display.running(), pool:
             docs = self._stage(
@@ -211,7 +129,7 @@ class Pilot:
                     "docs": docs,
                     "style": file_hash(cfg.style),
                     "seed": cfg.seed,
-                    "raft": cfg.raft_missing if "raft+rag" in cfg.strategies else False,
+                    "raft": cfg.raft_missing if uses(cfg.strategies, RAFT) else False,
                     "retrieval": self._retrieval(),
                 },
                 lambda tick: steps.build_data(self.project, cfg),
@@ -223,9 +141,9 @@ class Pilot:
             results, style = Schedule(self, pool, data).run()
             # Into the report's JSON (pilot.json) and the outcome: raft+rag's refusals of
             # answerable validation questions, measured when its adapter was trained.
-            results["abstention"] = steps.abstention_checks(self.project, cfg.strategies)
+            results.abstention = steps.abstention_checks(self.project, cfg.strategies)
             out = self._advise(results, style)
-            out["abstention"] = results["abstention"]
+            out["abstention"] = results.abstention
         out["stages"] = self.display.log
         out["torch_threads"] = threads
         out["workers"] = self.workers
@@ -240,7 +158,7 @@ class Pilot:
         s = self.project.settings
         return {"chunking": s.chunking.model_dump(), "embedder": s.embedder.model_dump()}
 
-    def _advise(self, results: dict[str, Any], style: dict[str, Any] | None) -> dict[str, Any]:
+    def _advise(self, results: Results, style: dict[str, Any] | None) -> dict[str, Any]:
         from ragtune.advisor.framework import advise
         from ragtune.advisor.profile import resolve_profile
         from ragtune.report.html import write_report
@@ -255,7 +173,7 @@ class Pilot:
             "recommendation": rec.to_dict(),
             "profile_source": source,
             "report": {k: str(v) for k, v in paths.items()},
-            "results": str(Path(results["run"]["folder"]) / "results.json"),
+            "results": str(Path(results.run.folder) / "results.json"),
             "config": {
                 k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.config).items()
             },

@@ -26,9 +26,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragtune.evaluation.results import Results
 from ragtune.pilot.parallel import TuneJob
 from ragtune.pilot.stages import tree_hash
-from ragtune.workers import Job, Pool
+from ragtune.workers import Job, Pool, Progress, Started
 
 if TYPE_CHECKING:
     from ragtune.evaluation.runner import Runner, StrategySpec
@@ -47,12 +48,12 @@ class Schedule:
         self.adapters: dict[str, str] = {}  # name -> "name@created", once trained
         self._waiting: dict[str, list[Callable[[], None]]] = {}
         self.tune_keys: dict[str, str] = {}  # adapter name -> its LoRA run's stage key
-        self.results_path: str | None = None
+        self.results: Results | None = None  # compare's, passed on (read back when skipped)
         self.style: dict[str, Any] | None = None
 
-    def run(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def run(self) -> tuple[Results, dict[str, Any] | None]:
         """(compare's results, the style check or None) once every stage is done."""
-        from ragtune.pilot.run import stage_names
+        from ragtune.pilot.config import stage_names
 
         names = stage_names(self.cfg)
         jobs = self._tune_jobs(names)
@@ -62,9 +63,8 @@ class Schedule:
         for job in jobs:
             self._tune(job)
         self.pool.wait()
-        assert self.results_path is not None
-        results: dict[str, Any] = json.loads(Path(self.results_path).read_text(encoding="utf-8"))
-        return results, self.style
+        assert self.results is not None
+        return self.results, self.style
 
     # -- adapters --------------------------------------------------------------------------
     def when_ready(self, adapter: str | None, then: Callable[[], None]) -> None:
@@ -85,7 +85,7 @@ class Schedule:
 
     def _tune_jobs(self, names: list[str]) -> list[TuneJob]:
         from ragtune.pilot import steps
-        from ragtune.pilot.run import KNOWLEDGE, RAFT, STYLE
+        from ragtune.pilot.config import KNOWLEDGE, RAFT, STYLE
 
         cfg = self.cfg
         jobs = [
@@ -114,10 +114,10 @@ class Schedule:
             return
         ticks: list[Callable[[int, int], None]] = []
 
-        def message(msg: tuple[Any, ...]) -> None:
+        def message(msg: Progress) -> None:
             if not ticks:  # the first message: a worker has started the run
                 ticks.append(self.display.begin(job.stage))
-            ticks[0](*msg)
+            ticks[0](msg.done, msg.total)
 
         def finished(out: dict[str, Any]) -> None:
             seconds = self.display.end(job.stage, out.pop("cpu_s", 0.0))
@@ -151,7 +151,7 @@ class Schedule:
         stored = self.book.outputs("compare").get("results", "")
         if self.book.fresh("compare", key) and stored and Path(stored).is_file():
             self.display.skipped("compare")
-            self.results_path = stored
+            self.results = Results.load(stored)
             return
         tick = self.display.begin("compare")
         runner = steps.compare_runner(self.project, pilot.items, cfg, "pilot-" + key[:10], tick,
@@ -160,7 +160,7 @@ class Schedule:
 
     # -- style check -----------------------------------------------------------------------
     def _style_check(self) -> None:
-        from ragtune.pilot.run import STYLE
+        from ragtune.pilot.config import STYLE
         from ragtune.pilot.style import MAX_NEW_TOKENS, generate_texts, plan_style, score_style
 
         seed, backend = self.cfg.seed, self.pilot.backend
@@ -178,14 +178,14 @@ class Schedule:
         began: list[bool] = []
         cost = self.display.estimates.get("style check", 60.0) / 2
 
-        def message(_msg: tuple[Any, ...]) -> None:  # a worker started one of the two
+        def message(_msg: Started | None) -> None:  # a worker started one of the two
             if not began:
                 began.append(True)
                 self.display.begin("style check")
 
         def got(kind: str) -> Callable[[dict[str, Any]], None]:
             def done(out: dict[str, Any]) -> None:
-                message(())  # its "started" message is drained before this, but be sure
+                message(None)  # its Started message is drained before this, but be sure
                 texts[kind] = out["texts"]
                 cpu.append(out["cpu_s"])
                 if len(texts) == 2:
@@ -281,14 +281,14 @@ class _Compare:
             self.scoring = True
             self.s.pool.local(lambda: self.runner.finish(self.started), self._finished)
 
-    def _finished(self, _results: dict[str, Any]) -> None:
+    def _finished(self, results: Results) -> None:
         self.runner.close()
         cpu = self.runner.cpu_s + time.process_time() - self.cpu
         seconds = self.s.display.end("compare", cpu)
         outputs = {"results": str(self.runner.folder / "results.json"),
                    "run_id": self.runner.run_id}  # fmt: skip
         self.s.book.done("compare", self.key, seconds, outputs)
-        self.s.results_path = outputs["results"]
+        self.s.results = results
 
 
 def _exists(project: Project, created: str) -> bool:

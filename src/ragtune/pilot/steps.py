@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragtune.pilot.config import RAFT, pilot_adapter, uses
 from ragtune.pilot.stages import Tick
 
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
     from ragtune.evaluation.runner import Runner
-    from ragtune.pilot.run import PilotConfig
+    from ragtune.pilot.config import PilotConfig
     from ragtune.project import Project
 
 STYLE_SPLIT = (0.6, 0.1, 0.3)  # 40 style lines -> 24 train, 16 held out for the style check
@@ -96,7 +97,7 @@ def build_data(project: Project, cfg: PilotConfig) -> dict[str, Any]:
             force=True,
         )
         out["style"] = _card_key(project, "style")
-    if "raft+rag" in cfg.strategies:
+    if uses(cfg.strategies, RAFT):
         from ragtune.finetune.raft import build_raft_dataset
 
         build_raft_dataset(
@@ -189,10 +190,8 @@ def abstention_checks(project: Project, strategies: Sequence[str]) -> dict[str, 
 
 def specs_for(strategies: Sequence[str]) -> list[Any]:
     from ragtune.evaluation.runner import StrategySpec
-    from ragtune.pilot.run import KNOWLEDGE, RAFT
 
-    adapter = {"ft": KNOWLEDGE, "ft+rag": KNOWLEDGE, "raft+rag": RAFT}
-    return [StrategySpec(s, adapter.get(s)) for s in strategies]
+    return [StrategySpec(s, pilot_adapter(s)) for s in strategies]
 
 
 def compare_runner(

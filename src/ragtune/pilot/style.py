@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
+from ragtune.workers import Channel, Started
 
 if TYPE_CHECKING:
     from ragtune.generate.base import Message
     from ragtune.project import Project
-    from ragtune.workers import Channel
 
 SHARE = 0.8
 SHOTS = 2
@@ -182,7 +182,7 @@ def generate_texts(
 
     cpu = time.process_time()
     channel.use_threads()
-    channel.put("started")
+    channel.put(Started())
     project = worker_project(root, settings)
     generator = (
         project.adapter_generator(adapter, backend) if adapter else project.generator(backend)

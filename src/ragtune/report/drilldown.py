@@ -8,6 +8,8 @@ Example::
 
     save_items(runner.folder, runner.items)
     rows = collect(results)            # [{"id", "question", "gold", "answers": {...}}, ...]
+
+``results`` is a :class:`~ragtune.evaluation.results.Results`.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import math
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluation.datasets import EvalItem
 from ragtune.evaluation.pathologies import KINDS
+
+if TYPE_CHECKING:
+    from ragtune.evaluation.results import Results
 
 QUESTIONS_FILE = "questions.json"
 PASSAGE_CHARS = 600
@@ -56,8 +61,7 @@ def _records(folder: Path, phase: str = "main") -> dict[str, dict[str, Any]]:
     return out
 
 
-def _score(per: Mapping[str, Any], label: str, index: int | None, metric: str) -> float | None:
-    values = (per.get(label) or {}).get(metric)
+def _score(values: Sequence[Any], index: int | None) -> float | None:
     if index is None or not values or index >= len(values):
         return None
     v = values[index]
@@ -87,17 +91,16 @@ def _answer(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def collect(
-    results: Mapping[str, Any], items: Sequence[EvalItem] | None = None
-) -> list[dict[str, Any]]:
+def collect(results: Results, items: Sequence[EvalItem] | None = None) -> list[dict[str, Any]]:
     """One row per question of the run, in evaluation order."""
-    folder = Path(results.get("run", {}).get("folder", ""))
+    folder = Path(results.run.folder)
     known = _items(folder, items)
     records = _records(folder)
-    per: Mapping[str, Any] = results.get("per_question") or {}
-    labels = list(per)
-    first: Mapping[str, Any] = next(iter(per.values()), {})
-    ids: list[str] = list(first.get("ids", []))
+    labels = results.labels
+    ids: list[str] = results.scores(labels[0], "ids") if labels else []
+    f1 = {s: results.scores(s, "f1") for s in labels}
+    contains = {s: results.scores(s, "contains") for s in labels}
+    kinds = {s: {k: results.scores(s, k) for k in KINDS} for s in labels}
     rows = []
     for index, qid in enumerate(ids):
         item = known.get(qid, {})
@@ -108,9 +111,9 @@ def collect(
                 continue
             answers[label] = {
                 **_answer(record),
-                "f1": _score(per, label, index, "f1"),
-                "contains": _score(per, label, index, "contains"),
-                "pathologies": [k for k in KINDS if _score(per, label, index, k) == 1.0],
+                "f1": _score(f1[label], index),
+                "contains": _score(contains[label], index),
+                "pathologies": [k for k in KINDS if _score(kinds[label][k], index) == 1.0],
             }
         question = item.get("question") or next(
             (a["answer"]["question"] for a in (records.get(s, {}).get(qid) for s in labels) if a),

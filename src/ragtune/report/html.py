@@ -9,191 +9,198 @@ from the network), a Markdown summary and the JSON behind both. Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ragtune.advisor.evidence import fmt
 from ragtune.advisor.framework import Recommendation
 from ragtune.evaluation.datasets import EvalItem
 from ragtune.evaluation.pathologies import flag_text, flagged
-from ragtune.evaluation.report import latency_unit
+from ragtune.evaluation.results import Percentiles, Performance, Results
 from ragtune.evaluation.selftest import CATCH_MIN, NAMES, rate_text, weak_spots
-from ragtune.evaluation.stats import significant_sign
+from ragtune.evaluation.stats import Interval
+from ragtune.evaluation.stats import fmt_interval as fmt
 from ragtune.report import plots
 from ragtune.report.drilldown import collect
 
 
-def _flag(results: Mapping[str, Any], group: str, metric: str, ref: str, label: str) -> str:
-    paired = results.get("paired", {}).get(group, {}).get(metric, [])
-    return {1: "▲", -1: "▼", 0: ""}[significant_sign(paired, ref, label)]
+def _flag(results: Results, group: str, metric: str, ref: str, label: str) -> str:
+    return {1: "▲", -1: "▼", 0: ""}[results.significant_sign(group, metric, ref, label)]
 
 
-def metric_tables(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def _count(stat: Interval | None) -> str:
+    return str(stat.n if stat is not None else 0)
+
+
+def metric_tables(results: Results) -> dict[str, list[dict[str, Any]]]:
     """{group: [{"name", "help", "cells": [{"text", "flag"}], "n"}]} for measured metrics."""
-    labels = list(results.get("per_question") or {})
-    defs = results.get("definitions") or {}
+    labels = results.labels
     out: dict[str, list[dict[str, Any]]] = {}
-    for group, metrics in (results.get("metrics") or {}).items():
+    for group, metrics in results.metrics.items():
         rows = []
-        for name, per in metrics.items():
-            if all(not (per.get(s) or {}).get("n") for s in labels):
+        for name in metrics:
+            stats = [results.metric(group, name, s) for s in labels]
+            if all(stat is None for stat in stats):
                 continue
             cells = [
-                {
-                    "text": fmt(per.get(s)),
-                    "flag": _flag(results, group, name, labels[0], s) if k else "",
-                }
-                for k, s in enumerate(labels)
+                {"text": fmt(stat), "flag": _flag(results, group, name, labels[0], s) if k else ""}
+                for k, (s, stat) in enumerate(zip(labels, stats, strict=True))
             ]
             rows.append(
                 {
                     "name": name,
-                    "help": defs.get(group, {}).get(name, ""),
+                    "help": results.definitions.get(group, {}).get(name, ""),
                     "cells": cells,
-                    "n": "/".join(str((per.get(s) or {}).get("n") or 0) for s in labels),
+                    "n": "/".join(_count(stat) for stat in stats),
                 }
             )
         out[group] = rows
     return out
 
 
-def _perf_rows(results: Mapping[str, Any], labels: list[str]) -> list[dict[str, Any]]:
-    perf, cost = results.get("performance") or {}, results.get("cost") or {}
+PERCENTILES: tuple[tuple[str, Callable[[Percentiles], Interval]], ...] = (
+    ("p50", lambda p: p.p50),
+    ("p95", lambda p: p.p95),
+)
+PERF_ROWS: tuple[tuple[str, Callable[[Performance], Interval]], ...] = (
+    ("tokens_in", lambda p: p.tokens_in),
+    ("tokens_out", lambda p: p.tokens_out),
+    ("compute_s_per_query", lambda p: p.compute_s_per_query),
+)
+
+
+def _perf_rows(results: Results, labels: list[str]) -> list[dict[str, Any]]:
+    perf = results.performance
     if not perf:
         return []
     rows = []
-    stages = sorted({st for s in labels for st in perf.get(s, {}).get("latency_s", {})})
-    unit = latency_unit(results)
+    stages = sorted({st for s in labels if s in perf for st in perf[s].latency_s})
+    unit = results.latency_unit()
     for stage in stages:
-        for q in ("p50", "p95"):
-            rows.append(
-                {
-                    "name": f"latency {stage} {q} ({unit})",
-                    "cells": [fmt(perf[s]["latency_s"].get(stage, {}).get(q), 2) for s in labels],
-                }
-            )
-    for key in ("tokens_in", "tokens_out", "compute_s_per_query"):
-        rows.append({"name": key, "cells": [fmt(perf[s].get(key), 2) for s in labels]})
+        pcts = [perf[s].latency_s.get(stage) for s in labels]
+        for q, pick in PERCENTILES:
+            cells = [fmt(pick(p) if p is not None else None, 2) for p in pcts]
+            rows.append({"name": f"latency {stage} {q} ({unit})", "cells": cells})
+    for key, stat in PERF_ROWS:
+        rows.append({"name": key, "cells": [fmt(stat(perf[s]), 2) for s in labels]})
     rows.append(
         {
             "name": "training wall (s)",
-            "cells": [f"{perf[s].get('training_wall_s') or 0:.0f}" for s in labels],
+            "cells": [f"{perf[s].training_wall_s:.0f}" for s in labels],
         }
     )
-    per = cost.get("strategies") or {}
+    per = results.cost.strategies if results.cost else {}
     if per:
         rows.append(
             {
                 "name": "USD per 1k queries",
-                "cells": [f"{per[s]['per_1k_queries']:.4f}" for s in labels],
+                "cells": [f"{per[s].per_1k_queries:.4f}" for s in labels],
             }
         )
         rows.append(
             {
                 "name": "USD training (one-off)",
-                "cells": [f"{per[s]['training']:.4f}" for s in labels],
+                "cells": [f"{per[s].training:.4f}" for s in labels],
             }
         )
     return rows
 
 
-def _break_even(results: Mapping[str, Any]) -> list[str]:
+def _break_even(results: Results) -> list[str]:
     out = []
-    for b in (results.get("cost") or {}).get("break_even") or []:
-        when = f"after {b['queries']:,.0f} queries" if b.get("queries") else "never"
-        out.append(f"{b['a']} pays back its training vs {b['b']} {when}")
+    for b in results.cost.break_even if results.cost else []:
+        when = f"after {b.queries:,.0f} queries" if b.queries else "never"
+        out.append(f"{b.a} pays back its training vs {b.b} {when}")
     return out
 
 
-def _fresh_rows(results: Mapping[str, Any]) -> list[dict[str, str]]:
-    fresh = results.get("freshness") or {}
+def _fresh_rows(results: Results) -> list[dict[str, str]]:
     rows = []
-    for label, r in (fresh.get("strategies") or {}).items():
-        ttf = r.get("time_to_fresh") or {}
-        secs = "—" if ttf.get("seconds") is None else f"{ttf['seconds']:.1f} s"
+    for label, r in (results.freshness.strategies if results.freshness else {}).items():
+        ttf = r.time_to_fresh
+        secs = "—" if ttf.seconds is None else f"{ttf.seconds:.1f} s"
         rows.append(
             {
                 "label": label,
-                "before": fmt(r["main"].get("new"), 2),
-                "after": fmt(r["fresh"].get("new"), 2),
-                "stale": fmt(r["fresh"].get("stale"), 2),
-                "ttf": f"{secs} ({ttf.get('how', '')})",
+                "before": fmt(r.new_before, 2),
+                "after": fmt(r.new_after, 2),
+                "stale": fmt(r.stale_after, 2),
+                "ttf": f"{secs} ({ttf.how})",
             }
         )
     return rows
 
 
-def _forget_rows(results: Mapping[str, Any]) -> list[dict[str, str]]:
+def _forget_rows(results: Results) -> list[dict[str, str]]:
     rows = []
-    for name, f in (results.get("forgetting") or {}).items():
-        if "base_perplexity" not in f:
-            rows.append({"name": name, "ppl": f.get("note", "n/a"), "acc": ""})
+    for name, f in results.forgetting.items():
+        if not f.measured:
+            rows.append({"name": name, "ppl": "n/a" if f.note is None else f.note, "acc": ""})
             continue
         rows.append(
             {
                 "name": name,
-                "ppl": f"{f['base_perplexity']:.2f} → {f['adapter_perplexity']:.2f} "
-                f"({f['perplexity_increase_pct']:+.1f} %)",
-                "acc": f"{f['base_accuracy']:.2f} → {f['adapter_accuracy']:.2f}",
+                "ppl": f"{f.base_perplexity:.2f} → {f.adapter_perplexity:.2f} "
+                f"({f.perplexity_increase_pct:+.1f} %)",
+                "acc": f"{f.base_accuracy:.2f} → {f.adapter_accuracy:.2f}",
             }
         )
     return rows
 
 
-def pathology_flags(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+def pathology_flags(results: Results) -> list[dict[str, Any]]:
     """One row per flagged strategy: ``{"label", "text", "examples"}`` (kinds above the
     threshold, and the first question ids of each, for the drill-down)."""
-    examples = (results.get("pathologies") or {}).get("examples") or {}
+    examples = results.pathologies.examples
     return [
         {
             "label": label,
             "text": flag_text(kinds),
-            "examples": {k: (examples.get(label) or {}).get(k, []) for k in kinds},
+            "examples": {k: examples.get(label, {}).get(k, []) for k in kinds},
         }
         for label, kinds in flagged(results).items()
     ]
 
 
-def selftest_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
+def selftest_view(results: Results) -> dict[str, Any] | None:
     """The judge's self-test as the report shows it: one row per kind of edit (share caught
     per strategy and pooled, ⚠ under the goal), unparsable judgements of the run, the
     self-test and the repeat, and an LLM judge's run-to-run agreement; None for results
     from before the self-test."""
-    judge = results.get("judge") or {}
-    test, agree = judge.get("selftest") or {}, judge.get("agreement")
-    if not test and not agree:
+    judge = results.judge
+    test, agree = judge.selftest, judge.agreement
+    if test is None and agree is None:
         return None
-    labels = list(results.get("per_question") or {})
+    labels = results.labels
     rows = []
-    goal = test.get("threshold", CATCH_MIN)
-    for kind, per in (test.get("caught") or {}).items():
-        pooled = per.get("all") or {}
+    goal = test.threshold if test else CATCH_MIN
+    for kind, per in (test.caught if test else {}).items():
+        pooled = test.pooled(kind) if test else None
+        stats = [per.get(s) for s in labels]
         rows.append(
             {
                 "name": NAMES.get(kind, kind),
-                "help": (test.get("definitions") or {}).get(kind, ""),
-                "cells": [fmt(per.get(s), 2) for s in labels],
+                "help": test.definitions.get(kind, "") if test else "",
+                "cells": [fmt(stat, 2) for stat in stats],
                 "all": fmt(pooled, 2),
-                "weak": bool(pooled.get("n")) and (pooled.get("mean") or 0.0) < goal,
-                "n": "/".join(str((per.get(s) or {}).get("n") or 0) for s in labels),
+                "weak": pooled is not None and pooled.measured and pooled.mean < goal,
+                "n": "/".join(_count(stat) for stat in stats),
             }
         )
-    main = sum(sum(v.values()) for v in (judge.get("failures") or {}).values())
-    edited = sum(sum(v.values()) for v in (test.get("unparsable") or {}).values())
-    twice = (agree or {}).get("unparsable") or {}
+    main = sum(sum(v.values()) for v in judge.failures.values())
+    edited = sum(sum(v.values()) for v in test.unparsable.values()) if test else 0
     lost = f"unparsable judgements: {main} in the run, {edited} in the self-test"
     if agree:
-        lost += f", {twice.get('second', 0)} when judged again"
+        lost += f", {agree.unparsable_again} when judged again"
     return {
         "rows": rows,
-        "sample": test.get("sample") or 0,
+        "sample": test.sample if test else 0,
         "goal": f"{goal * 100:.0f} %",
         "unparsable": lost,
         "agreement": (
-            f"run-to-run agreement ({agree['answers']} answers judged twice): "
-            f"{rate_text(agree['agreement']['all'])} judgements the same"
+            f"run-to-run agreement ({agree.answers} answers judged twice): "
+            f"{rate_text(agree.overall)} judgements the same"
             if agree
             else ""
         ),
@@ -201,7 +208,7 @@ def selftest_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _questions(results: Mapping[str, Any], items: Sequence[EvalItem] | None) -> list[dict]:
+def _questions(results: Results, items: Sequence[EvalItem] | None) -> list[dict]:
     rows = collect(results, items)
     for row in rows:
         texts = {" ".join(a["text"].lower().split()) for a in row["answers"].values()}
@@ -210,16 +217,16 @@ def _questions(results: Mapping[str, Any], items: Sequence[EvalItem] | None) -> 
 
 
 def context(
-    results: Mapping[str, Any],
+    results: Results,
     rec: Recommendation,
     style: Mapping[str, Any] | None = None,
     items: Sequence[EvalItem] | None = None,
 ) -> dict[str, Any]:
     """Everything the template and the Markdown need."""
-    labels = list(results.get("per_question") or {})
+    labels = results.labels
     volume = int(rec.profile.get("queries_per_month") or 0) or None
     charts = {
-        "metrics": {g: plots.metric_chart(results, g) for g in results.get("metrics") or {}},
+        "metrics": {g: plots.metric_chart(results, g) for g in results.metrics},
         "latency": plots.latency_chart(results),
         "cost": plots.cost_chart(results, volume),
         "freshness": plots.freshness_chart(results),
@@ -237,7 +244,7 @@ def context(
         "fresh_rows": _fresh_rows(results),
         "forget_rows": _forget_rows(results),
         "pathology_flags": pathology_flags(results),
-        "pathology_threshold": (results.get("pathologies") or {}).get("threshold", 0.1),
+        "pathology_threshold": results.pathologies.threshold,
         "selftest": selftest_view(results),
         "calibration": calibration_text(results),
         "charts": charts,
@@ -246,15 +253,15 @@ def context(
     }
 
 
-def calibration_text(results: Mapping[str, Any]) -> str:
+def calibration_text(results: Results) -> str:
     """How the abstention thresholds were chosen, in words ("" for the project's own)."""
     from ragtune.retrieval.answerability import Calibration
 
-    cal = results.get("calibration")
-    if not cal:
+    cal = results.calibration
+    if cal is None:
         return ""
-    folds = " and ".join(f"{t:.3f}" for t in cal["fold_thresholds"])
-    deploy = Calibration(**cal["deploy"]).describe()
+    folds = " and ".join(f"{t:.3f}" for t in cal.fold_thresholds)
+    deploy = Calibration(**cal.deploy).describe()
     return (
         f"Abstention was cross-fitted on these questions: each half calibrated (thresholds "
         f"{folds}) and every question answered with the other half's threshold, so the "
@@ -276,7 +283,7 @@ def render_html(ctx: Mapping[str, Any]) -> str:
 
 
 def write_report(
-    results: Mapping[str, Any],
+    results: Results,
     rec: Recommendation,
     out_dir: Path | str,
     *,
@@ -296,7 +303,7 @@ def write_report(
     data = {
         "recommendation": rec.to_dict(),
         "style": style,
-        "results": results,
+        "results": results.to_dict(),
         "questions": ctx["questions"],
     }
     paths["json"].write_text(

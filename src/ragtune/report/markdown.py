@@ -6,7 +6,10 @@ text = render_markdown(context(results, rec, style))
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ragtune.evaluation.results import Results
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -73,12 +76,13 @@ def _selftest(ctx: Mapping[str, Any]) -> list[str]:
 
 
 def render_markdown(ctx: Mapping[str, Any]) -> str:
-    rec, results, labels = ctx["rec"], ctx["results"], ctx["labels"]
-    run = results.get("run", {})
+    rec, labels = ctx["rec"], ctx["labels"]
+    results: Results = ctx["results"]
+    run = results.run
     lines = [
         "# ragtune pilot report",
         "",
-        f"Run `{run.get('id')}`, {run.get('questions')} questions, strategies "
+        f"Run `{run.id}`, {run.questions} questions, strategies "
         f"{', '.join(labels)}; generated {ctx['generated']}.",
         "",
     ]

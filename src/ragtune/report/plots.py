@@ -11,9 +11,12 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ragtune.evaluation.stats import measured
+from ragtune.evaluation.stats import Interval
+
+if TYPE_CHECKING:
+    from ragtune.evaluation.results import Results
 
 PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3")
 
@@ -47,7 +50,7 @@ def _svg(fig: Any) -> str:
 def _bars(
     title: str,
     rows: Sequence[str],
-    series: Mapping[str, Sequence[Mapping[str, Any] | None]],
+    series: Mapping[str, Sequence[Interval | None]],
     xlabel: str,
 ) -> str:
     """Horizontal grouped bars with 95 % interval whiskers: one group per row."""
@@ -60,12 +63,12 @@ def _bars(
         means: list[float] = []
         errs: list[list[float]] = [[], []]
         for r, stat in enumerate(stats):
-            if not stat or not measured(stat):
+            if stat is None or not stat.measured:
                 continue
             ys.append(r + k * height)
-            means.append(stat["mean"])
-            errs[0].append(max(stat["mean"] - stat["low"], 0))
-            errs[1].append(max(stat["high"] - stat["mean"], 0))
+            means.append(stat.mean)
+            errs[0].append(max(stat.mean - stat.low, 0))
+            errs[1].append(max(stat.high - stat.mean, 0))
         ax.barh(
             ys,
             means,
@@ -83,23 +86,25 @@ def _bars(
     return _svg(fig)
 
 
-def metric_chart(results: Mapping[str, Any], group: str) -> str:
+def metric_chart(results: Results, group: str) -> str:
     """Mean and 95 % CI of every measured metric of ``group``, per strategy."""
-    metrics = results.get("metrics", {}).get(group, {})
-    labels = list(results.get("per_question") or {})
-    rows = [m for m, per in metrics.items() if any(measured(per.get(s)) for s in labels)]
+    labels = results.labels
+    rows = [
+        m
+        for m in results.metrics.get(group, {})
+        if any(results.metric(group, m, s) is not None for s in labels)
+    ]
     if not rows:
         return ""
-    series = {s: [metrics[m].get(s) for m in rows] for s in labels}
+    series = {s: [results.metric(group, m, s) for m in rows] for s in labels}
     return _bars(f"{group} (mean, 95 % CI)", rows, series, "score")
 
 
-def latency_chart(results: Mapping[str, Any]) -> str:
+def latency_chart(results: Results) -> str:
     """Distribution of end-to-end latency per question, per strategy (box + points)."""
-    per = results.get("per_question") or {}
     data = {
-        s: [v for v in q.get("latency_total", []) if v is not None and not math.isnan(v)]
-        for s, q in per.items()
+        s: [v for v in results.scores(s, "latency_total") if v is not None and not math.isnan(v)]
+        for s in results.labels
     }
     data = {s: v for s, v in data.items() if v}
     if not data:
@@ -117,13 +122,13 @@ def latency_chart(results: Mapping[str, Any]) -> str:
     return _svg(fig)
 
 
-def cost_chart(results: Mapping[str, Any], volume: int | None = None) -> str:
+def cost_chart(results: Results, volume: int | None = None) -> str:
     """Total cost (one-off training + per-query) against query volume; break-even marked."""
-    cost = results.get("cost") or {}
-    per = cost.get("strategies") or {}
-    if not per:
+    cost = results.cost
+    if cost is None or not cost.strategies:
         return ""
-    points = [b["queries"] for b in cost.get("break_even") or [] if b.get("queries")]
+    per = cost.strategies
+    points = [b.queries for b in cost.break_even if b.queries]
     top = max([volume or 0, 10_000, *(2 * p for p in points)])
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
@@ -131,17 +136,17 @@ def cost_chart(results: Mapping[str, Any], volume: int | None = None) -> str:
     for k, (label, c) in enumerate(per.items()):
         ax.plot(
             xs,
-            [c["training"] + c["per_query"] * x for x in xs],
+            [c.training + c.per_query * x for x in xs],
             label=label,
             color=PALETTE[k % len(PALETTE)],
         )
-    for b in cost.get("break_even") or []:
-        if b.get("queries"):
-            q = b["queries"]
-            y = per[b["a"]]["training"] + per[b["a"]]["per_query"] * q
+    for b in cost.break_even:
+        if b.queries:
+            q = b.queries
+            y = per[b.a].training + per[b.a].per_query * q
             ax.plot([q], [y], "ko", ms=4)
             ax.annotate(
-                f"{b['a']} = {b['b']}\n{q:,.0f} q",
+                f"{b.a} = {b.b}\n{q:,.0f} q",
                 (q, y),
                 fontsize=7,
                 xytext=(4, 4),
@@ -152,41 +157,39 @@ def cost_chart(results: Mapping[str, Any], volume: int | None = None) -> str:
     ax.set_xlabel("queries")
     ax.set_ylabel("USD (training + serving)")
     ax.set_title(
-        f"cost vs query volume ({cost.get('hardware')}, {cost.get('hour_price', 0):g} USD/h)",
+        f"cost vs query volume ({cost.hardware}, {cost.hour_price:g} USD/h)",
         loc="left",
     )
     ax.legend(fontsize=7, frameon=False)
     return _svg(fig)
 
 
-def freshness_chart(results: Mapping[str, Any]) -> str:
-    fresh = results.get("freshness") or {}
-    rows = fresh.get("strategies") or {}
-    if not rows:
+def freshness_chart(results: Results) -> str:
+    fresh = results.freshness
+    if fresh is None or not fresh.strategies:
         return ""
+    rows = fresh.strategies
     labels = list(rows)
     series = {
-        "new fact, before update": [rows[s]["main"].get("new") for s in labels],
-        "new fact, after update": [rows[s]["fresh"].get("new") for s in labels],
-        "stale fact, after update": [rows[s]["fresh"].get("stale") for s in labels],
+        "new fact, before update": [rows[s].new_before for s in labels],
+        "new fact, after update": [rows[s].new_after for s in labels],
+        "stale fact, after update": [rows[s].stale_after for s in labels],
     }
     return _bars(
-        f"freshness: {fresh.get('questions')} changed-fact questions",
+        f"freshness: {fresh.questions} changed-fact questions",
         labels,
         series,
         "share of answers",
     )
 
 
-def forgetting_chart(results: Mapping[str, Any]) -> str:
-    probes = {
-        a: f for a, f in (results.get("forgetting") or {}).items() if "perplexity_increase_pct" in f
-    }
+def forgetting_chart(results: Results) -> str:
+    probes = {a: f for a, f in results.forgetting.items() if f.measured}
     if not probes:
         return ""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 0.6 + 0.4 * len(probes)))
-    values = [probes[a]["perplexity_increase_pct"] for a in probes]
+    values = [f.perplexity_increase_pct for f in probes.values()]
     ax.barh(list(probes), values, color=[PALETTE[3] if v > 0 else PALETTE[2] for v in values])
     ax.axvline(0, color="black", lw=0.8)
     ax.invert_yaxis()
@@ -195,14 +198,19 @@ def forgetting_chart(results: Mapping[str, Any]) -> str:
     return _svg(fig)
 
 
+def _interval(stat: Mapping[str, Any] | None) -> Interval | None:
+    return None if not stat else Interval.from_dict(stat)
+
+
 def style_chart(style: Mapping[str, Any] | None) -> str:
+    """The pilot's style check (a plain mapping, as ``style.json`` holds it)."""
     if not style or not style.get("format_pass"):
         return ""
     passes = style["format_pass"]
     parts = style.get("format_parts") or {}
     keys = list(passes)
     series = {
-        "all format parts": [passes[k] for k in keys],
-        "share of parts": [parts.get(k) for k in keys],
+        "all format parts": [_interval(passes[k]) for k in keys],
+        "share of parts": [_interval(parts.get(k)) for k in keys],
     }
     return _bars(f"house style on {style.get('n')} held-out questions", keys, series, "share")

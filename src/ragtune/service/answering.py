@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
+from ragtune import strategy_table
 from ragtune.errors import NotFoundError, UsageError
 from ragtune.project import Project
 from ragtune.retrieval.filters import acl_where, compile_filter, parse_filter
@@ -41,13 +42,12 @@ class Cancelled(Exception):
 
 def needs_adapter(strategy: str) -> bool:
     """ft, ft+rag and raft+rag run a fine-tuned adapter; they are listed once per adapter."""
-    from ragtune.strategies import NEEDS_ADAPTER
-
-    return strategy in NEEDS_ADAPTER
+    known = strategy_table.info(strategy)
+    return known is not None and known.needs_adapter
 
 
 def default_model(config: ServiceConfig) -> str:
-    return f"{config.strategy}:{config.adapter}" if config.adapter else config.strategy
+    return strategy_table.label(config.strategy, config.adapter)
 
 
 def check_default(project: Project, config: ServiceConfig) -> None:
@@ -73,7 +73,7 @@ def model_ids(project: Project, config: ServiceConfig) -> list[str]:
     adapters = [a.name for a in list_adapters(project)]
     ids = [default_model(config)]
     for name in strategies.names():
-        ids += [f"{name}:{a}" for a in adapters] if needs_adapter(name) else [name]
+        ids += [strategy_table.label(name, a) for a in adapters] if needs_adapter(name) else [name]
     return list(dict.fromkeys(ids))
 
 
@@ -84,8 +84,8 @@ def parse_model(project: Project, config: ServiceConfig, model: str | None) -> t
     ids = model_ids(project, config)
     if model not in ids:
         raise NotFoundError(f"unknown model {model!r}", f"GET /v1/models lists: {', '.join(ids)}")
-    strategy, _, adapter = model.partition(":")
-    return strategy, adapter
+    strategy, adapter = strategy_table.parse_label(model)
+    return strategy, adapter or ""
 
 
 def check_filters(project: Project, filters: list[str], groups: tuple[str, ...]) -> None:

@@ -63,6 +63,6 @@ def create_app(project: Project, config: ServiceConfig | None = None) -> FastAPI
 
 
 def _version() -> str:
-    from ragtune import __version__
+    from ragtune.version import __version__
 
     return __version__

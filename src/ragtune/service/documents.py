@@ -10,7 +10,6 @@ exactly like one that does not exist.
 from __future__ import annotations
 
 import glob
-import json
 import re
 from typing import Any
 
@@ -19,15 +18,15 @@ import yaml
 from ragtune.errors import LoadError, NotFoundError, UsageError
 from ragtune.ingest.loaders import FRONT_MATTER, decode_text, split_front_matter
 from ragtune.project import Project
-from ragtune.retrieval.filters import acl_where
+from ragtune.retrieval.filters import Where, acl_where
 from ragtune.service.deps import Caller
 from ragtune.service.upload_journal import journaled
 from ragtune.store.keys import check_groups
+from ragtune.types import DocumentView
 
 MAX_ID = 300
 _SEGMENT = re.compile(r"[^\W_][\w .()+,=@'-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_COLUMNS = "d.id, d.title, d.format, d.metadata, d.groups, d.version, d.ingested_at, d.source_path"
 _FRONT_MATTER_FORMATS = (".md", ".markdown", ".txt")
 
 
@@ -131,36 +130,24 @@ def delete(project: Project, doc_id: str) -> None:
         raise NotFoundError(f"no document with id {doc_id!r}")
 
 
-def _visible(who: Caller) -> tuple[str, list[object]]:
-    if who.admin:  # admins manage every document
-        return "1=1", []
-    acl = acl_where(who.groups)
-    assert acl is not None
-    return acl.sql, acl.params
+def _visible(who: Caller) -> Where | None:
+    """What the caller may read: every document for an admin (who manages them all)."""
+    return None if who.admin else acl_where(who.groups)
 
 
 def list_visible(project: Project, who: Caller) -> list[dict[str, Any]]:
     """Documents the caller may read (every document for an admin), without their text."""
-    sql, params = _visible(who)
-    rows = project.store.query(
-        f"SELECT {_COLUMNS}, length(d.text) AS n_chars FROM documents d WHERE {sql} ORDER BY d.id",
-        params,
-    )
-    return [_summary(r, who) for r in rows]
+    return [_summary(v, who) for v in project.store.document_views(_visible(who))]
 
 
 def get_visible(project: Project, who: Caller, doc_id: str) -> dict[str, Any]:
     """One document with its text and chunk offsets, if the caller may read it."""
-    sql, params = _visible(who)
-    rows = project.store.query(
-        f"SELECT {_COLUMNS}, d.text FROM documents d WHERE d.id = ? AND ({sql})",
-        [doc_id, *params],
-    )
-    if not rows:
+    views = project.store.document_views(_visible(who), doc_id)
+    if not views:
         raise NotFoundError(f"no document with id {doc_id!r}")
-    row = rows[0]
-    out = _summary(row, who)
-    out["text"] = row["text"]
+    out = _summary(views[0], who)
+    del out["n_chars"]
+    out["text"] = project.store.get_document(doc_id).text
     out["chunks"] = [
         {"id": c.id, "start": c.start, "end": c.end, "section": c.section}
         for c in project.store.chunks_of(doc_id)
@@ -168,14 +155,12 @@ def get_visible(project: Project, who: Caller, doc_id: str) -> dict[str, Any]:
     return out
 
 
-def _summary(row: Any, who: Caller) -> dict[str, Any]:
-    out = {
-        "id": row["id"], "title": row["title"], "format": row["format"],
-        "metadata": json.loads(row["metadata"]), "groups": json.loads(row["groups"]),
-        "version": row["version"], "ingested_at": row["ingested_at"],
+def _summary(view: DocumentView, who: Caller) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": view.id, "title": view.title, "format": view.format,
+        "metadata": view.metadata, "groups": list(view.groups),
+        "version": view.version, "ingested_at": view.ingested_at, "n_chars": view.n_chars,
     }  # fmt: skip
-    if "n_chars" in row.keys():  # noqa: SIM118 (rows have keys(), no __contains__)
-        out["n_chars"] = row["n_chars"]
     if who.admin:
-        out["source_path"] = row["source_path"]
+        out["source_path"] = view.source_path
     return out

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ragtune.types import Chunk, Document
+from ragtune.types import Chunk, Document, DocumentView
 
 
 class WhereLike(Protocol):
@@ -84,6 +84,10 @@ class Store(Protocol):
     def count_chunks(self, where: WhereLike | None = None) -> int: ...
 
     def metadata_keys(self, where: WhereLike | None = None) -> list[str]: ...
+
+    def document_views(
+        self, where: WhereLike | None = None, doc_id: str | None = None
+    ) -> list[DocumentView]: ...
 
     def chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, tuple[Chunk, Document]]: ...
 

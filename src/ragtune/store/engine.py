@@ -1,4 +1,5 @@
-"""One search request through a store's engine (``Store.search``), shared by both backends.
+"""The parts of a store written once for both backends, on their shared schema: one search
+request through a store's engine (``Store.search``) and the document views a reader may see.
 
 BM25 ranks first, in the caller's thread (a SQLite connection belongs to its thread), while
 the query's embedding may still be computed elsewhere; then the dense index answers. Both
@@ -10,11 +11,13 @@ same code for both backends, so their rankings are comparable.
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import Future
 
 import numpy as np
 
-from ragtune.store.base import DenseSearch, Ranked, SearchRequest, Store
+from ragtune.store.base import DenseSearch, Ranked, SearchRequest, Store, WhereLike
+from ragtune.types import DocumentView
 
 
 def run_search(store: Store, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
@@ -27,3 +30,39 @@ def run_search(store: Store, request: SearchRequest, dense: DenseSearch) -> dict
             vector = vector.result()
         lists["dense"] = dense.search_where(np.asarray(vector), request.k, request.where)
     return lists
+
+
+_VIEW = (
+    "SELECT d.id, d.title, d.format, d.metadata, d.groups, d.version, d.ingested_at,"
+    " d.source_path, length(d.text) AS n_chars FROM documents d"
+)
+
+
+def document_views(
+    store: Store, where: WhereLike | None = None, doc_id: str | None = None
+) -> list[DocumentView]:
+    """The documents ``where`` allows (all with None), or only ``doc_id`` if it is allowed;
+    in id order, without their text (SQL both backends run through ``Store.query``)."""
+    conditions: list[str] = []
+    params: list[object] = []
+    if doc_id is not None:
+        conditions.append("d.id = ?")
+        params.append(doc_id)
+    if where is not None:
+        conditions.append(f"({where.sql})")
+        params.extend(where.params)
+    sql = _VIEW + (" WHERE " + " AND ".join(conditions) if conditions else "") + " ORDER BY d.id"
+    return [
+        DocumentView(
+            id=r["id"],
+            title=r["title"],
+            format=r["format"],
+            metadata=json.loads(r["metadata"]),
+            groups=tuple(json.loads(r["groups"])),
+            version=int(r["version"]),
+            ingested_at=str(r["ingested_at"] or ""),
+            source_path=r["source_path"],
+            n_chars=int(r["n_chars"]),
+        )
+        for r in store.query(sql, params)
+    ]

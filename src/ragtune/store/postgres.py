@@ -31,7 +31,7 @@ from ragtune.registry import stores
 from ragtune.store.base import DenseSearch, Ranked, SearchRequest, Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
-from ragtune.store.engine import run_search
+from ragtune.store.engine import document_views, run_search
 from ragtune.store.fts5_terms import Fts5Terms
 from ragtune.store.postgres_schema import (
     CHUNK_SELECT,
@@ -56,7 +56,7 @@ from ragtune.store.records import (
     now_iso,
 )
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS
-from ragtune.types import Chunk, Document
+from ragtune.types import Chunk, Document, DocumentView
 
 
 class PostgresStore:
@@ -377,6 +377,12 @@ class PostgresStore:
     def search(self, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
         """BM25 and dense search for one request, filters and ACL inside (store.engine)."""
         return run_search(self, request, dense)
+
+    def document_views(
+        self, where: Where | None = None, doc_id: str | None = None
+    ) -> list[DocumentView]:
+        """Documents without their text, those ``where`` allows (store.engine)."""
+        return document_views(self, where, doc_id)
 
 
 stores.register("postgres")(PostgresStore)

@@ -21,7 +21,7 @@ from ragtune.registry import stores
 from ragtune.store.base import DenseSearch, Ranked, SearchRequest, Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
-from ragtune.store.engine import run_search
+from ragtune.store.engine import document_views, run_search
 from ragtune.store.migrations import migrate
 from ragtune.store.query_words import fts_query, query_words
 from ragtune.store.records import (
@@ -40,7 +40,7 @@ from ragtune.store.sqlite_rows import (
     insert_chunks,
     insert_meta,
 )
-from ragtune.types import Chunk, Document
+from ragtune.types import Chunk, Document, DocumentView
 
 _WEIGHTS = BM25_WEIGHTS
 _BM25_WEIGHTS = ", ".join(map(str, _WEIGHTS))
@@ -364,6 +364,12 @@ class SQLiteStore:
     def search(self, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
         """BM25 and dense search for one request, filters and ACL inside (store.engine)."""
         return run_search(self, request, dense)
+
+    def document_views(
+        self, where: Where | None = None, doc_id: str | None = None
+    ) -> list[DocumentView]:
+        """Documents without their text, those ``where`` allows (store.engine)."""
+        return document_views(self, where, doc_id)
 
 
 stores.register("sqlite")(SQLiteStore)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from tests.helpers.pilot_results import make_results, make_style
 
 from ragtune.advisor.framework import advise
 from ragtune.advisor.profile import Profile
+from ragtune.evaluation.results import Results
+from ragtune.evaluation.sections import Agreement, CrossFitSummary
+from ragtune.retrieval.answerability import Calibration
 
 
 def _profile(**kw: object) -> Profile:
@@ -119,7 +124,7 @@ def test_a_weak_judge_lowers_confidence_and_says_so() -> None:
     clean = advise(make_results(), profile)
     assert not any("judge self-test" in r for r in clean.reasons)
     weak = make_results()
-    weak["judge"]["selftest"] = run_selftest(small_run(), direct(YesJudge()), resamples=200)
+    weak.judge.selftest = run_selftest(small_run(), direct(YesJudge()), resamples=200)
     rec = advise(weak, profile)
     lowered = {"high": "medium", "medium": "low", "low": "low"}
     assert rec.strategy == clean.strategy and rec.confidence == lowered[clean.confidence]
@@ -137,16 +142,22 @@ def test_one_weak_kind_or_low_agreement_is_enough() -> None:
     assert "changed number 80 %" in text and "negated" not in text
     assert rec.confidence != clean.confidence or clean.confidence == "low"
     swinging = make_results()
-    swinging["judge"]["agreement"] = {
+    swinging.judge.agreement = Agreement.from_dict({
         "answers": 10, "judgements": 40, "unparsable": {"first": 0, "second": 3},
-        "agreement": {"all": {"mean": 0.7, "low": 0.55, "high": 0.82, "n": 40}}}  # fmt: skip
+        "agreement": {"all": {"mean": 0.7, "low": 0.55, "high": 0.82, "n": 40}}})  # fmt: skip
     assert any("run-to-run agreement 70 %" in r for r in advise(swinging, profile).reasons)
 
 
 def test_a_cross_fitted_run_says_which_threshold_to_serve_with() -> None:
     results = make_results()
     assert not any("ragtune calibrate" in s for s in advise(results, _profile()).next_steps)
-    deploy = {"threshold": 0.7443, "n_answerable": 47, "n_unanswerable": 25}
-    results["calibration"] = {"fold_thresholds": [0.74, 0.71], "deploy": deploy}
+    deploy = Calibration(0.7443, "crossfit", 47, 25, 0.8, 0.05, 0.1)
+    results.calibration = CrossFitSummary("crossfit", [0.74, 0.71], asdict(deploy))
     steps = advise(results, _profile()).next_steps
     assert any("47 + 25 questions (0.744" in s and "ragtune calibrate" in s for s in steps)
+
+
+def test_results_with_nothing_measured_follow_the_rules_of_thumb() -> None:
+    rec = advise(Results.from_dict({}), _profile(need="knowledge"))
+    assert rec.choice == "RAG" and rec.strategy == "" and rec.confidence == "low"
+    assert any("--update DIR" in s for s in rec.next_steps)

@@ -25,7 +25,7 @@ def test_break_even() -> None:
         "ft": StrategyCost(0.002, 0.05),
         "base": StrategyCost(0.001, 0.0),
     }
-    rows = {(r["a"], r["b"]): r["queries"] for r in break_even(costs)}
+    rows = {(r.a, r.b): r.queries for r in break_even(costs)}
     assert rows[("ft", "rag")] == pytest.approx(25.0)
     assert rows[("ft", "base")] is None  # base is cheaper per query too: never pays back
     assert ("base", "rag") not in rows and ("rag", "base") not in rows

@@ -22,6 +22,7 @@ from tests.helpers.judged import YesJudge
 
 from ragtune.evaluation.metrics.answers import EmbedderEncoder
 from ragtune.evaluation.metrics.ragas import JudgeInput, OfflineJudge
+from ragtune.evaluation.sections import SelfTest
 from ragtune.evaluation.selftest import CATCH_MIN, KINDS, Judged, direct, run_selftest
 from ragtune.evaluation.separation import (
     BINARY,
@@ -142,21 +143,21 @@ def _run(real: dict[str, Any], judge: Any) -> dict[str, list[Judged]]:
     return out
 
 
-def selftest_shortfalls(test: dict[str, Any]) -> list[str]:
+def selftest_shortfalls(test: SelfTest) -> list[str]:
     """Every kind caught less often than the floors say, or tested on too few answers."""
     out = []
     for kind in KINDS:
-        per = test["caught"][kind]
+        per = test.caught[kind]
         pooled = per["all"]
-        if pooled["n"] < MIN_PROBES[kind] or (pooled["mean"] or 0.0) < CATCH_MIN:
-            out.append(f"{kind} {pooled['mean']} of {pooled['n']}")
+        if pooled.n < MIN_PROBES[kind] or not pooled.measured or pooled.mean < CATCH_MIN:
+            out.append(f"{kind} {pooled.mean} of {pooled.n}")
         for s in STRATEGIES:
-            if per[s]["n"] >= STRATEGY_PROBES and per[s]["mean"] < STRATEGY_MIN:
-                out.append(f"{kind} {s} {per[s]['mean']:.3f} of {per[s]['n']}")
+            if per[s].n >= STRATEGY_PROBES and per[s].mean < STRATEGY_MIN:
+                out.append(f"{kind} {s} {per[s].mean:.3f} of {per[s].n}")
     return out
 
 
-def _selftest(real: dict[str, Any], judge: Any) -> dict[str, Any]:
+def _selftest(real: dict[str, Any], judge: Any) -> SelfTest:
     run = _run(real, judge)
     return run_selftest(run, direct(judge), seed=0, sample_size=len(real["questions"]),
                         resamples=200)  # fmt: skip
@@ -168,18 +169,18 @@ def test_the_self_test_catches_each_kind_on_real_answers(
 ) -> None:
     test = _selftest(real, OfflineJudge(minilm_encoder))
     rates = {
-        k: {s: f"{v['mean']:.1%} of {v['n']}" for s, v in per.items() if v["n"]}
-        for k, per in test["caught"].items()
+        k: {s: f"{v.mean:.1%} of {v.n}" for s, v in per.items() if v.n}
+        for k, per in test.caught.items()
     }
-    print("credited answers:", test["answers"], "caught:", rates, "missed:", test["missed"])
+    print("credited answers:", test.answers, "caught:", rates, "missed:", test.missed)
     assert selftest_shortfalls(test) == []
     # base answers have no passages: only the question-as-answer edit applies to them
-    assert test["caught"]["negated"]["base"]["n"] == 0 < test["caught"]["question"]["base"]["n"]
+    assert test.caught["negated"]["base"].n == 0 < test.caught["question"]["base"].n
 
 
 @pytest.mark.slow
 def test_an_always_supported_judge_fails_the_same_check(real: dict[str, Any]) -> None:
     test = _selftest(real, YesJudge())
-    assert test["answers"] == dict.fromkeys(STRATEGIES, len(real["questions"]))  # all credited
+    assert test.answers == dict.fromkeys(STRATEGIES, len(real["questions"]))  # all credited
     failed = {s.split()[0] for s in selftest_shortfalls(test)}
     assert failed == set(KINDS)

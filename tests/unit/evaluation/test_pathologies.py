@@ -15,6 +15,7 @@ from ragtune.evaluation.pathologies import (
     pathology_scores,
     summary,
 )
+from ragtune.evaluation.results import Results
 from ragtune.evaluation.stats import bootstrap_ci
 from ragtune.generate.prompts import CANNOT_ANSWER
 from ragtune.text.repetition import repeats
@@ -74,17 +75,23 @@ def test_shares_on_a_small_run() -> None:
     assert share["any_pathology"] == pytest.approx(0.7)
     ids = [f"q{k}" for k in range(n)]
     kept = summary({"rag": per, "extract": {k: [0.0] * n for k in per}}, ids)
-    assert kept["threshold"] == FLAG_SHARE
+    assert kept.threshold == FLAG_SHARE
     # strictly above 10 %: echo (30 %) and refusal (1 of 9 answerable) are; label is not
-    assert set(kept["flagged"]) == {"rag"}
-    assert set(kept["flagged"]["rag"]) == {"echo", "refusal"}
-    assert kept["examples"]["rag"]["echo"] == ["q0", "q1", "q2"]
+    assert set(kept.flagged) == {"rag"}
+    assert set(kept.flagged["rag"]) == {"echo", "refusal"}
+    assert kept.examples["rag"]["echo"] == ["q0", "q1", "q2"]
 
 
 def test_flagged_reads_the_metric_means_and_old_results() -> None:
     stat = {"mean": 0.25, "low": 0.1, "high": 0.4, "n": 20}
     none = {"mean": 0.0, "low": 0.0, "high": 0.0, "n": 20}
-    results = {"metrics": {"pathologies": {"echo": {"rag": stat, "base": none}}}}
+    results = Results.from_dict(
+        {
+            "metrics": {"pathologies": {"echo": {"rag": stat, "base": none}}},
+            "per_question": {"rag": {}, "base": {}},
+        }
+    )
     assert flagged(results) == {"rag": {"echo": 0.25}}
-    assert flagged({"metrics": {"answers": {}}}) == {}  # a run from before the flags
+    old = Results.from_dict({"metrics": {"answers": {}}, "per_question": {"rag": {}}})
+    assert flagged(old) == {}  # a run from before the flags
     assert flag_text({"label": 0.12, "echo": 0.25}) == "echo 25 %, label 12 %"

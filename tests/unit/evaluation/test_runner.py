@@ -11,6 +11,7 @@ from tests.conftest import EXAMPLES
 from ragtune.config import Settings
 from ragtune.errors import UsageError
 from ragtune.evaluation.datasets import load_eval_file
+from ragtune.evaluation.results import Results
 from ragtune.evaluation.runner import CompareConfig, Runner, StrategySpec, plan_strategies
 from ragtune.project import Project
 from ragtune.retrieval.answerability import DEFAULT_THRESHOLD
@@ -51,12 +52,13 @@ def _config(**kw: object) -> CompareConfig:
 QUALITY = ("metrics", "paired", "judge", "freshness")
 
 
-def _quality(results: dict) -> dict:
-    out = {k: results[k] for k in QUALITY if k != "freshness"}
-    if results["freshness"]:
+def _quality(results: Results) -> dict:
+    data = results.to_dict()
+    out = {k: data[k] for k in QUALITY if k != "freshness"}
+    if data["freshness"]:
         out["freshness"] = {
             s: {p: v[p] for p in ("main", "fresh")}
-            for s, v in results["freshness"]["strategies"].items()
+            for s, v in data["freshness"]["strategies"].items()
         }
     return json.loads(json.dumps(out))
 
@@ -65,24 +67,28 @@ def test_run_scores_and_resumes_from_store(eval_project: Project, tmp_path: Path
     items = _items()
     runner = Runner(eval_project, items, _config())
     results = runner.run()
-    m = results["metrics"]
-    assert m["retrieval"]["recall@k"]["base"]["n"] == 0  # base does not retrieve
-    assert m["retrieval"]["recall@k"]["rag"]["mean"] > 0.5
-    assert m["citations"]["citation_precision"]["rag"]["n"] > 0
-    assert m["answers"]["f1"]["rag"]["n"] == sum(not i.unanswerable for i in items)
-    assert m["answers"]["abstain_unanswerable"]["rag"]["n"] == sum(i.unanswerable for i in items)
-    assert {p["a"] + p["b"] for p in results["paired"]["answers"]["f1"]} == {"baserag"}
+    m = results.metrics
+    assert m["retrieval"]["recall@k"]["base"].n == 0  # base does not retrieve
+    assert results.metric("retrieval", "recall@k", "base") is None
+    assert m["retrieval"]["recall@k"]["rag"].mean > 0.5
+    assert m["citations"]["citation_precision"]["rag"].n > 0
+    assert m["answers"]["f1"]["rag"].n == sum(not i.unanswerable for i in items)
+    assert m["answers"]["abstain_unanswerable"]["rag"].n == sum(i.unanswerable for i in items)
+    assert {p.a + p.b for p in results.paired["answers"]["f1"]} == {"baserag"}
     # latency comes from the first 8 questions, answered one request at a time
-    assert results["performance"]["rag"]["latency_s"]["retrieve"]["p95"]["n"] == 8
-    assert "base" not in results["performance"]["base"]["latency_s"].get("retrieve", {})
-    assert results["cost"]["strategies"]["rag"]["per_1k_queries"] >= 0
-    stored = json.loads((runner.folder / "results.json").read_text())
-    assert stored["run"]["id"] == runner.run_id
+    assert results.performance["rag"].latency_s["retrieve"].p95.n == 8
+    assert "retrieve" not in results.performance["base"].latency_s
+    assert results.cost is not None and results.cost.strategies["rag"].per_1k_queries >= 0
+    stored = Results.load(runner.folder / "results.json")
+    assert stored.run.id == runner.run_id
+    assert stored.to_dict() == json.loads(json.dumps(results.to_dict()))  # the file round-trips
     # The judge's self-test ran on the run's own answers, offline: no agreement to measure.
-    test = results["judge"]["selftest"]
-    assert test["caught"]["negated"]["rag"]["n"] > 0 and test["caught"]["question"]["all"]["n"]
-    assert test["caught"]["negated"]["base"]["n"] == 0  # no passages to contradict
-    assert results["judge"]["agreement"] is None and results["run"]["judge_selftest_s"] < 30
+    test = results.judge.selftest
+    assert test is not None
+    assert test.caught["negated"]["rag"].n > 0 and test.caught["question"]["all"].n
+    assert test.caught["negated"]["base"].n == 0  # no passages to contradict
+    assert results.judge.agreement is None
+    assert results.run.judge_selftest_s is not None and results.run.judge_selftest_s < 30
     runner.close()
     # Same config -> same run folder; nothing is answered again; same numbers.
     again = Runner(eval_project, items, _config())
@@ -117,15 +123,16 @@ def test_freshness_on_a_copy(eval_project: Project, tmp_path: Path) -> None:
     items = [i for i in _items() if i.changes][:6]
     assert items
     runner = Runner(eval_project, items, _config(update=v2))
-    fresh = runner.run()["freshness"]
+    fresh = runner.run().freshness
+    assert fresh is not None
     assert {d.id: d.content_hash for d in eval_project.documents()} == before  # untouched
-    assert fresh["reindex_s"] > 0 and fresh["ingest"]["updated"] >= 1
-    rag, base = fresh["strategies"]["rag"], fresh["strategies"]["base"]
-    assert rag["fresh"]["new"]["mean"] > rag["main"]["new"]["mean"]
-    assert rag["main"]["stale"]["mean"] > rag["fresh"]["stale"]["mean"]
-    assert base["fresh"] == base["main"]  # no retrieval: answers reused, cannot change
-    assert rag["time_to_fresh"]["how"] == "re-index (measured)"
-    assert base["time_to_fresh"]["seconds"] is None
+    assert fresh.reindex_s and fresh.reindex_s > 0 and fresh.ingest and fresh.ingest["updated"] >= 1
+    rag, base = fresh.strategies["rag"], fresh.strategies["base"]
+    assert rag.fresh["new"].mean > rag.main["new"].mean
+    assert rag.main["stale"].mean > rag.fresh["stale"].mean
+    assert base.fresh == base.main  # no retrieval: answers reused, cannot change
+    assert rag.time_to_fresh.how == "re-index (measured)"
+    assert base.time_to_fresh.seconds is None
     runner.close()
 
 
@@ -145,17 +152,18 @@ def test_llm_judge_failures_are_counted_and_cached(eval_project: Project) -> Non
     # The fake backend answers with a passage sentence, never "1: yes": every judgement fails.
     runner = Runner(eval_project, items, _config(judge=fake.NAME))
     results = runner.run()
-    failures = results["judge"]["failures"]["rag"]
+    failures = results.judge.failures["rag"]
     assert failures["faithfulness"] > 0 and failures["context_recall"] > 0
-    assert results["metrics"]["ragas"]["faithfulness"]["rag"]["n"] == 0
+    assert results.metrics["ragas"]["faithfulness"]["rag"].n == 0
     cached = runner.store.judgements(fake.NAME, "main", "rag")
     assert set(cached) == {i.id for i in items}
     # Judged twice: every unparsable reply is counted, and never agrees.
-    agree = results["judge"]["agreement"]
-    assert agree["answers"] == 10 and agree["unparsable"]["second"] > 0  # of 12, pooled
-    assert 0 < agree["unparsable"]["first"] <= sum(
-        sum(f.values()) for f in results["judge"]["failures"].values())  # fmt: skip
-    assert agree["agreement"]["all"]["mean"] < 1.0
+    agree = results.judge.agreement
+    assert agree is not None
+    assert agree.answers == 10 and agree.unparsable["second"] > 0  # of 12, pooled
+    assert 0 < agree.unparsable["first"] <= sum(
+        sum(f.values()) for f in results.judge.failures.values())  # fmt: skip
+    assert agree.agreement["all"].mean < 1.0
     assert runner.store.judgements(fake.NAME, "repeat", "rag") or runner.store.judgements(
         fake.NAME, "repeat", "base"
     )
@@ -181,14 +189,14 @@ def test_latency_is_measured_on_questions_answered_alone(
     assert sizes == [1, 1, 1, 4, 4]  # three alone, then the other eight in batches
     stored = runner.store.answers("main", "rag")
     assert [stored[i.id]["alone"] for i in items] == [True] * 3 + [False] * 8
-    assert results["performance"]["rag"]["latency_s"]["total"]["p50"]["n"] == 3
-    assert results["metrics"]["answers"]["f1"]["rag"]["n"] == 11  # quality counts every answer
+    assert results.performance["rag"].latency_s["total"].p50.n == 3
+    assert results.metrics["answers"]["f1"]["rag"].n == 11  # quality counts every answer
     runner.close()
     sizes.clear()
     every = Runner(eval_project, items, CompareConfig(specs, batch_size=4, latency_sample=0))
     results = every.run()
     assert sizes == [4, 4, 3]
-    assert results["performance"]["rag"]["latency_s"]["total"]["p50"]["n"] == 11
+    assert results.performance["rag"].latency_s["total"].p50.n == 11
     every.close()
 
 
@@ -218,12 +226,12 @@ def test_crossfit_thresholds_are_chosen_once_and_answered_with(
     specs = [StrategySpec("extract")]
     runner = Runner(eval_project, items, CompareConfig(specs, seed=1, resamples=200))
     results = runner.run()
-    calibration = results["calibration"]
-    assert len(calibration["fold_thresholds"]) == 2
-    assert calibration["deploy"]["n_unanswerable"] == 20
+    calibration = results.calibration
+    assert calibration is not None and len(calibration.fold_thresholds) == 2
+    assert calibration.deploy["n_unanswerable"] == 20
     thresholds = runner.thresholds
     assert set(thresholds) == {i.question for i in items}
-    assert set(thresholds.values()) <= set(calibration["fold_thresholds"])
+    assert set(thresholds.values()) <= set(calibration.fold_thresholds)
     # Some answers fall between a fold threshold and the project's: the check below tells
     # the two apart.
     supports = [a["answer"]["support"] for a in runner.store.answers("main", "extract").values()]
@@ -245,7 +253,7 @@ def test_crossfit_thresholds_are_chosen_once_and_answered_with(
 
     plain = Runner(eval_project, items, CompareConfig(specs, seed=1, resamples=200, crossfit=False))
     assert plain.run_id != runner.run_id
-    assert plain.run()["calibration"] is None and plain.thresholds == {}
+    assert plain.run().calibration is None and plain.thresholds == {}
     plain.close()
 
 
@@ -253,12 +261,12 @@ def test_crossfit_is_skipped_when_the_threshold_is_set(eval_project: Project) ->
     eval_project.settings.abstention.threshold = 0.3
     items = _crossfit_items()
     runner = Runner(eval_project, items, CompareConfig([StrategySpec("extract")], resamples=200))
-    assert runner.thresholds == {} and runner.run()["calibration"] is None
+    assert runner.thresholds == {} and runner.run().calibration is None
     runner.close()
 
 
 def test_too_few_unanswerable_questions_keep_the_project_threshold(eval_project: Project) -> None:
     items = _crossfit_items()[:-1]  # 19 unanswerable: 9 in one fold
     runner = Runner(eval_project, items, CompareConfig([StrategySpec("extract")], resamples=200))
-    assert runner.run()["calibration"] is None and runner.thresholds == {}
+    assert runner.run().calibration is None and runner.thresholds == {}
     runner.close()

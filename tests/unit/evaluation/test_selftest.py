@@ -16,6 +16,7 @@ from ragtune.embed.base import HashEmbedder
 from ragtune.evaluation.judging import agreement, stored
 from ragtune.evaluation.metrics.answers import EmbedderEncoder
 from ragtune.evaluation.metrics.ragas import JudgeInput, LLMJudge, OfflineJudge, Verdict
+from ragtune.evaluation.results import Results
 from ragtune.evaluation.selftest import KINDS, Judged, direct, make_probes, run_selftest, weak_spots
 from ragtune.evaluation.store import RunStore
 
@@ -37,21 +38,21 @@ def _offline() -> OfflineJudge:
 def test_the_offline_judge_catches_every_kind_on_a_small_run() -> None:
     test = run_selftest(small_run(), direct(_offline()), seed=0, resamples=200)
     for kind in KINDS:
-        pooled = test["caught"][kind]["all"]
-        assert pooled["mean"] == 1.0 and pooled["n"] >= 6, (kind, pooled)
-        assert test["missed"][kind] == {"rag": [], "base": []}
+        pooled = test.caught[kind]["all"]
+        assert pooled.mean == 1.0 and pooled.n >= 6, (kind, pooled)
+        assert test.missed[kind] == {"rag": [], "base": []}
     # base has no passages: only the question-as-answer edit applies to it
-    assert test["caught"]["negated"]["base"]["n"] == 0 and test["caught"]["question"]["base"]["n"]
-    assert test["answers"]["rag"] == 6  # the unsupported seventh answer is never sampled
-    assert weak_spots({"judge": {"selftest": test}}) == []
+    assert test.caught["negated"]["base"].n == 0 and test.caught["question"]["base"].n
+    assert test.answers["rag"] == 6  # the unsupported seventh answer is never sampled
+    assert weak_spots(Results.from_dict({"judge": {"selftest": test.to_dict()}})) == []
 
 
 def test_a_judge_that_always_says_supported_catches_nothing() -> None:
     run = small_run()
     weak = run_selftest(run, direct(YesJudge()), seed=0, resamples=200)
-    assert all(weak["caught"][k]["all"]["mean"] == 0.0 for k in KINDS)
-    assert weak["missed"]["negated"]["rag"][:2] == ["leave", "parking"]
-    spots = weak_spots({"judge": {"selftest": weak}})
+    assert all(weak.caught[k]["all"].mean == 0.0 for k in KINDS)
+    assert weak.missed["negated"]["rag"][:2] == ["leave", "parking"]
+    spots = weak_spots(Results.from_dict({"judge": {"selftest": weak.to_dict()}}))
     names = ["off-topic sentence", "negated sentence", "changed number", "question as answer"]
     assert [s.split(" 0 %")[0] for s in spots] == names
 
@@ -102,12 +103,12 @@ def test_llm_judge_self_test_counts_unparsable_replies() -> None:
     test = run_selftest(LLM_RUN, direct(LLMJudge(gen)), seed=0, resamples=200)  # type: ignore[arg-type]
     assert len(gen.prompts) == 6 and gen.replies == []
     edits = [k for k in KINDS if k != "question"]
-    assert sum(test["caught"][k]["rag"]["n"] for k in edits) == 6
-    caught = sum(test["caught"][k]["rag"]["mean"] * test["caught"][k]["rag"]["n"] for k in edits)
+    assert sum(test.caught[k]["rag"].n for k in edits) == 6
+    caught = sum(test.caught[k]["rag"].mean * test.caught[k]["rag"].n for k in edits)
     assert round(caught) == 4  # 1 missed ("2: yes") and 1 unparsable: neither caught
-    assert sum(test["unparsable"][k]["rag"] for k in edits) == 1
-    question = test["caught"]["question"]["rag"]
-    assert question["mean"] == 1.0 and question["n"] == 2
+    assert sum(test.unparsable[k]["rag"] for k in edits) == 1
+    question = test.caught["question"]["rag"]
+    assert question.mean == 1.0 and question.n == 2
 
 
 def test_llm_judge_agreement_counts_disagreements_and_unparsable(tmp_path: Path) -> None:
@@ -123,10 +124,10 @@ def test_llm_judge_agreement_counts_disagreements_and_unparsable(tmp_path: Path)
     store = RunStore.open(tmp_path / "run", {"x": 1})
     judging = stored(make, store, "queued")
     result = agreement(LLM_RUN, judging, seed=0, n=10, resamples=200)
-    assert result is not None and result["answers"] == 2 and result["judgements"] == 8
-    assert result["agreement"]["all"]["mean"] == 6 / 8
-    assert result["agreement"]["faithfulness"]["mean"] == 0.5
-    assert result["unparsable"] == {"first": 0, "second": 1}
+    assert result is not None and result.answers == 2 and result.judgements == 8
+    assert result.agreement["all"].mean == 6 / 8
+    assert result.agreement["faithfulness"].mean == 0.5
+    assert result.unparsable == {"first": 0, "second": 1}
     # Stored: judged again from the store, the model is neither loaded nor asked.
     assert agreement(LLM_RUN, judging, seed=0, n=10, resamples=200) == result
     assert made == [1] and set(store.judgements("queued", "repeat", "rag")) == {"q1", "q2"}

@@ -77,22 +77,3 @@ def test_auc() -> None:
     assert auc([1, 2, 3], [0, 0]) == 1.0
     assert auc([0.0], [1.0]) == 0.0
     assert auc([0.5], [0.5]) == 0.5
-
-
-def test_reading_intervals_back() -> None:
-    """The one formatter and significance lookup the report, advisor and tables share."""
-    from ragtune.evaluation.stats import fmt_interval, measured, significant_sign
-
-    stat = {"mean": 0.2314, "low": 0.18, "high": 0.284, "n": 36}
-    assert measured(stat) and fmt_interval(stat) == "0.231 [0.180, 0.284]"
-    assert fmt_interval(stat, 2) == "0.23 [0.18, 0.28]"
-    for missing in (None, {}, {"mean": None, "n": 3}, {"mean": 0.5, "low": 0, "high": 1, "n": 0}):
-        assert not measured(missing) and fmt_interval(missing) == "n/a"
-    paired = [
-        {"a": "rag", "b": "base", "mean": 0.1, "significant": True},
-        {"a": "ft", "b": "rag", "mean": 0.05, "significant": False},
-    ]
-    assert significant_sign(paired, "base", "rag") == 1
-    assert significant_sign(paired, "rag", "base") == -1
-    assert significant_sign(paired, "rag", "ft") == 0  # not significant
-    assert significant_sign(paired, "base", "ft") == 0  # not compared

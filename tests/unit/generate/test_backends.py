@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from ragtune.builtin_backends import load_builtins
 from ragtune.config import Settings
 from ragtune.errors import ConfigError, GenerationError, ModelUnavailableError
 from ragtune.generate.base import GenerationOptions
 from ragtune.generate.llamacpp import LlamaCppGenerator
 from ragtune.generate.openai_compat import OpenAIGenerator
 from ragtune.models import packaged_smollm2, resolve_model
-from ragtune.project import _load_builtins
 from ragtune.registry import generators
 
 
@@ -36,7 +36,7 @@ def test_model_errors(tmp_path: Path) -> None:
 
 
 def test_unknown_backend_lists_choices() -> None:
-    _load_builtins()
+    load_builtins()
     with pytest.raises(ConfigError, match=r"choose one of: .*llamacpp, openai, .*transformers"):
         generators.create("vllm", Settings.load(None))
 

@@ -11,7 +11,9 @@ from tests.conftest import EXAMPLES
 
 from ragtune.errors import UsageError
 from ragtune.evaluation.datasets import load_eval_file
-from ragtune.pilot.run import PilotConfig, estimates, pick_items, stage_names
+from ragtune.pilot.config import PilotConfig, stage_names
+from ragtune.pilot.run import Pilot, estimates, pick_items
+from ragtune.project import Project
 from ragtune.pilot.stages import Display, StageBook, tree_hash
 from ragtune.pilot.style import format_features, format_score
 
@@ -115,3 +117,16 @@ def test_raft_missing_share_is_bounded(tmp_path: Path) -> None:
     assert PilotConfig(docs=tmp_path).raft_missing == 0.0
     with pytest.raises(UsageError, match="--raft-missing"):
         PilotConfig(docs=tmp_path, raft_missing=0.9)
+
+
+def test_pilot_changes_a_copy_of_the_settings(tmp_path: Path) -> None:
+    """--k applies to the pilot's own project; the caller's settings are left as they were."""
+    project = Project.init(tmp_path / "p")
+    k = project.settings.retrieval.k
+    pilot = Pilot(project, PilotConfig(docs=EXAMPLES / "docs", k=k + 3), progress=False)
+    assert pilot.project.settings.retrieval.k == k + 3 and pilot.project.root == project.root
+    assert project.settings.retrieval.k == k
+    with pytest.raises(UsageError, match="no settings section"):
+        project.with_settings(nonsense={"k": 1})
+    with pytest.raises(ValueError):  # checked like the config file
+        project.with_settings(retrieval={"k": "many"})

@@ -13,6 +13,9 @@ from tests.helpers.pilot_results import make_results, make_style, run_fake_compa
 
 from ragtune.advisor.framework import Recommendation, advise
 from ragtune.advisor.profile import Profile
+from ragtune.evaluation.results import Results
+from ragtune.evaluation.sections import Agreement, CrossFitSummary
+from ragtune.evaluation.stats import Interval
 from ragtune.report import plots
 from ragtune.report.drilldown import collect
 from ragtune.report.html import write_report
@@ -20,7 +23,7 @@ from ragtune.report.html import write_report
 NETWORK = re.compile(r"""(src|href)\s*=\s*["']?(https?:)?//|@import|url\(\s*["']?https?:""")
 
 
-def _rec(results: dict, style: dict | None = None) -> Recommendation:
+def _rec(results: Results, style: dict | None = None) -> Recommendation:
     return advise(results, Profile.model_validate({"need": "both"}), style)
 
 
@@ -55,20 +58,24 @@ def test_pathology_flags_in_html_and_markdown(tmp_path: Path) -> None:
 
 
 def test_charts_are_empty_when_nothing_was_measured() -> None:
-    assert plots.freshness_chart({"freshness": None}) == ""
-    assert plots.cost_chart({}) == ""
+    results = make_results()
+    results.freshness, results.cost, results.forgetting = None, None, {}
+    assert plots.freshness_chart(results) == ""
+    assert plots.cost_chart(results) == ""
+    assert plots.forgetting_chart(results) == ""
+    assert plots.cost_chart(Results.from_dict({})) == ""
     assert plots.style_chart(None) == ""
     assert plots.metric_chart(make_results(), "answers").startswith("<svg")
 
 
 @pytest.fixture
-def fake_run(tmp_path: Path) -> Iterator[dict]:
+def fake_run(tmp_path: Path) -> Iterator[Results]:
     project, results = run_fake_compare(tmp_path)
     yield results
     project.close()
 
 
-def test_drilldown_reads_answers_passages_and_gold(fake_run: dict, tmp_path: Path) -> None:
+def test_drilldown_reads_answers_passages_and_gold(fake_run: Results, tmp_path: Path) -> None:
     rows = collect(fake_run)
     assert len(rows) == 6
     assert all(isinstance(a["pathologies"], list) for r in rows for a in r["answers"].values())
@@ -81,12 +88,12 @@ def test_drilldown_reads_answers_passages_and_gold(fake_run: dict, tmp_path: Pat
 
 
 def test_drilldown_shows_the_model_answer_a_fallback_replaced(
-    fake_run: dict, tmp_path: Path
+    fake_run: Results, tmp_path: Path
 ) -> None:
     import json
     import sqlite3
 
-    db = Path(fake_run["run"]["folder"]) / "records.sqlite"
+    db = Path(fake_run.run.folder) / "records.sqlite"
     with sqlite3.connect(db) as con:
         item_id, data = con.execute(
             "SELECT item_id, data FROM answers WHERE strategy = 'rag' AND phase = 'main'"
@@ -125,9 +132,15 @@ def test_judge_self_test_section_in_html_and_markdown(tmp_path: Path) -> None:
     assert "## Judge self-test" in md and "| negated sentence |" in md
     assert "- ⚠ below 90 %: negated sentence 50 %" in md
     old = make_results()
-    del old["judge"]["selftest"], old["judge"]["agreement"]  # results from before the test
+    old.judge.selftest = old.judge.agreement = None  # results from before the test
     html = write_report(old, _rec(old), tmp_path / "old")["html"].read_text()
     assert 'id="judge-selftest"' not in html
+    twice = make_results()
+    twice.judge.selftest = None  # an LLM judge asked twice, the self-test off
+    twice.judge.agreement = Agreement(10, 40, {"all": Interval(0.7, 0.55, 0.82, 40)}, {"second": 3})
+    md = write_report(twice, _rec(twice), tmp_path / "twice")["md"].read_text()
+    assert "0 in the self-test, 3 when judged again" in md
+    assert "run-to-run agreement (10 answers judged twice): 70 % [55 %, 82 %] of 40" in md
 
 
 def test_crossfitted_abstention_is_explained(tmp_path: Path) -> None:
@@ -138,13 +151,13 @@ def test_crossfitted_abstention_is_explained(tmp_path: Path) -> None:
     deploy = calibrate([0.7, 0.8, 0.9] * 4, [0.1, 0.2, 0.3] * 2, 0.1, source="the run's questions")
     results = make_results()
     folds = [0.31, 0.42]
-    results["calibration"] = {"fold_thresholds": folds, "deploy": asdict(deploy)}
+    results.calibration = CrossFitSummary("cross-fitted over 2 folds", folds, asdict(deploy))
     paths = write_report(results, _rec(results), tmp_path)
     html = paths["html"].read_text()
     said = html[html.index('id="abstention-calibration"') :][:700]
     assert "thresholds 0.310 and 0.420" in said and "ragtune calibrate --eval FILE" in said
     assert "abstains on 100% of 6 unanswerable and 0% of 12 answerable" in said
     assert "thresholds 0.310 and 0.420" in paths["md"].read_text()
-    results["calibration"] = None
+    results.calibration = None
     html = write_report(results, _rec(results), tmp_path / "plain")["html"].read_text()
     assert 'id="abstention-calibration"' not in html
