@@ -107,7 +107,8 @@ def _p95_mean(ev: Evidence, label: str) -> float:
 
 def _pick(ev: Evidence, labels: list[str], reasons: list[str]) -> tuple[str, bool]:
     """(chosen label, whether its lead over the runner-up is significant)."""
-    ranked = sorted(labels, key=lambda s: -(ev.quality(s) or 0.0))
+    # Equal quality: the simpler first, so the choice never depends on the labels' order.
+    ranked = sorted(labels, key=lambda s: (-(ev.quality(s) or 0.0), complexity(s)))
     best = ranked[0]
     simpler = [s for s in ranked[1:] if complexity(s) < complexity(best)]
     for s in sorted(simpler, key=complexity):

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 
 from ragtune.errors import UsageError
+from ragtune.evaluation.runner import CompareConfig
 from ragtune.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,7 +62,9 @@ def resamples_option(default: int) -> Callable[[F], F]:
         type=click.IntRange(min=1),
         default=default,
         show_default=True,
-        help="Bootstrap resamples behind every confidence interval.",
+        help="Bootstrap resamples behind every confidence interval. compare defaults to "
+        "2000; the pilot to 1000, which keeps its scoring stage short (on the demo's 36 "
+        "questions no interval end moved by more than 0.005 between the two).",
     )
 
 
@@ -82,7 +85,7 @@ crossfit_option = click.option(
 latency_sample_option = click.option(
     "--latency-sample",
     type=click.IntRange(min=0),
-    default=8,
+    default=CompareConfig.latency_sample,
     show_default=True,
     help="Questions (the first N) each strategy answers one request at a time; latency "
     "p50/p95 come from these (a batched answer's timings are its whole batch's wall time). "

@@ -105,7 +105,7 @@ strategy excludes zero.
 @click.option(
     "--judge-selftest",
     type=click.IntRange(min=0),
-    default=30,
+    default=CompareConfig.selftest_sample,
     show_default=True,
     help="Answers per strategy the judge's self-test edits and judges again (0: off); with "
     "an LLM judge each costs one more judgement per edit.",
@@ -124,7 +124,7 @@ strategy excludes zero.
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
 @click.option(
     "--batch-size",
-    default=16,
+    default=CompareConfig.batch_size,
     show_default=True,
     help="Questions answered (and stored) together; at most generator.batch_size are "
     "generated at once.",
@@ -135,7 +135,7 @@ strategy excludes zero.
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=1,
+    default=CompareConfig.workers,
     show_default=True,
     help="Strategies answered at once, each in its own process with one torch thread (same "
     "answers). On 2 idle cores 2 saved ~8 % on the sample pilot's comparison; each process "
@@ -165,16 +165,16 @@ def compare(ctx: click.Context, **kw: Any) -> None:
         err.print(f"[yellow]skipped[/] {reason}", markup=True)
     config = CompareConfig(
         specs,
-        kw["backend"],
-        kw["model"],
-        parse_pairs(kw["gen_options"], "--option"),
-        kw["seed"],
-        kw["judge"],
-        kw["judge_model"],
-        Path(kw["update"]) if kw["update"] else None,
-        kw["retrain"],
-        kw["batch_size"],
-        kw["resamples"],
+        backend=kw["backend"],
+        model=kw["model"],
+        options=parse_pairs(kw["gen_options"], "--option"),
+        seed=kw["seed"],
+        judge=kw["judge"],
+        judge_model=kw["judge_model"],
+        update=Path(kw["update"]) if kw["update"] else None,
+        retrain=kw["retrain"],
+        batch_size=kw["batch_size"],
+        resamples=kw["resamples"],
         workers=kw["workers"],
         latency_sample=kw["latency_sample"],
         crossfit=kw["crossfit"],

@@ -17,7 +17,6 @@ from ragtune.cli.common import (
     seed_option,
     split_csv,
 )
-from ragtune.finetune.config import PILOT_P_MISSING
 from ragtune.pilot.config import ALL, PilotConfig
 
 
@@ -56,17 +55,28 @@ from ragtune.pilot.config import ALL, PilotConfig
 @click.option(
     "-n",
     "--questions",
-    default=0,
+    default=PilotConfig.questions,
     show_default=True,
     help="Use N evaluation questions (0 = all), keeping changed and unanswerable ones.",
 )
-@click.option("--max-new-tokens", default=32, show_default=True, help="Per answer.")
-@click.option("--knowledge-steps", default=40, show_default=True, help="Knowledge LoRA steps.")
-@click.option("--style-steps", default=24, show_default=True, help="Style LoRA steps.")
-@click.option("--raft-steps", default=24, show_default=True, help="RAFT LoRA steps.")
+@click.option(
+    "--max-new-tokens", default=PilotConfig.max_new_tokens, show_default=True, help="Per answer."
+)
+@click.option(
+    "--knowledge-steps",
+    default=PilotConfig.knowledge_steps,
+    show_default=True,
+    help="Knowledge LoRA steps.",
+)
+@click.option(
+    "--style-steps", default=PilotConfig.style_steps, show_default=True, help="Style LoRA steps."
+)
+@click.option(
+    "--raft-steps", default=PilotConfig.raft_steps, show_default=True, help="RAFT LoRA steps."
+)
 @click.option(
     "--raft-missing",
-    default=PILOT_P_MISSING,
+    default=PilotConfig.raft_missing,
     show_default=True,
     type=float,
     help="Share of RAFT examples without the passage that answers (their target is the "
@@ -83,14 +93,14 @@ from ragtune.pilot.config import ALL, PilotConfig
 )
 @click.option(
     "--threads",
-    default=0,
+    default=PilotConfig.threads,
     show_default=True,
     help="Torch threads; 0 = auto (1 when the machine is busy, else torch's default).",
 )
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
-    default=0,
+    default=PilotConfig.workers,
     show_default=True,
     help="LoRA runs trained, and strategies answered, at once: one process and one torch "
     "thread each; 0 = auto (2 on an idle machine with 2+ cores; the sample pilot went "

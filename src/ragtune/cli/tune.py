@@ -18,21 +18,29 @@ from ragtune.finetune.config import DEFAULT_LR, MAX_FALSE_ABSTENTION, METHODS, T
 @click.option("--dataset", default="default", show_default=True, help="Dataset from `data build`.")
 @click.option("--kinds", default="qa,style,import,raw", show_default=True,
               help="Example kinds to train on (comma-separated).")  # fmt: skip
-@click.option("--epochs", type=float, default=3.0, show_default=True)
-@click.option("--max-steps", type=int, default=-1, help="Stop after N steps (overrides epochs).")
-@click.option("--lr", "learning_rate", type=float, default=0.0,
+@click.option("--epochs", type=float, default=TuneConfig.epochs, show_default=True)
+@click.option(
+    "--max-steps",
+    type=int,
+    default=TuneConfig.max_steps,
+    help="Stop after N steps (overrides epochs).",
+)
+@click.option("--lr", "learning_rate", type=float, default=TuneConfig.learning_rate,
               help=f"Learning rate; 0 = the method's default {DEFAULT_LR}.")  # fmt: skip
-@click.option("--batch-size", type=int, default=4, show_default=True)
-@click.option("--max-length", type=int, default=256, show_default=True, help="Tokens/example.")
-@click.option("--lora-r", type=int, default=16, show_default=True)
+@click.option("--batch-size", type=int, default=TuneConfig.batch_size, show_default=True)
+@click.option("--max-length", type=int, default=TuneConfig.max_length, show_default=True,
+              help="Tokens/example.")  # fmt: skip
+@click.option("--lora-r", type=int, default=TuneConfig.lora_r, show_default=True)
 @click.option("--target-modules", default="all-linear", show_default=True,
               help="LoRA target modules, comma-separated (e.g. q_proj,v_proj).")  # fmt: skip
-@click.option("--top-layers", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--top-layers", type=click.IntRange(min=0), default=TuneConfig.top_layers,
+              show_default=True,
               help="LoRA on the top N transformer layers only (0 = all): the layers below "
               "then need no backward pass.")  # fmt: skip
-@click.option("--virtual-tokens", type=int, default=16, show_default=True,
+@click.option("--virtual-tokens", type=int, default=TuneConfig.virtual_tokens, show_default=True,
               help="Prefix/prompt tuning length.")  # fmt: skip
-@click.option("--patience", type=int, default=2, show_default=True,
+@click.option("--patience", type=int, default=TuneConfig.early_stopping_patience,
+              show_default=True,
               help="Early stopping: epochs without validation improvement.")  # fmt: skip
 @seed_option("Seed of the adapter's initialisation and data order.", TuneConfig.seed)
 @click.option("--base-model", default="", help="HF folder or .gguf; default: packaged SmolLM2.")

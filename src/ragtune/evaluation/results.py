@@ -235,7 +235,11 @@ class Results:
 
     @property
     def labels(self) -> list[str]:
-        """The strategies, in the order they were run."""
+        """The strategies, in the order they were run: the run's own list, since
+        results.json is written with sorted keys (read back, ``per_question`` is sorted)."""
+        ran = self.run.settings.get("strategies")
+        if isinstance(ran, list) and sorted(ran) == sorted(self.per_question):
+            return [str(s) for s in ran]
         return list(self.per_question)
 
     def metric(self, group: str, name: str, label: str) -> Interval | None:

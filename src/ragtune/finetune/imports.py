@@ -30,8 +30,9 @@ from ragtune.errors import NotFoundError, UsageError
 from ragtune.finetune.qa_check import file_tokens
 from ragtune.finetune.qa_context import document_topic
 from ragtune.finetune.qa_offline import Fact
-from ragtune.finetune.qa_rules import STOPWORDS
 from ragtune.text.sentences import CODE, clean, units
+from ragtune.text.stopwords import QA as QA_STOPWORDS
+from ragtune.text.support import TRAINING_MIN_SHARE, holds
 from ragtune.text.words import normalise
 from ragtune.text.words import words as lower_words
 from ragtune.types import Chunk, Document, content_hash
@@ -279,13 +280,13 @@ def tokens(text: str) -> list[str]:
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words]
 
 
-def supported(answer: str, source: str, min_share: float = 0.8) -> bool:
+def supported(answer: str, source: str, min_share: float = TRAINING_MIN_SHARE) -> bool:
     """Every number of ``answer`` and most of its content words occur in ``source``."""
     have = set(tokens(source))
-    words = [w for w in tokens(answer) if w not in STOPWORDS]
-    if not words or any(w not in have for w in words if any(c.isdigit() for c in w)):
+    words = [w for w in tokens(answer) if w not in QA_STOPWORDS]
+    if any(w not in have for w in words if any(c.isdigit() for c in w)):
         return False
-    return sum(w in have for w in words) / len(words) >= min_share
+    return holds(words, have, min_share)
 
 
 def copies_source(question: str, answer: str, source: str) -> bool:

@@ -15,13 +15,9 @@ from __future__ import annotations
 import re
 
 from ragtune.finetune.qa_context import DocContext
+from ragtune.text.stopwords import QA as QA_STOPWORDS
 
 # fmt: off
-STOPWORDS = frozenset(
-    "a an and are as at be been but by can could do does for from had has have how i if in into "
-    "is it its may must not of on or our shall should so than that the their them then there "
-    "these they this those to was we were what when where which who why will with would you "
-    "your".split())
 _PRONOUN_START = frozenset("this these those that it its they their there here he she such".split())
 # Words that open a clause or phrase, never a subject (qa_offline uses them for headings too).
 SUBORDINATE = frozenset(
@@ -109,7 +105,7 @@ def _target(s: str) -> tuple[int, str, str, int, str, str] | None:
     found = [p for m in _QTY.finditer(s) if (p := _parse_quantity(s, m)) is not None]
     for m in _ORDINAL.finditer(s):
         unit, end = _unit(s, m.end())
-        if not unit or unit[-1].lower() in STOPWORDS or not unit[-1].islower():
+        if not unit or unit[-1].lower() in QA_STOPWORDS or not unit[-1].islower():
             unit, end = ["day"], m.end()
         ext = _extension(s, end, _EXT_STOP)
         found.append((m.start(), "", f"which {' '.join(unit)}{s[end:ext]}", ext, "ordinal", ""))
@@ -166,7 +162,7 @@ def _is_unit(word: str, num: str) -> bool:
     low = word.lower()
     if low in _MONTHS:
         return True
-    if not word[0].islower() or low in STOPWORDS or low.endswith(("ss", "ous", "us")):
+    if not word[0].islower() or low in QA_STOPWORDS or low.endswith(("ss", "ous", "us")):
         return low in _UNITS
     return low.endswith("s") or (low in _UNITS and num.lower() in ("1", "one"))
 

@@ -10,21 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ragtune.text.stopwords import CLAIM
+from ragtune.text.support import CITATION_MIN_SHARE, share_held
 from ragtune.text.words import WORD as _WORD
 from ragtune.types import Citation, ScoredChunk
 
 _MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
-_STOP = frozenset(
-    "a an and are as at be by can do does for from has have how i if in is it its not of on "
-    "or that the their there this to was we were what when where which who will with you "
-    "your cannot answer documents".split()
-)
-INFER_MIN_OVERLAP = 0.5  # share of the answer's content words found in the passage
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+    return {w for w in _WORD.findall(text.lower()) if w not in CLAIM and len(w) > 1}
 
 
 def markers(text: str) -> list[int]:
@@ -84,8 +80,8 @@ def infer_citations(answer: str, blocks: Sequence[ScoredChunk]) -> list[Citation
         return []
     out = []
     for n, hit in enumerate(blocks, start=1):
-        share = len(wanted & content_words(hit.chunk.text)) / len(wanted)
-        if share >= INFER_MIN_OVERLAP:
+        share = share_held(wanted, content_words(hit.chunk.text))
+        if share >= CITATION_MIN_SHARE:
             out.append((share, n, hit))
     out.sort(key=lambda item: (-item[0], item[1]))
     return [_citation(hit, n, answer, True) for _, n, hit in out[:2]]

@@ -42,6 +42,8 @@ class PilotConfig:
     threads: int = 0  # torch intra-op threads; 0 = auto (1 on a busy machine, else default)
     workers: int = 0  # parallel LoRA runs; 0 = auto (2 on an idle machine with >= 2 cores)
     seed: int = 0
+    # Half compare's 2000, to keep the scoring stage short: on the demo's 36 questions no
+    # interval end (f1, faithfulness, citations, contains) moved by more than 0.0044.
     resamples: int = 1000
     batch_size: int = 16  # questions per stored batch (see generator.batch_size)
     latency_sample: int = 8  # questions answered alone per strategy, for latency

@@ -30,18 +30,10 @@ import numpy as np
 from ragtune.embed.base import Embedder
 from ragtune.store.base import WhereLike
 from ragtune.text.sentences import CODE, SENTENCE, Unit, clean, units
+from ragtune.text.stopwords import EVIDENCE
 from ragtune.text.words import WORD as _WORD
 from ragtune.types import ScoredChunk
 
-_STOP = frozenset(
-    "a about after all also an and any are as at be been before being but by can could did do "
-    "many much "
-    "does doing for from get gets got had has have how i if in into is it its just may me "
-    "might more most must my no not of on one only or other our out over own same should so "
-    "some such than that the their them then there these they this those through to too under "
-    "until up us very was we were what when where which while who whom why will with would "
-    "you your".split()
-)
 CACHE_CHUNKS = 4096  # chunks whose sentence vectors are kept (~60 MB at 384 dims)
 COSINE_WEIGHT = 0.5  # score = w * cosine + (1 - w) * coverage; measured in bench/small_model.py
 
@@ -83,7 +75,7 @@ def stem(word: str) -> str:
 
 def content_terms(text: str) -> list[str]:
     """Lower-cased content words (stop words and 1-letter tokens dropped), in order, unique."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]
+    words = [w for w in _WORD.findall(text.lower()) if w not in EVIDENCE and len(w) > 1]
     return list(dict.fromkeys(words))
 
 

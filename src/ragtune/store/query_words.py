@@ -11,18 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ragtune.text.stopwords import NEVER_MATCHED, QUERY
 from ragtune.text.words import WORD as _TOKEN
-
-# Words that carry no retrieval signal but make FTS5 OR-queries touch most rows.
-_STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from how i in is it of on or our the this to we "
-    "what when where which who why will with you your".split()
-)
-# Lucene's English stop list: words too common to be worth matching even once.
-_NEVER = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their "
-    "then there these they this to was will with".split()
-)
 
 
 def query_words(text: str) -> list[str]:
@@ -34,10 +24,10 @@ def query_words(text: str) -> list[str]:
     the first without the second (bench/NOTES.md, "BM25 query words"). A text with no content
     word is matched on all its words."""
     words = list(dict.fromkeys(_TOKEN.findall(text.lower())))
-    content = [w for w in words if w not in _STOPWORDS]
+    content = [w for w in words if w not in QUERY]
     if not content:
         return words
-    return content + content + [w for w in words if w in _STOPWORDS and w not in _NEVER]
+    return content + content + [w for w in words if w in QUERY and w not in NEVER_MATCHED]
 
 
 def fts_query(text: str) -> str:

@@ -108,3 +108,12 @@ def test_load_says_what_is_wrong(tmp_path: Path) -> None:
     good = tmp_path / "results.json"
     good.write_text(json.dumps(small()))
     assert Results.load(good).run.id == "r1"
+
+
+def test_labels_keep_the_run_order_after_a_round_trip_through_sorted_json() -> None:
+    data = small()
+    data["run"]["strategies"] = ["rag", "base"]  # the run's order; the file's keys are sorted
+    text = json.dumps(data, sort_keys=True)
+    assert Results.from_dict(json.loads(text)).labels == ["rag", "base"]
+    data["run"]["strategies"] = ["rag"]  # not the same strategies: the keys' order
+    assert Results.from_dict(data).labels == ["base", "rag"]

@@ -13,9 +13,9 @@ from ragtune.errors import UsageError
 from ragtune.evaluation.datasets import load_eval_file
 from ragtune.pilot.config import PilotConfig, stage_names
 from ragtune.pilot.run import Pilot, estimates, pick_items
-from ragtune.project import Project
 from ragtune.pilot.stages import Display, StageBook, tree_hash
 from ragtune.pilot.style import format_features, format_score
+from ragtune.project import Project
 
 
 def test_pick_items_keeps_changed_and_unanswerable_questions() -> None:

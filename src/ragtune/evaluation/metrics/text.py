@@ -20,13 +20,12 @@ from functools import lru_cache
 from ragtune.generate.citations import content_words
 from ragtune.text.contradiction import contradiction, overlap
 from ragtune.text.sentences import CODE, SENTENCE, clean, units
+from ragtune.text.support import GROUNDED_MIN_SHARE, JUDGE_MIN_SHARE, share_held
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
-SUPPORT_MIN_COVERAGE = 0.6  # share of a claim's content words that the context must contain
-GROUNDED_MIN_COVERAGE = 0.5  # share of an answer's content words found anywhere in its contexts
 
 
 def normalize(text: str) -> str:
@@ -54,11 +53,9 @@ def sentences(text: str) -> list[str]:
 
 def coverage(claim: str, context: str) -> float:
     """Share of the claim's content words (numbers included) that occur in ``context``."""
-    words = content_words(claim) | numbers(claim)
-    if not words:
-        return 0.0
-    have = content_words(context) | numbers(context)
-    return len(words & have) / len(words)
+    return share_held(
+        content_words(claim) | numbers(claim), content_words(context) | numbers(context)
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -85,12 +82,12 @@ def contradicted(claim: str, contexts: Sequence[str]) -> str | None:
 
 def supported(claim: str, contexts: Sequence[str]) -> bool:
     """The offline judge: a claim is supported when one context holds every number in it and
-    at least ``SUPPORT_MIN_COVERAGE`` of its content words, and the context sentence it
+    at least ``JUDGE_MIN_SHARE`` of its content words, and the context sentence it
     matches best does not contradict it (a negation, a changed number or unit, an antonym,
     another quantifier)."""
     need = numbers(claim)
     for ctx in contexts:
-        if need <= numbers(ctx) and coverage(claim, ctx) >= SUPPORT_MIN_COVERAGE:
+        if need <= numbers(ctx) and coverage(claim, ctx) >= JUDGE_MIN_SHARE:
             return contradicted(claim, contexts) is None
     return False
 
@@ -98,7 +95,7 @@ def supported(claim: str, contexts: Sequence[str]) -> bool:
 def ungrounded(answer: str, contexts: Sequence[str]) -> bool:
     """Whether an answer is not drawn from the contexts: one of its sentences is contradicted
     by the context sentence it matches best (:func:`contradicted`), or under
-    ``GROUNDED_MIN_COVERAGE`` of its content words occur in them at all. Looser than
+    ``GROUNDED_MIN_SHARE`` of its content words occur in them at all. Looser than
     :func:`supported`, so a paraphrase ("25 days a year." over "New hires get 25 days of
     annual leave.") stands; code or prose written from a model's own memory does not."""
     claims = sentences(answer)
@@ -106,4 +103,4 @@ def ungrounded(answer: str, contexts: Sequence[str]) -> bool:
         return False
     if any(contradicted(claim, contexts) is not None for claim in claims):
         return True
-    return coverage(strip_markers(answer), "\n".join(contexts)) < GROUNDED_MIN_COVERAGE
+    return coverage(strip_markers(answer), "\n".join(contexts)) < GROUNDED_MIN_SHARE
