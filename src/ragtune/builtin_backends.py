@@ -7,11 +7,12 @@ from __future__ import annotations
 
 def load_builtins() -> None:
     """Import the modules whose backends register themselves (cheap: no torch here)."""
+    # Imported for what they register; nothing here is used by name.
+    import ragtune.builtin_strategies
     import ragtune.embed.base
     import ragtune.embed.sentence_transformers
     import ragtune.generate.llamacpp
     import ragtune.generate.openai_compat
     import ragtune.generate.transformers_local
     import ragtune.retrieval.rerank
-    import ragtune.store.sqlite
-    import ragtune.strategies  # noqa: F401
+    import ragtune.store.sqlite  # noqa: F401

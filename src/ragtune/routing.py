@@ -19,16 +19,24 @@ Example::
     router = Router(project)
     route, answer = router.answer("How many vacation days?", {"department": "hr"})
     route.adapter, answer.adapter, answer.citations
+
+Routing is also a strategy, ``routed`` (:class:`RoutedSystem`), built by
+``project.answer_system("routed")`` like every other: compare and the pilot measure it
+(routed on document metadata: a batch of questions has no request fields), and the service
+serves it (``"model": "routed"``, the request's ``route`` fields)::
+
+    system = project.answer_system("routed")
+    system.answer("How many vacation days?", request={"department": "hr"}).adapter
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ragtune import strategy_table
+import ragtune.strategy_table as strategy_table
 from ragtune.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -170,3 +178,72 @@ class Router:
 
     def _project_system(self, strategy: str, adapter: str) -> AnswerSystem:
         return self.project.answer_system(strategy, adapter=adapter or None)
+
+
+class RoutedSystem:
+    """The ``routed`` strategy: rag whose adapter is chosen per question by the router; an
+    answer system like the others (``answer``, ``answer_many``, ``options``, ``thresholds``)."""
+
+    strategy = "routed"
+
+    def __init__(self, router: Router, base: str = "rag") -> None:
+        from ragtune.generate.base import GenerationOptions
+
+        self.router, self.base = router, base
+        self.options = GenerationOptions.from_settings(router.project.settings)
+        self.thresholds: Mapping[str, float] = {}
+        self.adapter = ""
+        self.retriever = router.project.retriever  # it retrieves: compare records that
+        self.generator = None  # each routed system has its own (set_threads is not needed)
+        self._systems: dict[str, AnswerSystem] = {}
+
+    def system(self, route: Route) -> AnswerSystem:
+        """The system that answers for ``route`` (built once per adapter)."""
+        if route.adapter not in self._systems:
+            self._systems[route.adapter] = self.router.system(route, self.base)
+        system = self._systems[route.adapter]
+        system.options, system.thresholds = self.options, self.thresholds
+        return system
+
+    def answer(
+        self,
+        question: str,
+        *,
+        request: Mapping[str, Any] | None = None,
+        k: int | None = None,
+        filters: str | Iterable[str] | None = None,
+        groups: Iterable[str] | None = None,
+        on_token: Callable[[str], None] | None = None,
+        ground: bool | None = None,
+    ) -> Answer:
+        route = self.router.resolve(request or None, question, filters=filters, groups=groups)
+        return self.system(route).answer(
+            question, k=k, filters=filters, groups=groups, on_token=on_token, ground=ground
+        )
+
+    def answer_many(
+        self,
+        questions: Sequence[str],
+        *,
+        k: int | None = None,
+        filters: str | Iterable[str] | None = None,
+        groups: Iterable[str] | None = None,
+    ) -> list[Answer]:
+        """Answers for many questions, each batch of one adapter generated together."""
+        if self.router.enabled and self.router.settings.field:
+            raise UsageError(
+                f"routing.field = {self.router.settings.field!r} routes on a request field, "
+                "and a batch of questions has none",
+                "measure the routed strategy with routing.metadata_key (document metadata)",
+            )
+        routes = [self.router.resolve(None, q, filters=filters, groups=groups) for q in questions]
+        out: list[Answer | None] = [None] * len(questions)
+        for adapter in dict.fromkeys(r.adapter for r in routes):
+            picked = [i for i, r in enumerate(routes) if r.adapter == adapter]
+            system = self.system(routes[picked[0]])
+            answers = system.answer_many(
+                [questions[i] for i in picked], k=k, filters=filters, groups=groups
+            )
+            for i, answer in zip(picked, answers, strict=True):
+                out[i] = answer
+        return [a for a in out if a is not None]

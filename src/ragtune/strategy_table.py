@@ -4,8 +4,8 @@ worker pool, its adapter-less twin for routing and the adapter the pilot trains 
 
 Every reader (compare, the pilot, routing, the service, the advisor and the report) asks
 this table, so a new strategy is one :func:`define` call (the built-ins are defined in
-:mod:`ragtune.strategies`, which importing registers). A run labels a strategy that runs an
-adapter ``name:adapter`` (:func:`label`, :func:`parse_label`). Example::
+:mod:`ragtune.builtin_strategies`, which importing registers). A run labels a strategy
+that runs an adapter ``name:adapter`` (:func:`label`, :func:`parse_label`). Example::
 
     define(StrategyInfo("toy", retrieves=True, family="RAG", complexity=1.5), make_toy)
     info("ft+rag:pilot-knowledge").needs_adapter    # True

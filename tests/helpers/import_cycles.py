@@ -1,6 +1,11 @@
 """Import cycles between ragtune's modules, counting imports inside functions (a lazy import
 still ties two modules together; only those under ``if TYPE_CHECKING:`` never run).
 
+An edge goes to the module named: ``from ragtune.x import y`` and ``import ragtune.x`` to
+``ragtune.x``; ``from ragtune import x`` also to the package ``ragtune`` itself, whose
+``__init__`` is the public API (it imports Project), so modules inside the package import
+what they need by its own module name.
+
     python tests/helpers/import_cycles.py          # prints the graph's size and each cycle
 """
 

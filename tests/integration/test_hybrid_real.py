@@ -4,11 +4,15 @@ one shared base model, and ft+rag / raft+rag answers whose citations resolve to 
 import json
 import logging
 
+import httpx
 import pytest
 from tests.conftest import EXAMPLES
+from tests.helpers.service import serve_app
 from tests.integration.test_finetune_real import style_rows, write_dataset
 
 from ragtune.config import RoutingSettings, Settings
+from ragtune.evaluation.datasets import EvalItem
+from ragtune.evaluation.runner import CompareConfig, Runner, StrategySpec
 from ragtune.finetune.config import TuneConfig
 from ragtune.finetune.data import load_split
 from ragtune.finetune.raft import build_raft_dataset
@@ -17,6 +21,9 @@ from ragtune.generate.prompts import CANNOT_ANSWER
 from ragtune.project import Project
 from ragtune.registry import strategies
 from ragtune.routing import Router
+from ragtune.service.app import create_app
+from ragtune.service.deps import ServiceConfig
+from ragtune.store.keys import create_key
 from ragtune.types import Answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # real training; slow under load
@@ -153,3 +160,42 @@ def test_routing_by_document_metadata(project: Project) -> None:
     route, answer = router.answer(QUESTION, options=SHORT)
     assert (route.value, route.adapter, route.matched) == ("hr", "raft-a", False)
     assert answer.adapter == "raft-a" and "ZEBRA" not in answer.text
+
+
+def test_the_routed_strategy_in_compare_and_the_service(project: Project) -> None:
+    """Routing as the `routed` strategy, built by project.answer_system like the others:
+    compare answers each question with its document's adapter (metadata routing), and the
+    service routes a request on its `route` fields."""
+    by_doc = project.with_settings(
+        routing={"metadata_key": "department", "routes": {"it": "zebra"}, "default": "raft-a"}
+    )
+    items = [EvalItem("pw", "What is the minimum password length?"), EvalItem("leave", QUESTION)]
+    config = CompareConfig([StrategySpec("routed")], options=SHORT, resamples=50,
+                           latency_sample=0, selftest_sample=0)  # fmt: skip
+    runner = Runner(by_doc, items, config)
+    results = runner.run()
+    stored = {i: r["answer"] for i, r in runner.store.answers("main", "routed").items()}
+    runner.close()
+    assert results.labels == ["routed"]
+    assert {i: a["adapter"] for i, a in stored.items()} == {"pw": "zebra", "leave": "raft-a"}
+    assert "ZEBRA" in (stored["pw"]["replaced"] or stored["pw"]["text"])
+    assert "ZEBRA" not in (stored["leave"]["replaced"] or stored["leave"]["text"])
+
+    by_field = project.with_settings(routing={"field": "department", "routes": {"it": "zebra"}})
+    key = create_key(by_field.store, "root", [], admin=True)[0]
+    headers = {"Authorization": f"Bearer {key}"}
+    with serve_app(create_app(by_field, ServiceConfig(warm=False))) as url:
+
+        def ask(model: str, department: str) -> httpx.Response:
+            body = {"question": QUESTION, "max_tokens": 20, "model": model,
+                    "route": {"department": department}}  # fmt: skip
+            return httpx.post(f"{url}/v1/ask", headers=headers, json=body, timeout=600)
+
+        models = httpx.get(f"{url}/v1/models", headers=headers, timeout=60).json()
+        assert "routed" in [m["id"] for m in models["data"]]
+        it, legal = ask("routed", "it"), ask("routed", "legal")
+        assert it.status_code == legal.status_code == 200, (it.text, legal.text)
+        assert it.json()["adapter"] == "zebra" and legal.json()["adapter"] == ""
+        assert "ZEBRA" in (it.json()["replaced"] or it.json()["text"])
+        wrong = ask("rag", "it")
+        assert wrong.status_code == 400 and "routed" in wrong.text

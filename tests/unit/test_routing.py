@@ -133,3 +133,37 @@ def test_ask_route_errors(project: Project, monkeypatch: pytest.MonkeyPatch) -> 
     ]:
         code, out = run(root, "ask", "leave?", *args)
         assert code != 0 and message in out and "Traceback" not in out, out
+
+
+def test_the_routed_strategy_routes_each_question_of_a_batch(project: Project) -> None:
+    """RoutedSystem (the `routed` strategy): per question by document metadata, one batch per
+    adapter, answers back in the questions' order; options and thresholds reach every system."""
+    from ragtune.routing import RoutedSystem
+
+    built: list[tuple[str, str]] = []
+    routed = RoutedSystem(router(project, built, metadata_key="department", routes=ROUTES))
+    routed.options = routed.options.merged({"max_new_tokens": 7})
+    questions = ["What port does the VPN use?", "How much annual leave?", "When does it open?"]
+    answers = routed.answer_many(questions)
+    assert [a.adapter for a in answers] == ["it-lora", "hr-lora", ""]
+    assert [a.text for a in answers] == ["answer from it-lora [1].", "answer from hr-lora [1].",
+                                         "answer from base [1]."]  # fmt: skip
+    assert sorted(built) == [("ft+rag", "hr-lora"), ("ft+rag", "it-lora"), ("rag", "")]
+    assert all(s.options.max_new_tokens == 7 for s in routed._systems.values())
+    one = routed.answer("What port does the VPN use?")
+    assert one.adapter == "it-lora" and len(built) == 3  # systems are built once per adapter
+
+
+def test_the_routed_strategy_is_built_like_any_other(project: Project) -> None:
+    """project.answer_system("routed"): without [routing] routes it answers as rag does; a
+    batch cannot route on request fields, which it has none of."""
+    from ragtune.routing import RoutedSystem
+
+    plain = project.answer_system("routed")
+    assert isinstance(plain, RoutedSystem)
+    assert plain.answer("How much annual leave?").strategy == "rag"
+    built: list[tuple[str, str]] = []
+    by_field = RoutedSystem(router(project, built, field="department", routes=ROUTES))
+    assert by_field.answer("leave", request={"department": "hr"}).adapter == "hr-lora"
+    with pytest.raises(UsageError, match=r"routing\.field"):
+        by_field.answer_many(["leave"])

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import ragtune.strategies  # noqa: F401  (defines the built-in strategies)
-from ragtune import strategy_table
+import ragtune.builtin_strategies  # noqa: F401  (defines the built-in strategies)
+import ragtune.strategy_table as strategy_table
 from ragtune.errors import NotFoundError
 from ragtune.evaluation.cost import BreakEven, StrategyCost
 from ragtune.evaluation.results import Results

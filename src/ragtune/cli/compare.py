@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+import ragtune.strategy_table as strategy_table
 from ragtune.cli.common import (
     console,
     crossfit_option,
@@ -71,8 +72,18 @@ strategy excludes zero.
 """
 
 
+_DEFAULT = strategy_table.names(default_only=True)
+_OTHERS = [n for n in strategy_table.names() if n not in _DEFAULT]
+
+
 @click.command(help=_HELP)
-@click.option("-s", "--strategies", "strategies", default=None, help="Comma-separated names.")
+@click.option(
+    "-s",
+    "--strategies",
+    "strategies",
+    default=None,
+    help=f"Comma-separated names; default: {','.join(_DEFAULT)}; also: {','.join(_OTHERS)}.",
+)
 @click.option(
     "--adapter",
     "adapters",

@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ragtune import strategy_table
+import ragtune.strategy_table as strategy_table
 from ragtune.workers import Channel, Job
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ragtune.strategies  # noqa: F401  (defines the built-in strategies)
-from ragtune import strategy_table
+import ragtune.builtin_strategies  # noqa: F401  (defines the built-in strategies)
+import ragtune.strategy_table as strategy_table
 from ragtune.errors import UsageError
 from ragtune.evaluation.datasets import EvalItem, items_hash
 from ragtune.evaluation.parallel import answer_batches, answer_jobs

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ragtune.strategies  # noqa: F401  (defines the built-in strategies)
-from ragtune import strategy_table
+import ragtune.builtin_strategies  # noqa: F401  (defines the built-in strategies)
+import ragtune.strategy_table as strategy_table
 from ragtune.errors import UsageError
 from ragtune.finetune.config import PILOT_P_MISSING
 

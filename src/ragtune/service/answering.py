@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from ragtune import strategy_table
+import ragtune.strategy_table as strategy_table
 from ragtune.errors import NotFoundError, UsageError
 from ragtune.project import Project
 from ragtune.retrieval.filters import acl_where, compile_filter, parse_filter
+from ragtune.routing import RoutedSystem
 from ragtune.service.deps import Caller, Runtime, ServiceConfig
 from ragtune.service.errors import ServiceError
 from ragtune.service.metrics import Metrics
@@ -110,6 +111,7 @@ class AnswerJob:
     options: dict[str, Any]
     k: int | None = None
     filters: list[str] = field(default_factory=list)
+    route: dict[str, str] = field(default_factory=dict)  # request fields for `routed`
     cancel: threading.Event = field(default_factory=threading.Event)
     sink: Callable[[str], None] | None = None
     queued_at: float = field(default_factory=time.perf_counter)
@@ -123,6 +125,12 @@ def run_job(rt: Runtime, job: AnswerJob) -> Answer:
     project = rt.local()
     check_filters(project, job.filters, job.caller.groups)
     system = project.answer_system(job.strategy, options=job.options, adapter=job.adapter or None)
+    extra: dict[str, Any] = {}
+    if isinstance(system, RoutedSystem):
+        extra["request"] = job.route
+    elif job.route:
+        raise UsageError(f"route fields are for model 'routed', not {job.strategy!r}",
+                         "send model: routed, or drop route")  # fmt: skip
 
     def on_token(piece: str) -> None:
         if job.cancel.is_set():
@@ -133,6 +141,7 @@ def run_job(rt: Runtime, job: AnswerJob) -> Answer:
     answer = system.answer(
         job.question, k=job.k, filters=job.filters or None, groups=list(job.caller.groups),
         on_token=on_token, ground=job.sink is None,  # a plain answer is checked whole
+        **extra,
     )  # fmt: skip
     answer.timings["queue"] = waited
     record_answer(project.store, answer, job.caller.key_id)

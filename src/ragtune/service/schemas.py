@@ -60,11 +60,17 @@ class SearchRequest(_Strict):
     filters: list[FilterText] = Field(default_factory=list, max_length=MAX_FILTERS)
 
 
+# The request fields routing reads (routing.field), for the `routed` model.
+RouteFields = dict[str, str]
+ROUTE_HELP = "Request fields for model `routed` (routing.field in ragtune.toml), e.g. department."
+
+
 class AskRequest(GenerationParams):
     question: str = Field(..., min_length=1)
     model: str | None = Field(None, description="A model id from GET /v1/models.")
     k: int | None = Field(None, ge=1, le=50)
     filters: list[FilterText] = Field(default_factory=list, max_length=MAX_FILTERS)
+    route: RouteFields = Field(default_factory=dict, max_length=8, description=ROUTE_HELP)
     stream: bool = False
 
 
@@ -96,6 +102,9 @@ class ChatRequest(BaseModel):
     seed: int | None = None
     filters: list[FilterText] = Field(  # a ragtune extension (openai: extra_body)
         default_factory=list, max_length=MAX_FILTERS, description="Metadata filters."
+    )
+    route: RouteFields = Field(  # a ragtune extension (openai: extra_body)
+        default_factory=dict, max_length=8, description=ROUTE_HELP
     )
 
     @model_validator(mode="before")

@@ -115,7 +115,8 @@ async def ask(
         rt.config, body.max_tokens, temperature=body.temperature, top_p=body.top_p,
         stop=body.stop, seed=body.seed,
     )  # fmt: skip
-    job = _job(rt, who, question, body.model, options=options, k=body.k, filters=body.filters)
+    job = _job(rt, who, question, body.model, options=options, k=body.k, filters=body.filters,
+               route=body.route)  # fmt: skip
     if not body.stream:
         return (await svc.answer(job, request)).to_dict()
     events = await svc.stream(job, request)
@@ -168,7 +169,8 @@ async def chat(
         rt.config, body.max_completion_tokens or body.max_tokens, temperature=body.temperature,
         top_p=body.top_p, stop=body.stop, seed=body.seed,
     )  # fmt: skip
-    job = _job(rt, who, question, body.model, options=options, filters=body.filters)
+    job = _job(rt, who, question, body.model, options=options, filters=body.filters,
+               route=body.route)  # fmt: skip
     created = int(time.time())
     if not body.stream:
         answer = await svc.answer(job, request)
