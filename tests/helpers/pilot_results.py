@@ -9,6 +9,7 @@ from typing import Any
 
 from ragtune.evaluation.pathologies import summary
 from ragtune.evaluation.results import Results
+from ragtune.evaluation.sections import StyleCheck
 from ragtune.evaluation.selftest import KINDS
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 
@@ -129,15 +130,15 @@ def make_results_dict(
     }  # fmt: skip
 
 
-def make_style(adapter_pass: float = 0.75, base_pass: float = 0.0, n: int = 16) -> dict:
+def make_style(adapter_pass: float = 0.75, base_pass: float = 0.0, n: int = 16) -> StyleCheck:
     a = [1.0 if k < adapter_pass * n else 0.0 for k in range(n)]
     b = [1.0 if k < base_pass * n else 0.0 for k in range(n)]
-    return {
+    return StyleCheck.from_dict({
         "adapter": "pilot-style", "n": n, "features": ["starts with 'Short answer:'"],
         "format_pass": {"base": _ci(b), "adapter": _ci(a)},
         "format_parts": {"base": _ci(b), "adapter": _ci(a)},
         "difference": paired_difference(a, b, seed=0, n_resamples=300).to_dict(),
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def run_fake_compare(root: Any) -> tuple[Any, Results]:

@@ -1,6 +1,6 @@
 """Reading the numbers the advisor quotes out of ``ragtune compare`` results (a
-:class:`~ragtune.evaluation.results.Results`) and the pilot's style check (a plain mapping,
-the JSON the pilot writes).
+:class:`~ragtune.evaluation.results.Results`) and the pilot's style check (a
+:class:`~ragtune.evaluation.sections.StyleCheck`).
 
 Every accessor returns ``None`` when a number was not measured, so rules can say so instead
 of guessing. Example::
@@ -14,16 +14,14 @@ of guessing. Example::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import ragtune.builtin_strategies  # noqa: F401  (defines the built-in strategies)
 import ragtune.strategy_table as strategy_table
 from ragtune.errors import NotFoundError
 from ragtune.evaluation.cost import BreakEven, StrategyCost
 from ragtune.evaluation.results import Results
-from ragtune.evaluation.sections import Forgetting, FreshRow
+from ragtune.evaluation.sections import Forgetting, FreshRow, StyleCheck
 from ragtune.evaluation.stats import Interval, PairedDifference, fmt_interval
 from ragtune.paths import ProjectPaths
 
@@ -68,9 +66,9 @@ fmt = fmt_interval  # the advisor's and the report's name for it (one implementa
 class Evidence:
     """None-safe access to one run's results plus the optional style check."""
 
-    def __init__(self, results: Results, style: Mapping[str, Any] | None = None):
+    def __init__(self, results: Results, style: StyleCheck | None = None):
         self.results = results
-        self.style = style or None
+        self.style = style
         self.labels: list[str] = results.labels
         self.n = results.run.questions
 
@@ -129,14 +127,10 @@ class Evidence:
         return probe if probe is not None and probe.measured else None
 
     def style_pass(self, key: str) -> Interval | None:
-        if not self.style:
-            return None
-        stat = (self.style.get("format_pass") or {}).get(key)
-        return Interval.from_dict(stat) if stat else None
+        return None if self.style is None else self.style.format_pass.get(key)
 
     def style_diff(self) -> PairedDifference | None:
-        diff = self.style.get("difference") if self.style else None
-        return PairedDifference.from_dict(diff) if diff else None
+        return None if self.style is None else self.style.difference
 
 
 def latest_results(state_dir: Path) -> Path:

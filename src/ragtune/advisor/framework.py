@@ -27,7 +27,6 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,6 +44,7 @@ from ragtune.advisor.profile import Profile
 from ragtune.advisor.steps import STEPS, Step, quality_text
 from ragtune.evaluation.pathologies import flag_text, flagged
 from ragtune.evaluation.results import Results
+from ragtune.evaluation.sections import StyleCheck
 from ragtune.evaluation.selftest import CATCH_MIN, weak_spots
 from ragtune.strategy_table import generative
 
@@ -70,7 +70,7 @@ class Recommendation:
 
 def _eligible(ev: Evidence, p: Profile, notes: list[str]) -> list[str]:
     labels = [s for s in ev.labels if ev.quality(s) is not None]
-    style = ev.style.get("adapter") if ev.style else None
+    style = ev.style.adapter if ev.style else None
     labels = [s for s in labels if not style or adapter_of(s) != style]  # style is added later
     if p.needs_fresh_knowledge or p.citations_required:
         kept = [s for s in labels if retrieves(s)]
@@ -223,9 +223,7 @@ def _weak_judge(ev: Evidence, reasons: list[str], next_steps: list[str]) -> bool
     return True
 
 
-def advise(
-    results: Results, profile: Profile, style: Mapping[str, Any] | None = None
-) -> Recommendation:
+def advise(results: Results, profile: Profile, style: StyleCheck | None = None) -> Recommendation:
     """Combine the profile's answers with the measurements (see the module docstring)."""
     ev = Evidence(results, style)
     steps = [fn(ev, profile) for fn in STEPS]
@@ -238,7 +236,7 @@ def advise(
     style_adapter = None
     diff = ev.style_diff()
     if profile.wants_style and ev.style and diff and diff.significant and diff.mean > 0:
-        style_adapter = str(ev.style.get("adapter"))
+        style_adapter = ev.style.adapter
         reasons.append(
             f"house style: the style adapter passes the format check "
             f"{fmt(ev.style_pass('adapter'), 2)} vs base {fmt(ev.style_pass('base'), 2)}"

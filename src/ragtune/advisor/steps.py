@@ -93,7 +93,7 @@ def _step_need(ev: Evidence, p: Profile) -> Step:
         return step
     base, tuned, diff = ev.style_pass("base"), ev.style_pass("adapter"), ev.style_diff()
     step.evidence = (
-        f"house-format pass rate on {ev.style.get('n', '?')} held-out style "
+        f"house-format pass rate on {ev.style.n} held-out style "
         f"questions: base {fmt(base, 2)}, style adapter {fmt(tuned, 2)}; "
         f"paired difference {fmt(diff, 2)}"
     )

@@ -59,13 +59,14 @@ def advise(ctx: click.Context, **kw: Any) -> None:
     from ragtune.advisor.framework import advise as decide
     from ragtune.advisor.profile import resolve_profile
     from ragtune.evaluation.results import Results, load_json
+    from ragtune.evaluation.sections import StyleCheck
 
     project = open_project(ctx)
     results_path = Path(kw["results"]) if kw["results"] else latest_results(project.state_dir)
     results = Results.load(results_path)
     default_style = project.paths.pilot / "style.json"
     style_path = kw["style_check"] or (default_style if default_style.is_file() else None)
-    style = load_json(style_path) if style_path else None
+    style = StyleCheck.from_dict(load_json(style_path)) if style_path else None
     profile, source = resolve_profile(kw["profile"], prompt=not kw["as_json"])
     rec = decide(results, profile, style)
     paths: dict[str, Path] = {}

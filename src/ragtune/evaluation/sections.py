@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ragtune.evaluation.stats import Interval
+from ragtune.evaluation.stats import Interval, PairedDifference
 
 FLAG_SHARE = 0.10  # a strategy is flagged when more of its answers than this show a kind
 
@@ -254,4 +254,49 @@ class CrossFitSummary:
             method=str(data.get("method", "")),
             fold_thresholds=[float(t) for t in data.get("fold_thresholds") or []],
             deploy=dict(data.get("deploy") or {}),
+        )
+
+
+@dataclass
+class StyleCheck:
+    """The pilot's house-style check: the format pass rate (and share of format parts) of
+    prompting with examples (``base``) and of the style ``adapter`` on ``n`` held-out style
+    questions, their paired difference, and a few example answers. ``style.json`` holds
+    :meth:`to_dict`."""
+
+    adapter: str
+    n: int
+    features: list[str]
+    format_pass: dict[str, Interval]  # "base" / "adapter"
+    format_parts: dict[str, Interval]
+    difference: PairedDifference  # adapter - base, on format pass
+    dataset: str = ""
+    shots: int = 0
+    examples: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "adapter": self.adapter,
+            "dataset": self.dataset,
+            "n": self.n,
+            "shots": self.shots,
+            "features": list(self.features),
+            "format_pass": _dump(self.format_pass),
+            "format_parts": _dump(self.format_parts),
+            "difference": self.difference.to_dict(),
+            "examples": list(self.examples),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StyleCheck:
+        return cls(
+            adapter=str(data.get("adapter", "")),
+            n=int(data.get("n") or 0),
+            features=[str(f) for f in data.get("features") or []],
+            format_pass=_intervals(data.get("format_pass") or {}),
+            format_parts=_intervals(data.get("format_parts") or {}),
+            difference=PairedDifference.from_dict(data["difference"]),
+            dataset=str(data.get("dataset", "")),
+            shots=int(data.get("shots") or 0),
+            examples=list(data.get("examples") or []),
         )

@@ -22,6 +22,7 @@ from ragtune.strategy_table import generative
 if TYPE_CHECKING:
     from ragtune.evaluation.datasets import EvalItem
     from ragtune.evaluation.results import Results
+    from ragtune.evaluation.sections import StyleCheck
     from ragtune.project import Project
 
 
@@ -158,7 +159,7 @@ class Pilot:
         s = self.project.settings
         return {"chunking": s.chunking.model_dump(), "embedder": s.embedder.model_dump()}
 
-    def _advise(self, results: Results, style: dict[str, Any] | None) -> dict[str, Any]:
+    def _advise(self, results: Results, style: StyleCheck | None) -> dict[str, Any]:
         from ragtune.advisor.framework import advise
         from ragtune.advisor.profile import resolve_profile
         from ragtune.report.html import write_report

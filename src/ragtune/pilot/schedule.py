@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluation.results import Results
+from ragtune.evaluation.sections import StyleCheck
 from ragtune.pilot.parallel import TuneJob
 from ragtune.pilot.stages import tree_hash
 from ragtune.workers import Job, Pool, Progress, Started
@@ -49,9 +50,9 @@ class Schedule:
         self._waiting: dict[str, list[Callable[[], None]]] = {}
         self.tune_keys: dict[str, str] = {}  # adapter name -> its LoRA run's stage key
         self.results: Results | None = None  # compare's, passed on (read back when skipped)
-        self.style: dict[str, Any] | None = None
+        self.style: StyleCheck | None = None
 
-    def run(self) -> tuple[Results, dict[str, Any] | None]:
+    def run(self) -> tuple[Results, StyleCheck | None]:
         """(compare's results, the style check or None) once every stage is done."""
         from ragtune.pilot.config import stage_names
 
@@ -169,7 +170,7 @@ class Schedule:
         path = self.project.paths.pilot / "style.json"
         if self.book.fresh("style check", key) and path.is_file():
             self.display.skipped("style check")
-            self.style = json.loads(path.read_text(encoding="utf-8"))
+            self.style = StyleCheck.from_dict(json.loads(path.read_text(encoding="utf-8")))
             return
         plan = plan_style(self.project, STYLE, "style")
         options = {"max_new_tokens": MAX_NEW_TOKENS, "seed": seed}
@@ -190,7 +191,7 @@ class Schedule:
                 cpu.append(out["cpu_s"])
                 if len(texts) == 2:
                     self.style = score_style(plan, texts["base"], texts["adapter"], seed)
-                    path.write_text(json.dumps(self.style, indent=1, sort_keys=True))
+                    path.write_text(json.dumps(self.style.to_dict(), indent=1, sort_keys=True))
                     seconds = self.display.end("style check", sum(cpu))
                     self.book.done("style check", key, seconds, {"path": str(path)})
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ragtune.evaluation.sections import StyleCheck
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 from ragtune.workers import Channel, Started
 
@@ -120,29 +121,27 @@ def plan_style(project: Project, adapter: str, dataset: str) -> StylePlan:
 
 def score_style(
     plan: StylePlan, prompted: Sequence[str], tuned: Sequence[str], seed: int = 0
-) -> dict[str, Any]:
+) -> StyleCheck:
     """The check's outcome from both sets of answers (in ``plan.test`` order)."""
     scores = {
         "base": [format_score(text, plan.features) for text in prompted],
         "adapter": [format_score(text, plan.features) for text in tuned],
     }
     passes = {k: [float(ok) for ok, _ in v] for k, v in scores.items()}
-    return {
-        "adapter": plan.adapter,
-        "dataset": plan.dataset,
-        "n": len(plan.test),
-        "shots": SHOTS,
-        "features": [describe(f) for f in plan.features],
-        "format_pass": {k: bootstrap_ci(v, seed=seed).to_dict() for k, v in passes.items()},
-        "format_parts": {
-            k: bootstrap_ci([p for _, p in v], seed=seed).to_dict() for k, v in scores.items()
-        },
-        "difference": paired_difference(passes["adapter"], passes["base"], seed=seed).to_dict(),
-        "examples": [
+    return StyleCheck(
+        adapter=plan.adapter,
+        dataset=plan.dataset,
+        n=len(plan.test),
+        shots=SHOTS,
+        features=[describe(f) for f in plan.features],
+        format_pass={k: bootstrap_ci(v, seed=seed) for k, v in passes.items()},
+        format_parts={k: bootstrap_ci([p for _, p in v], seed=seed) for k, v in scores.items()},
+        difference=paired_difference(passes["adapter"], passes["base"], seed=seed),
+        examples=[
             {"question": _question(r)["content"], "gold": _answer(r), "base": p, "adapter": t}
             for r, p, t in list(zip(plan.test, prompted, tuned, strict=True))[:3]
         ],
-    }
+    )
 
 
 def style_check(
@@ -153,7 +152,7 @@ def style_check(
     max_new_tokens: int = MAX_NEW_TOKENS,
     seed: int = 0,
     backend: str | None = None,
-) -> dict[str, Any]:
+) -> StyleCheck:
     """Prompting with examples vs the style adapter on the dataset's held-out style rows."""
     from ragtune.generate.base import GenerationOptions
 

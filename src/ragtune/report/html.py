@@ -18,6 +18,7 @@ from ragtune.advisor.framework import Recommendation
 from ragtune.evaluation.datasets import EvalItem
 from ragtune.evaluation.pathologies import flag_text, flagged
 from ragtune.evaluation.results import Percentiles, Performance, Results
+from ragtune.evaluation.sections import StyleCheck
 from ragtune.evaluation.selftest import CATCH_MIN, NAMES, rate_text, weak_spots
 from ragtune.evaluation.stats import Interval
 from ragtune.evaluation.stats import fmt_interval as fmt
@@ -219,7 +220,7 @@ def _questions(results: Results, items: Sequence[EvalItem] | None) -> list[dict]
 def context(
     results: Results,
     rec: Recommendation,
-    style: Mapping[str, Any] | None = None,
+    style: StyleCheck | None = None,
     items: Sequence[EvalItem] | None = None,
 ) -> dict[str, Any]:
     """Everything the template and the Markdown need."""
@@ -287,7 +288,7 @@ def write_report(
     rec: Recommendation,
     out_dir: Path | str,
     *,
-    style: Mapping[str, Any] | None = None,
+    style: StyleCheck | None = None,
     items: Sequence[EvalItem] | None = None,
     name: str = "pilot",
 ) -> dict[str, Path]:
@@ -302,7 +303,7 @@ def write_report(
     paths["md"].write_text(render_markdown(ctx), encoding="utf-8")
     data = {
         "recommendation": rec.to_dict(),
-        "style": style,
+        "style": None if style is None else style.to_dict(),
         "results": results.to_dict(),
         "questions": ctx["questions"],
     }

@@ -144,8 +144,7 @@ def render_markdown(ctx: Mapping[str, Any]) -> str:
         lines += [
             "## House style",
             "",
-            f"{style.get('n')} held-out style questions; format check: "
-            + " · ".join(style.get("features", [])),
+            f"{style.n} held-out style questions; format check: " + " · ".join(style.features),
             "",
         ]
     lines += [

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ragtune.evaluation.sections import StyleCheck
 from ragtune.evaluation.stats import Interval
 
 if TYPE_CHECKING:
@@ -198,19 +199,13 @@ def forgetting_chart(results: Results) -> str:
     return _svg(fig)
 
 
-def _interval(stat: Mapping[str, Any] | None) -> Interval | None:
-    return None if not stat else Interval.from_dict(stat)
-
-
-def style_chart(style: Mapping[str, Any] | None) -> str:
-    """The pilot's style check (a plain mapping, as ``style.json`` holds it)."""
-    if not style or not style.get("format_pass"):
+def style_chart(style: StyleCheck | None) -> str:
+    """The pilot's style check."""
+    if style is None or not style.format_pass:
         return ""
-    passes = style["format_pass"]
-    parts = style.get("format_parts") or {}
-    keys = list(passes)
-    series = {
-        "all format parts": [_interval(passes[k]) for k in keys],
-        "share of parts": [_interval(parts.get(k)) for k in keys],
+    keys = list(style.format_pass)
+    series: dict[str, list[Interval | None]] = {
+        "all format parts": [style.format_pass[k] for k in keys],
+        "share of parts": [style.format_parts.get(k) for k in keys],
     }
-    return _bars(f"house style on {style.get('n')} held-out questions", keys, series, "share")
+    return _bars(f"house style on {style.n} held-out questions", keys, series, "share")

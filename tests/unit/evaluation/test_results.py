@@ -117,3 +117,19 @@ def test_labels_keep_the_run_order_after_a_round_trip_through_sorted_json() -> N
     assert Results.from_dict(json.loads(text)).labels == ["rag", "base"]
     data["run"]["strategies"] = ["rag"]  # not the same strategies: the keys' order
     assert Results.from_dict(data).labels == ["base", "rag"]
+
+
+def test_style_check_round_trip() -> None:
+    from ragtune.evaluation.sections import StyleCheck
+
+    data = {
+        "adapter": "pilot-style", "dataset": "style", "n": 2, "shots": 2,
+        "features": ["starts with 'Short answer:'"],
+        "format_pass": {"base": _stat(0.5, 2), "adapter": _stat(1.0, 2, 1.0, 1.0)},
+        "format_parts": {"base": _stat(0.5, 2), "adapter": _stat(1.0, 2, 1.0, 1.0)},
+        "difference": {**_stat(0.5, 2, 0.0, 1.0), "significant": False},
+        "examples": [{"question": "q", "gold": "g", "base": "b", "adapter": "a"}],
+    }  # fmt: skip
+    check = StyleCheck.from_dict(data)
+    assert check.to_dict() == data and check.format_pass["adapter"].mean == 1.0
+    assert not check.difference.significant
