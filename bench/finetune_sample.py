@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH, REPO, RESULTS_DIR, save, token_f1
 from ragtune.finetune.config import TuneConfig
 from ragtune.finetune.data import build_dataset, load_split
+from ragtune.finetune.rows import TrainingRow
 from ragtune.finetune.train import train
 from ragtune.generate.base import GenerationOptions
 from ragtune.project import Project
@@ -50,10 +51,10 @@ def format_score(text: str) -> tuple[bool, float]:
 
 
 def ask_all(
-    project: Project, adapter: str | None, rows: list[dict[str, Any]], system: str
+    project: Project, adapter: str | None, rows: list[TrainingRow], system: str
 ) -> list[str]:
     gen = project.adapter_generator(adapter) if adapter else project.generator()
-    prompts = [[{"role": "system", "content": system}, r["messages"][-2]] for r in rows]
+    prompts = [[{"role": "system", "content": system}, (r.messages or [])[-2]] for r in rows]
     return [g.text for g in gen.generate(prompts, GenerationOptions(max_new_tokens=96))]
 
 
@@ -76,14 +77,16 @@ def style_experiment(project: Project, epochs: float) -> dict[str, Any]:
 def fact_experiment(project: Project, epochs: float, n_facts: int) -> dict[str, Any]:
     build_dataset(project, name="facts", seed=0)
     train_rows = load_split(project, "facts", "train")
-    test_rows = [r for r in load_split(project, "facts", "test") if r["test_kind"] == "paraphrase"]
-    facts = sorted({r["fact_id"] for r in test_rows})[:n_facts]
-    trained = [r for r in train_rows if r["fact_id"] in facts]
-    held_out = [r for r in test_rows if r["fact_id"] in facts]
+    test_rows = [r for r in load_split(project, "facts", "test") if r.test_kind == "paraphrase"]
+    facts = sorted({r.fact_id for r in test_rows})[:n_facts]
+    trained = [r for r in train_rows if r.fact_id in facts]
+    held_out = [r for r in test_rows if r.fact_id in facts]
     folder = project.state_dir / "datasets" / "facts-subset"
     folder.mkdir(parents=True, exist_ok=True)
     for split, rows in (("train", trained), ("validation", held_out[:0]), ("test", held_out)):
-        (folder / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        (folder / f"{split}.jsonl").write_text(
+            "".join(json.dumps(r.to_dict()) + "\n" for r in rows)
+        )
     info = train(project, TuneConfig(name="facts", dataset="facts-subset", epochs=epochs,
                                      learning_rate=1e-3), force=True)  # fmt: skip
     system = project.settings.prompt.base_system
@@ -91,7 +94,7 @@ def fact_experiment(project: Project, epochs: float, n_facts: int) -> dict[str, 
     for label, adapter in (("base", None), ("lora", "facts")):
         for split, rows in (("trained_phrasings", trained), ("held_out_phrasings", held_out)):
             answers = ask_all(project, adapter, rows, system)
-            golds = [r["messages"][-1]["content"] for r in rows]
+            golds = [r.answer for r in rows]
             f1 = [token_f1(a, g) for a, g in zip(answers, golds, strict=True)]
             result.setdefault(label, {})[split] = {"token_f1": sum(f1) / len(f1), "n": len(rows)}
     return result

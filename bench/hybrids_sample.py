@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, load_jsonl, save, token_f1
 from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 from ragtune.finetune.config import TuneConfig
-from ragtune.finetune.data import build_dataset, load_split, question_of
+from ragtune.finetune.data import build_dataset, load_split
 from ragtune.finetune.raft import build_raft_dataset
 from ragtune.finetune.train import train
 from ragtune.generate.prompts import CANNOT_ANSWER
@@ -90,8 +90,8 @@ def build_data(project: Project, k: int, p_missing: float) -> dict[str, Any]:
     qa = build_dataset(project, name="qa", seed=0)
     raft, record = build_raft_dataset(project, name="raft", seed=0, k=k - 1, p_missing=p_missing)
     for split in ("train", "validation", "test"):
-        plain = {question_of(r) for r in load_split(project, "qa", split)}
-        ours = {r["question"] for r in load_split(project, "raft", split)}
+        plain = {r.user_text for r in load_split(project, "qa", split)}
+        ours = {r.question for r in load_split(project, "raft", split)}
         assert plain == ours, f"RAFT {split} questions differ from the plain split"
     record = {k: v for k, v in record.items() if k not in ("method", "prompt")}
     return {"qa_counts": qa.counts, "raft_counts": raft.counts, "raft": record,
@@ -195,7 +195,7 @@ def main() -> None:
                                "n_unanswerable": sum(q["unanswerable"] for q in questions),
                                "max_new_tokens": args.max_new_tokens}  # fmt: skip
         out["data"] = build_data(project, args.k, args.p_missing)
-        trained = {question_of(r).lower() for s in ("train", "validation")
+        trained = {r.user_text.lower() for s in ("train", "validation")
                    for r in load_split(project, "qa", s)}  # fmt: skip
         out["eval_questions_in_training"] = sum(q["question"].lower() in trained
                                                 for q in questions)  # fmt: skip

@@ -15,12 +15,20 @@ from tests.conftest import EXAMPLES
 
 from ragtune.cli.main import cli
 from ragtune.finetune.config import TuneConfig
+from ragtune.finetune.rows import TrainingRow
 from ragtune.finetune.train import ExampleEncoder, _trainer, _wrap, load_base, train
 from ragtune.generate.base import GenerationOptions
 from ragtune.project import Project
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # real training; slow under load
 QUESTION = [{"role": "user", "content": "How many days of annual leave do I get?"}]
+
+
+def style_row(example: dict[str, str]) -> TrainingRow:
+    """A style training row from a bundled question/answer example."""
+    messages = [{"role": "user", "content": example["question"]},
+                {"role": "assistant", "content": example["answer"]}]  # fmt: skip
+    return TrainingRow(example["question"], "style", example["question"], messages)
 
 
 def style_rows() -> list[dict[str, Any]]:
@@ -61,8 +69,7 @@ def test_loss_falls_and_reload_gives_identical_logits(project: Project, tmp_path
     config = TuneConfig(name="t", max_steps=4, learning_rate=2e-3, batch_size=4)
     model, tok, folder = load_base("", "lora")
     encoder = ExampleEncoder(tok, 128, "SYS")
-    rows = [{"kind": "style", "messages": [{"role": "user", "content": r["question"]},
-             {"role": "assistant", "content": r["answer"]}]} for r in style_rows()[:8]]  # fmt: skip
+    rows = [style_row(r) for r in style_rows()[:8]]
     data = [encoder(r) for r in rows]
     assert all(x["labels"][0] == -100 and x["labels"][-1] != -100 for x in data)  # answer only
     model = _wrap(model, config, folder)
@@ -223,9 +230,8 @@ def test_answer_loss_equals_the_full_loss_with_its_gradients() -> None:
     model = _wrap(model, TuneConfig(name="t"), folder)
     model.eval()  # LoRA dropout off: both losses must see the same network
     encoder = ExampleEncoder(tok, 128, "SYS")
-    rows = [{"kind": "style", "messages": [{"role": "user", "content": r["question"]},
-             {"role": "assistant", "content": r["answer"]}]} for r in style_rows()[:3]]  # fmt: skip
-    raw = {"kind": "raw", "text": "Plain text: every token carries a label here."}
+    rows = [style_row(r) for r in style_rows()[:3]]
+    raw = TrainingRow("raw-1", "raw", "raw-1", text="Plain text: every token carries a label here.")
     batch = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)(
         [encoder(r) for r in [*rows, raw]]
     )

@@ -16,6 +16,7 @@ from ragtune.evaluation.runner import CompareConfig, Runner, StrategySpec
 from ragtune.finetune.config import TuneConfig
 from ragtune.finetune.data import load_split
 from ragtune.finetune.raft import build_raft_dataset
+from ragtune.finetune.rows import TrainingRow
 from ragtune.finetune.train import train
 from ragtune.generate.prompts import CANNOT_ANSWER
 from ragtune.project import Project
@@ -77,7 +78,7 @@ def loss_on_training_rows(
     model.eval()
     encoder = ExampleEncoder(tok, length, project.settings.prompt.base_system)
     lines = (project.state_dir / "datasets" / dataset / "train.jsonl").read_text().splitlines()
-    rows = [encoder(json.loads(line)) for line in lines[:4]]
+    rows = [encoder(TrainingRow.from_dict(json.loads(line))) for line in lines[:4]]
     batch = dict(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)(rows))
     with torch.no_grad():
         tuned = float(answer_loss(model, batch)[0])
@@ -103,12 +104,12 @@ def test_raft_training_rows_are_the_serving_prompt(project: Project) -> None:
     system = project.answer_system("rag")
     assert system.builder is not None
     for row in load_split(project, "raft", "train")[:5]:
-        ids = row["raft"]["chunk_ids"]
-        hits = [h for h in project.search(row["question"], k=50) if h.chunk.id in ids]
+        ids = row.extra["raft"]["chunk_ids"]
+        hits = [h for h in project.search(row.question, k=50) if h.chunk.id in ids]
         if len(hits) != len(ids):
             continue  # the oracle may rank below 50 for a hard question
         hits.sort(key=lambda h: ids.index(h.chunk.id))
-        assert system.builder.rag(row["question"], hits).messages == row["messages"][:-1]
+        assert system.builder.rag(row.question, hits).messages == (row.messages or [])[:-1]
 
 
 def test_ft_rag_and_raft_rag_cite_stored_chunks(project: Project) -> None:

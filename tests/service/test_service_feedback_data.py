@@ -41,12 +41,12 @@ def test_build_from_feedback(tmp_path: Path) -> None:
     trained = load_split(project, "feedback", "train") + load_split(
         project, "feedback", "validation"
     )
-    assert [row["messages"][-1]["content"] for row in trained] == [asked["good"].text]
-    assert trained[0]["source"]["doc_id"] == "public/holidays.md"
+    assert [row.answer for row in trained] == [asked["good"].text]
+    assert trained[0].doc_id == "public/holidays.md"
     (case,) = load_split(project, "feedback", "test")
-    assert case["test_kind"] == "rejected" and case["comment"] == "says 90, should be 25"
-    assert case["rejected_answer"] == asked["bad"].text
-    assert case["messages"] == [{"role": "user", "content": asked["bad"].question}]
+    assert case.test_kind == "rejected" and case.extra["comment"] == "says 90, should be 25"
+    assert case.extra["rejected_answer"] == asked["bad"].text
+    assert case.messages == [{"role": "user", "content": asked["bad"].question}]
 
     r = runner.invoke(cli, ["-C", str(project.root), "data", "build", "--from-feedback"])
     assert r.exit_code == 2 and "already exists" in r.output

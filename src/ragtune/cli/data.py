@@ -266,25 +266,30 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, name: str, as_json: bool) -> None:
     """The card of a dataset and 3 sample examples per split."""
-    from ragtune.finetune.data import SPLITS, load_card, load_split, question_of
+    from ragtune.finetune.data import SPLITS, load_card, load_split
 
     project = open_project(ctx)
     card = load_card(project, name)
     samples = {s: load_split(project, name, s)[:3] for s in SPLITS}
     if as_json:
-        print_json({"card": card.to_dict(), "samples": samples})
+        print_json(
+            {
+                "card": card.to_dict(),
+                "samples": {s: [r.to_dict() for r in rs] for s, rs in samples.items()},
+            }
+        )
         return
     _print_card(card)
     out = console()
     for split, rows in samples.items():
         out.print(f"\n[bold]{split}[/] (first {len(rows)})")
         for row in rows:
-            label = row["kind"] + (f", {row['test_kind']}" if row.get("test_kind") else "")
-            if "messages" in row:
-                q, a = row.get("question") or question_of(row), row["messages"][-1]["content"]
-                out.print(f"  [{label}] Q: {_short(q)}\n      A: {_short(a)}", markup=False)
+            label = row.kind + (f", {row.test_kind}" if row.test_kind else "")
+            if row.messages is not None:
+                out.print(f"  [{label}] Q: {_short(row.question)}\n      A: {_short(row.answer)}",
+                          markup=False)  # fmt: skip
             else:
-                out.print(f"  [{label}] {_short(row['text'])}", markup=False)
+                out.print(f"  [{label}] {_short(row.text or '')}", markup=False)
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -20,7 +20,7 @@ that a document update (``--update``) changes. Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from ragtune.errors import UsageError
 from ragtune.types import content_hash
 
 if TYPE_CHECKING:
+    from ragtune.finetune.rows import TrainingRow
     from ragtune.project import Project
 
 FIELDS = (
@@ -198,27 +199,26 @@ def load_eval_file(path: Path | str) -> list[EvalItem]:
     return parse_eval_lines(text.split("\n"), str(path))
 
 
-def items_from_rows(rows: Sequence[Mapping[str, Any]]) -> list[EvalItem]:
+def items_from_rows(rows: Sequence[TrainingRow]) -> list[EvalItem]:
     """EvalItems from ``ragtune data build`` rows (chat examples; raw text is skipped)."""
     items: list[EvalItem] = []
     per_fact: dict[str, int] = {}
     for row in rows:
-        messages = row.get("messages") or []
+        messages = row.messages or []
         users = [m["content"] for m in messages if m.get("role") == "user"]
         gold = [m["content"] for m in messages if m.get("role") == "assistant"]
         if not users or not gold:
             continue
-        source = row.get("source") or {}
-        fact = str(row.get("fact_id") or row["id"])
+        fact = row.fact_id or row.id
         phrasing = per_fact.get(fact, 0)
         per_fact[fact] = phrasing + 1
-        kind = row.get("test_kind") or row.get("kind") or ""
+        kind = row.test_kind or row.kind
         items.append(
             EvalItem(
-                id=str(row["id"]),
+                id=row.id,
                 question=users[-1],
                 answer=gold[-1],
-                source_docs=(source["doc_id"],) if source.get("doc_id") else (),
+                source_docs=(row.doc_id,) if row.doc_id else (),
                 fact_id=fact,
                 phrasing=phrasing,
                 tags=(str(kind),) if kind else (),

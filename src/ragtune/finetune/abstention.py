@@ -28,6 +28,7 @@ from ragtune.generate.prompts import CANNOT_ANSWER, Prompt
 
 if TYPE_CHECKING:
     from ragtune.finetune.adapters import AdapterInfo
+    from ragtune.finetune.rows import TrainingRow
     from ragtune.generate.base import Generator, Message
     from ragtune.project import Project
     from ragtune.strategies import AnswerSystem
@@ -73,23 +74,22 @@ class Probe:
     messages: list[Message] | None = None
 
 
-def is_abstention(row: Mapping[str, Any]) -> bool:
-    messages = row.get("messages") or []
-    return bool(messages) and str(messages[-1].get("content", "")).strip() == CANNOT_ANSWER
+def is_abstention(row: TrainingRow) -> bool:
+    return bool(row.messages) and row.answer.strip() == CANNOT_ANSWER
 
 
-def teaches_abstention(rows: Sequence[Mapping[str, Any]]) -> bool:
+def teaches_abstention(rows: Sequence[TrainingRow]) -> bool:
     """Whether training on ``rows`` can teach the refusal (RAFT's oracle-free examples)."""
     return any(is_abstention(r) for r in rows)
 
 
-def probes(rows: Sequence[Mapping[str, Any]], system: str, cap: int) -> list[Probe]:
+def probes(rows: Sequence[TrainingRow], system: str, cap: int) -> list[Probe]:
     """Up to ``cap`` answerable and ``cap // 4`` (at least 1) oracle-free probes from
     validation ``rows``, in file order (ids are content hashes, so that order is not the
     documents'). The guard is on the answerable ones; the oracle-free ones (RAFT leaves the
     oracle out of 20 % by default) are a check that the refusal was learnt at all, and each
     long prompt costs ~4 s of CPU prefill."""
-    chats = [r for r in rows if r.get("messages")]
+    chats = [r for r in rows if r.messages]
     answerable = [r for r in chats if not is_abstention(r)][:cap]
     missing = [r for r in chats if is_abstention(r)][: max(1, cap // 4)]
     return [_probe(r, True, system) for r in answerable] + [
@@ -97,11 +97,11 @@ def probes(rows: Sequence[Mapping[str, Any]], system: str, cap: int) -> list[Pro
     ]
 
 
-def _probe(row: Mapping[str, Any], answerable: bool, system: str) -> Probe:
-    messages = list(row["messages"][:-1])
+def _probe(row: TrainingRow, answerable: bool, system: str) -> Probe:
+    messages = list((row.messages or [])[:-1])
     users = [m["content"] for m in messages if m["role"] == "user"]
-    question = str(row.get("question") or (users[-1] if users else ""))
-    if answerable and row.get("raft") and row.get("question"):
+    question = str(row.extra.get("question") or (users[-1] if users else ""))
+    if answerable and row.extra.get("raft") and row.extra.get("question"):
         return Probe(question, True)  # a RAFT question: served as raft+rag serves it
     if not messages or messages[0]["role"] != "system":
         messages = [{"role": "system", "content": system}, *messages]  # as training saw it
@@ -111,7 +111,7 @@ def _probe(row: Mapping[str, Any], answerable: bool, system: str) -> Probe:
 def measure(
     project: Project,
     adapter: str,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[TrainingRow],
     cap: int = ABSTENTION_QUESTIONS,
     make_generator: Callable[[], Generator] | None = None,
 ) -> dict[str, Any]:
@@ -208,7 +208,7 @@ def judge(record: dict[str, Any], limit_pct: float | None) -> dict[str, Any]:
 
 
 def check_adapter(
-    project: Project, config: TuneConfig, info: AdapterInfo, rows: Sequence[Mapping[str, Any]]
+    project: Project, config: TuneConfig, info: AdapterInfo, rows: Sequence[TrainingRow]
 ) -> None:
     """Measure a just-registered adapter, record the result in its metadata, then apply
     ``config.max_false_abstention``. Unlike ``--max-forgetting`` (checked before the adapter

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import NotFoundError, RagtuneError, UsageError
-from ragtune.finetune.imports import make_row, read_rows, source_of
+from ragtune.finetune.imports import read_rows
 from ragtune.finetune.qa_pairs import qa_rows
+from ragtune.finetune.rows import TrainingRow, make_row, source_of
 from ragtune.text.words import normalise
 from ragtune.types import Document, content_hash
 
@@ -174,29 +175,24 @@ def _documents(
 
 
 # -- filtering and splitting ---------------------------------------------------------------
-def question_of(row: Mapping[str, Any]) -> str:
-    """The last user message of a chat example ('' for raw text)."""
-    users = [m["content"] for m in row.get("messages") or () if m["role"] == "user"]
-    return users[-1] if users else ""
-
-
 def _shingles(norm: str) -> set[tuple[str, ...]]:
     words = norm.split()
     return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
 
 
-def filter_rows(rows: Sequence[dict]) -> tuple[list[dict], dict[str, int]]:
+def filter_rows(rows: Sequence[TrainingRow]) -> tuple[list[TrainingRow], dict[str, int]]:
     """Drop too-short questions and too-long answers, exact duplicates and near-duplicates
     of another fact's question (phrasings of one fact may be similar). Earlier rows win."""
     filters = dict.fromkeys(FILTERS, 0)
-    kept: list[dict] = []
+    kept: list[TrainingRow] = []
     seen: set[str] = set()
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     shingles: list[set[tuple[str, ...]]] = []
     for row in rows:
-        key = normalise(question_of(row) if row["kind"] != "raw" else row["text"])
-        answer = row["messages"][-1]["content"] if row["kind"] != "raw" else ""
-        if row["kind"] != "raw" and (
+        raw = row.kind == "raw"
+        key = normalise(row.text or "" if raw else row.user_text)
+        answer = "" if raw else row.answer
+        if not raw and (
             len(key.split()) < MIN_QUESTION_WORDS or len(answer.split()) > MAX_ANSWER_WORDS
         ):
             filters["dropped_length"] += 1
@@ -204,9 +200,9 @@ def filter_rows(rows: Sequence[dict]) -> tuple[list[dict], dict[str, int]]:
         if key in seen:
             filters["dropped_duplicates"] += 1
             continue
-        sh = _shingles(key) if row["kind"] != "raw" else set()
+        sh = set() if raw else _shingles(key)
         overlaps = Counter(i for s in sh for i in index[s])
-        if any(kept[i]["fact_id"] != row["fact_id"]
+        if any(kept[i].fact_id != row.fact_id
                and n / (len(sh) + len(shingles[i]) - n) >= NEAR_DUPLICATE
                for i, n in overlaps.items()):  # fmt: skip
             filters["dropped_near_duplicates"] += 1
@@ -220,36 +216,37 @@ def filter_rows(rows: Sequence[dict]) -> tuple[list[dict], dict[str, int]]:
 
 
 def split_rows(
-    rows: Sequence[dict], *, seed: int, heldout_docs: float, split: Sequence[float]
-) -> dict[str, list[dict]]:
+    rows: Sequence[TrainingRow], *, seed: int, heldout_docs: float, split: Sequence[float]
+) -> dict[str, list[TrainingRow]]:
     """Seeded train/validation/test split; see :data:`SPLIT_METHOD`."""
     rng = random.Random(seed)
-    out: dict[str, list[dict]] = {s: [] for s in SPLITS}
-    qa_docs = sorted({r["source"]["doc_id"] for r in rows if r["kind"] == "qa" and r["source"]})
+    out: dict[str, list[TrainingRow]] = {s: [] for s in SPLITS}
+    qa_docs = sorted({r.doc_id for r in rows if r.kind == "qa" and r.doc_id is not None})
     held = set(rng.sample(qa_docs, _n_heldout(len(qa_docs), heldout_docs)))
     for kind in ("qa", "style", "import"):
-        pool = [r for r in rows if r["kind"] == kind]
-        is_held = [kind == "qa" and r["source"] is not None and r["source"]["doc_id"] in held
-                   for r in pool]  # fmt: skip
-        out["test"] += [
-            {**r, "test_kind": "heldout_doc"} for r, h in zip(pool, is_held, strict=True) if h
-        ]
+        pool = [r for r in rows if r.kind == kind]
+        is_held = [kind == "qa" and r.doc_id in held for r in pool]
+        out["test"] += [r.tested_as("heldout_doc") for r, h in zip(pool, is_held, strict=True) if h]
         rest = [r for r, h in zip(pool, is_held, strict=True) if not h]
         _split_groups(rest, rng, split, out, kind == "qa")
-    raw = [r for r in rows if r["kind"] == "raw" and r["source"]["doc_id"] not in held]
+    raw = [r for r in rows if r.kind == "raw" and r.doc_id not in held]
     rng.shuffle(raw)
     n_val = _portion(len(raw), split[1])
     out["validation"] += raw[:n_val]
     out["train"] += raw[n_val:]
-    return {s: sorted(rs, key=lambda r: r["id"]) for s, rs in out.items()}
+    return {s: sorted(rs, key=lambda r: r.id) for s, rs in out.items()}
 
 
 def _split_groups(
-    rows: list[dict], rng: random.Random, split: Sequence[float], out: dict, qa: bool
+    rows: list[TrainingRow],
+    rng: random.Random,
+    split: Sequence[float],
+    out: dict[str, list[TrainingRow]],
+    qa: bool,
 ) -> None:
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[TrainingRow]] = {}
     for row in rows:
-        groups.setdefault(row["fact_id"], []).append(row)
+        groups.setdefault(row.fact_id, []).append(row)
     order = sorted(groups)
     rng.shuffle(order)
     for target, frac in (("test", split[2]), ("validation", split[1])):
@@ -261,7 +258,7 @@ def _split_groups(
             # A phrasing of a fact trained on in other words, or a whole single example.
             paraphrase = len(group) >= 2 and target == "test"
             row = group.pop(rng.randrange(len(group)))
-            out[target].append({**row, "test_kind": "paraphrase" if paraphrase else None})
+            out[target].append(row.tested_as("paraphrase" if paraphrase else None))
             want -= 1
     out["train"] += [r for fact_id in sorted(groups) for r in groups[fact_id]]
 
@@ -274,7 +271,7 @@ def _portion(n: int, frac: float) -> int:
     return 0 if frac <= 0 or n < 2 else max(1, round(n * frac))
 
 
-def _check_sizes(splits: Mapping[str, Sequence[dict]]) -> None:
+def _check_sizes(splits: Mapping[str, Sequence[TrainingRow]]) -> None:
     sizes = {s: len(rows) for s, rows in splits.items()}
     total = sum(sizes.values())
     if total < 3 or min(sizes.values()) == 0:
@@ -286,14 +283,14 @@ def _check_sizes(splits: Mapping[str, Sequence[dict]]) -> None:
         )
 
 
-def check_leakage(splits: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+def check_leakage(splits: Mapping[str, Sequence[TrainingRow]]) -> None:
     """Raise when a test question is also trained on, or a held-out document is."""
     trained = [r for s in ("train", "validation") for r in splits[s]]
-    seen = {normalise(question_of(r)) for r in trained if r.get("messages")}
-    leaked = [question_of(r) for r in splits["test"] if r.get("messages")
-              and normalise(question_of(r)) in seen]  # fmt: skip
-    held = {r["source"]["doc_id"] for r in splits["test"] if r.get("test_kind") == "heldout_doc"}
-    leaked += [r["id"] for r in trained if r.get("source") and r["source"]["doc_id"] in held]
+    seen = {normalise(r.user_text) for r in trained if r.messages}
+    leaked = [r.user_text for r in splits["test"] if r.messages
+              and normalise(r.user_text) in seen]  # fmt: skip
+    held = {r.doc_id for r in splits["test"] if r.test_kind == "heldout_doc"}
+    leaked += [r.id for r in trained if r.doc_id is not None and r.doc_id in held]
     if leaked:
         raise RagtuneError(
             f"leakage: {len(leaked)} test item(s) also in train/validation, e.g. {leaked[0]!r}",
@@ -302,17 +299,19 @@ def check_leakage(splits: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
 
 
 # -- files ---------------------------------------------------------------------------------
-def _write(folder: Path, splits: Mapping[str, Sequence[dict]], **meta: Any) -> DatasetCard:
+def _write(folder: Path, splits: Mapping[str, Sequence[TrainingRow]], **meta: Any) -> DatasetCard:
     tmp = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     shas = {}
     for s in SPLITS:
-        data = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in splits[s])
+        data = "".join(
+            json.dumps(r.to_dict(), sort_keys=True, ensure_ascii=False) + "\n" for r in splits[s]
+        )
         (tmp / f"{s}.jsonl").write_bytes(data.encode("utf-8"))
         shas[f"{s}.jsonl"] = hashlib.sha256(data.encode("utf-8")).hexdigest()
     test = splits["test"]
-    kinds = Counter(r["kind"] for rows in splits.values() for r in rows)
+    kinds = Counter(r.kind for rows in splits.values() for r in rows)
     sources = {"qa_offline": kinds["qa"] if meta["generator"] == "offline" else 0,
                "style": kinds["style"], "import": kinds["import"], "raw": kinds["raw"]}  # fmt: skip
     if meta["generator"] != "offline":
@@ -321,8 +320,8 @@ def _write(folder: Path, splits: Mapping[str, Sequence[dict]], **meta: Any) -> D
         name=meta["name"], created=datetime.now(UTC).isoformat(timespec="seconds"),
         seed=meta["seed"], split_method=SPLIT_METHOD,
         counts={**{s: len(rows) for s, rows in splits.items()},
-                "test_paraphrase": sum(r["test_kind"] == "paraphrase" for r in test),
-                "test_heldout_doc": sum(r["test_kind"] == "heldout_doc" for r in test)},
+                "test_paraphrase": sum(r.test_kind == "paraphrase" for r in test),
+                "test_heldout_doc": sum(r.test_kind == "heldout_doc" for r in test)},
         sources=sources, filters=meta["filters"], files_sha256=shas,
         hash=content_hash("".join(f"{f}:{h}\n" for f, h in shas.items())),
         generator=meta["generator"], path=folder,
@@ -347,13 +346,13 @@ def load_card(project: Project, name: str) -> DatasetCard:
                            "rebuild it with `ragtune data build --force`") from None  # fmt: skip
 
 
-def load_split(project: Project, name: str, split: str) -> list[dict[str, Any]]:
-    """The examples of one split (``train``, ``validation`` or ``test``) as dicts."""
+def load_split(project: Project, name: str, split: str) -> list[TrainingRow]:
+    """The examples of one split (``train``, ``validation`` or ``test``)."""
     if split not in SPLITS:
         raise UsageError(f"unknown split {split!r}", f"choose one of {', '.join(SPLITS)}")
     folder = load_card(project, name).path or dataset_dir(project, name)
     with open(folder / f"{split}.jsonl", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        return [TrainingRow.from_dict(json.loads(line)) for line in fh if line.strip()]
 
 
 def list_datasets(project: Project) -> list[DatasetCard]:

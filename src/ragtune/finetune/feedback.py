@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import UsageError
@@ -28,7 +29,7 @@ from ragtune.finetune.data import (
     dataset_dir,
     filter_rows,
 )
-from ragtune.finetune.imports import make_row
+from ragtune.finetune.rows import TrainingRow, make_row
 from ragtune.store.feedback import FeedbackRecord, list_feedback
 
 if TYPE_CHECKING:
@@ -56,12 +57,14 @@ def _source(record: FeedbackRecord) -> dict[str, Any] | None:
 
 def _rows(
     project: Project, include_restricted: bool, warnings: list[str]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[TrainingRow], list[TrainingRow]]:
     latest, rating = verdicts(list_feedback(project.store))
     if len(rating) < len(latest):
         warnings.append(f"left out {len(latest) - len(rating)} answer(s) rated up and down "
                         "equally often")  # fmt: skip
-    approved, rejected, restricted = [], [], 0
+    approved: list[TrainingRow] = []
+    rejected: list[TrainingRow] = []
+    restricted = 0
     for answer_id in sorted(rating):
         r = latest[answer_id]
         if r.restricted and not include_restricted:
@@ -74,9 +77,9 @@ def _rows(
                                      source=_source(r)))  # fmt: skip
         else:
             row = make_row("feedback", f"feedback-{answer_id}", messages=[user], source=_source(r))
-            extra = {"test_kind": "rejected", "rejected_answer": r.answer, "comment": r.comment,
+            extra = {"rejected_answer": r.answer, "comment": r.comment,
                      "strategy": r.strategy, "model": r.model}  # fmt: skip
-            rejected.append({**row, **extra})
+            rejected.append(replace(row, test_kind="rejected", extra=extra))
     if restricted:
         warnings.append(f"skipped {restricted} answer(s) drawn from restricted documents; "
                         "--include-restricted uses them")  # fmt: skip
@@ -102,8 +105,8 @@ def build_from_feedback(
     warnings: list[str] = []
     approved, rejected = _rows(project, include_restricted, warnings)
     approved, filters = filter_rows(approved)
-    trained = {r["messages"][0]["content"].strip().lower() for r in approved}
-    kept = [r for r in rejected if r["messages"][0]["content"].strip().lower() not in trained]
+    trained = {r.user_text.strip().lower() for r in approved}
+    kept = [r for r in rejected if r.user_text.strip().lower() not in trained]
     if len(kept) < len(rejected):
         warnings.append(f"{len(rejected) - len(kept)} rejected question(s) also have an approved "
                         "answer; they stay out of test (they are trained on)")  # fmt: skip
@@ -114,7 +117,7 @@ def build_from_feedback(
     rng.shuffle(approved)
     n_val = _portion(len(approved), 0.1)
     splits = {"train": approved[n_val:], "validation": approved[:n_val], "test": kept}
-    splits = {s: sorted(splits[s], key=lambda r: r["id"]) for s in SPLITS}
+    splits = {s: sorted(splits[s], key=lambda r: r.id) for s in SPLITS}
     check_leakage(splits)
     card = _write(folder, splits, name=name, seed=seed, filters=filters, generator="feedback")
     card.warnings = warnings

@@ -30,6 +30,7 @@ from ragtune.errors import NotFoundError, UsageError
 from ragtune.finetune.qa_check import file_tokens
 from ragtune.finetune.qa_context import document_topic
 from ragtune.finetune.qa_offline import Fact
+from ragtune.finetune.rows import TrainingRow, make_row
 from ragtune.text.sentences import CODE, clean, units
 from ragtune.text.stopwords import QA as QA_STOPWORDS
 from ragtune.text.support import TRAINING_MIN_SHARE, holds
@@ -59,28 +60,7 @@ class _Invalid(Exception):
     """One line's problem; becomes ``FILE:LINE: message``."""
 
 
-def source_of(chunk: Chunk, start: int | None = None, end: int | None = None) -> dict[str, Any]:
-    """A row's ``source``: document offsets of the supporting text (default: the chunk)."""
-    start, end = chunk.start if start is None else start, chunk.end if end is None else end
-    return {"doc_id": chunk.doc_id, "chunk_id": chunk.id, "start": start, "end": end}
-
-
-def make_row(
-    kind: str,
-    fact_id: str,
-    *,
-    messages: list[dict[str, str]] | None = None,
-    text: str | None = None,
-    source: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One dataset line; its id hashes kind, fact id and content, so rebuilding is stable."""
-    body: dict[str, Any] = {"messages": messages} if messages is not None else {"text": text}
-    digest = content_hash(json.dumps([kind, fact_id, body], sort_keys=True))[:12]
-    return {"id": f"{kind}-{digest}", "kind": kind, **body, "fact_id": fact_id,
-            "source": source, "test_kind": None}  # fmt: skip
-
-
-def read_rows(path: Path, kind: str, skip_invalid: bool, warnings: list[str]) -> list[dict]:
+def read_rows(path: Path, kind: str, skip_invalid: bool, warnings: list[str]) -> list[TrainingRow]:
     """Dataset rows of kind ``kind`` from ``path``; skipped lines are added to ``warnings``."""
     examples, errors = read_examples(path, skip_invalid=skip_invalid)
     warnings += [f"skipped {e}" for e in errors]

@@ -17,9 +17,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ragtune.finetune.imports import make_row, model_facts, passing_questions, source_of
+from ragtune.finetune.imports import model_facts, passing_questions
 from ragtune.finetune.qa_check import file_tokens, gate
 from ragtune.finetune.qa_offline import Fact, facts_from_document
+from ragtune.finetune.rows import TrainingRow, make_row, source_of
 from ragtune.types import Document, content_hash
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def qa_rows(
     generator: Generator | None,
     drops: Counter[str],
     progress: Progress | None,
-) -> list[dict]:
+) -> list[TrainingRow]:
     """Rows of kind ``qa`` for ``docs``: up to ``phrasings`` questions per fact."""
     chunks = {d.id: project.store.chunks_of(d.id) for d in docs}
     if generator is None:
@@ -44,7 +45,7 @@ def qa_rows(
         written = model_facts(generator, docs, chunks, phrasings, progress)
         facts = gate_facts(written, {d.id: d for d in docs}, drops)
     by_id = {c.id: c for cs in chunks.values() for c in cs}
-    rows = []
+    rows: list[TrainingRow] = []
     for fact in facts:
         chunk, a = by_id[fact.chunk_id], fact.answer
         asked = fact.questions[:phrasings]

@@ -32,6 +32,7 @@ import random
 import re
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import RagtuneError, UsageError
@@ -45,9 +46,9 @@ from ragtune.finetune.data import (
     check_leakage,
     dataset_dir,
     load_split,
-    question_of,
 )
-from ragtune.finetune.imports import make_row, supported
+from ragtune.finetune.imports import supported
+from ragtune.finetune.rows import TrainingRow, make_row
 from ragtune.generate.prompts import CANNOT_ANSWER, Prompt, PromptBuilder
 from ragtune.text.words import normalise
 from ragtune.types import Chunk, ScoredChunk, content_hash
@@ -143,21 +144,16 @@ def rag_builder(project: Project) -> PromptBuilder:
     return builder
 
 
-def check_no_test_questions_trained(splits: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+def check_no_test_questions_trained(splits: Mapping[str, Sequence[TrainingRow]]) -> None:
     """Raise when a test question (the bare question, not the prompt around it) is also a
     train or validation question."""
-    trained = {normalise(raft_question(r)) for s in ("train", "validation") for r in splits[s]}
-    leaked = [raft_question(r) for r in splits["test"] if normalise(raft_question(r)) in trained]
+    trained = {normalise(r.question) for s in ("train", "validation") for r in splits[s]}
+    leaked = [r.question for r in splits["test"] if normalise(r.question) in trained]
     if leaked:
         raise RagtuneError(
             f"leakage: {len(leaked)} RAFT test question(s) also trained on, e.g. {leaked[0]!r}",
             "this is a bug in the split; please report it",
         )
-
-
-def raft_question(row: Mapping[str, Any]) -> str:
-    """The bare question of a RAFT row (its user message is the whole RAG prompt)."""
-    return str(row.get("question") or question_of(row))
 
 
 class RaftMaker:
@@ -176,25 +172,25 @@ class RaftMaker:
         self.trimmed = 0  # distractors dropped so the oracle fits the context budget
 
     def convert(
-        self, splits: Mapping[str, list[dict[str, Any]]], p_missing: float
-    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+        self, splits: Mapping[str, list[TrainingRow]], p_missing: float
+    ) -> tuple[dict[str, list[TrainingRow]], dict[str, Any]]:
         self.retriever = _batched_queries(
-            self.project, [question_of(r) for rows in splits.values() for r in rows
-                           if r["kind"] == "qa" and r.get("source")])  # fmt: skip
-        held = {r["source"]["doc_id"] for r in splits["test"]
-                if r.get("test_kind") == "heldout_doc" and r.get("source")}  # fmt: skip
-        out: dict[str, list[dict[str, Any]]] = {}
+            self.project, [r.user_text for rows in splits.values() for r in rows
+                           if r.kind == "qa" and r.source])  # fmt: skip
+        held = {r.doc_id for r in splits["test"]
+                if r.test_kind == "heldout_doc" and r.doc_id is not None}  # fmt: skip
+        out: dict[str, list[TrainingRow]] = {}
         present: dict[str, int] = {}
         missing: dict[str, int] = {}
         for split in SPLITS:
             rows = splits[split]
-            qa = [i for i, r in enumerate(rows) if r["kind"] == "qa" and r.get("source")]
+            qa = [i for i, r in enumerate(rows) if r.kind == "qa" and r.source]
             rng = random.Random(f"{self.seed}:missing:{split}")
             dropped = set(rng.sample(qa, round(len(qa) * p_missing)))
             excluded = set() if split == "test" else held
             out[split] = sorted(
                 (self.row(r, i not in dropped, excluded) if i in qa else r
-                 for i, r in enumerate(rows)), key=lambda r: r["id"],
+                 for i, r in enumerate(rows)), key=lambda r: r.id,
             )  # fmt: skip
             missing[split] = len(dropped)
             present[split] = len(qa) - len(dropped)
@@ -207,22 +203,23 @@ class RaftMaker:
         }  # fmt: skip
         return out, record
 
-    def row(self, row: dict[str, Any], with_oracle: bool, excluded: set[str]) -> dict[str, Any]:
+    def row(self, row: TrainingRow, with_oracle: bool, excluded: set[str]) -> TrainingRow:
         """One RAFT row from a QA row (same fact id, source, split and test kind)."""
-        question, answer = question_of(row), row["messages"][-1]["content"]
-        oracle = self.oracle(row["source"])
+        question, answer = row.user_text, row.answer
+        assert row.source is not None  # only QA rows with a source are converted
+        oracle = self.oracle(row.source)
         hits = self.distractors(question, answer, oracle.chunk.id, excluded)
         if with_oracle:
             hits.append(oracle)
-        random.Random(f"{self.seed}:{row['id']}").shuffle(hits)
+        random.Random(f"{self.seed}:{row.id}").shuffle(hits)
         prompt = self.fit(question, hits, oracle if with_oracle else None)
         ids = [b.chunk.id for b in prompt.blocks]
         marker = ids.index(oracle.chunk.id) + 1 if with_oracle else None
         target = cite(answer, marker) if marker else CANNOT_ANSWER
         messages = [*prompt.messages, {"role": "assistant", "content": target}]
-        new = make_row("qa", row["fact_id"], messages=messages, source=row["source"])
+        new = make_row("qa", row.fact_id, messages=messages, source=row.source)
         raft = {"oracle": with_oracle, "marker": marker, "chunk_ids": ids, "answer": answer}
-        return {**new, "test_kind": row.get("test_kind"), "question": question, "raft": raft}
+        return replace(new, test_kind=row.test_kind, extra={"question": question, "raft": raft})
 
     def fit(self, question: str, hits: list[ScoredChunk], oracle: ScoredChunk | None) -> Prompt:
         """The prompt; when the budget would drop the oracle, distractors go first."""

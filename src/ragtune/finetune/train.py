@@ -19,6 +19,7 @@ from ragtune.errors import ConfigError, NotFoundError, UsageError
 from ragtune.finetune import abstention, forgetting
 from ragtune.finetune.adapters import AdapterInfo, adapter_dir, install, save_metadata
 from ragtune.finetune.config import TuneConfig
+from ragtune.finetune.rows import TrainingRow
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -33,7 +34,7 @@ def dataset_dir(project: Project, name: str) -> Path:
 
 def load_examples(
     project: Project, dataset: str, split: str, kinds: tuple[str, ...]
-) -> list[dict[str, Any]]:
+) -> list[TrainingRow]:
     path = dataset_dir(project, dataset) / f"{split}.jsonl"
     if not path.exists():
         raise NotFoundError(
@@ -54,8 +55,8 @@ def load_examples(
                 ) from None
             if not isinstance(row, dict) or ("messages" not in row and "text" not in row):
                 raise UsageError(f"{path}:{number}: an example needs 'messages' or 'text'")
-            rows.append(row)
-    return [r for r in rows if r.get("kind") in kinds]
+            rows.append(TrainingRow.from_dict(row))
+    return [r for r in rows if r.kind in kinds]
 
 
 class ExampleEncoder:
@@ -72,14 +73,14 @@ class ExampleEncoder:
             return messages
         return [{"role": "system", "content": self.system}, *messages]
 
-    def __call__(self, example: dict[str, Any]) -> dict[str, list[int]]:
+    def __call__(self, example: TrainingRow) -> dict[str, list[int]]:
         tok = self.tok
-        if example.get("kind") == "raw":
-            ids = tok(example["text"], add_special_tokens=False)["input_ids"][: self.max_length]
+        if example.kind == "raw":
+            ids = tok(example.text or "", add_special_tokens=False)["input_ids"][: self.max_length]
             return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": list(ids)}
-        messages = self.prompt_messages(example["messages"])
-        if messages[-1]["role"] != "assistant":
-            raise UsageError(f"example {example.get('id')} does not end with an assistant turn")
+        messages = self.prompt_messages(example.messages or [])
+        if not messages or messages[-1]["role"] != "assistant":
+            raise UsageError(f"example {example.id} does not end with an assistant turn")
         prompt = tok.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=False)
         answer = messages[-1]["content"] + (tok.eos_token or "")
         p_ids = tok(prompt, add_special_tokens=False)["input_ids"]

@@ -29,6 +29,7 @@ from ragtune.evaluation.stats import bootstrap_ci, paired_difference
 from ragtune.workers import Channel, Started
 
 if TYPE_CHECKING:
+    from ragtune.finetune.rows import TrainingRow
     from ragtune.generate.base import Message
     from ragtune.project import Project
 
@@ -81,12 +82,8 @@ def format_score(text: str, features: Sequence[tuple[str, str]]) -> tuple[bool, 
     return hits == len(features), hits / len(features)
 
 
-def _question(row: dict[str, Any]) -> dict[str, str]:
-    return next(m for m in reversed(row["messages"]) if m["role"] == "user")
-
-
-def _answer(row: dict[str, Any]) -> str:
-    return str(row["messages"][-1]["content"])
+def _question(row: TrainingRow) -> dict[str, str]:
+    return next(m for m in reversed(row.messages or []) if m["role"] == "user")
 
 
 @dataclass
@@ -95,7 +92,7 @@ class StylePlan:
 
     adapter: str
     dataset: str
-    test: list[dict[str, Any]]
+    test: list[TrainingRow]
     features: list[tuple[str, str]]
     prompted: list[list[Message]]  # the base model, shown SHOTS training examples
     tuned: list[list[Message]]  # the adapter, no examples
@@ -104,16 +101,16 @@ class StylePlan:
 def plan_style(project: Project, adapter: str, dataset: str) -> StylePlan:
     from ragtune.finetune.data import load_split
 
-    train = [r for r in load_split(project, dataset, "train") if r.get("kind") == "style"]
-    test = [r for r in load_split(project, dataset, "test") if r.get("kind") == "style"]
-    test += [r for r in load_split(project, dataset, "validation") if r.get("kind") == "style"]
+    train = [r for r in load_split(project, dataset, "train") if r.kind == "style"]
+    test = [r for r in load_split(project, dataset, "test") if r.kind == "style"]
+    test += [r for r in load_split(project, dataset, "validation") if r.kind == "style"]
     system = {"role": "system", "content": project.settings.prompt.base_system}
-    shots = [m for r in train[:SHOTS] for m in (_question(r), r["messages"][-1])]
+    shots = [m for r in train[:SHOTS] for m in (_question(r), (r.messages or [])[-1])]
     return StylePlan(
         adapter,
         dataset,
         test,
-        format_features([_answer(r) for r in train]),
+        format_features([r.answer for r in train]),
         [[system, *shots, _question(r)] for r in test],
         [[system, _question(r)] for r in test],
     )
@@ -138,7 +135,7 @@ def score_style(
         format_parts={k: bootstrap_ci([p for _, p in v], seed=seed) for k, v in scores.items()},
         difference=paired_difference(passes["adapter"], passes["base"], seed=seed),
         examples=[
-            {"question": _question(r)["content"], "gold": _answer(r), "base": p, "adapter": t}
+            {"question": _question(r)["content"], "gold": r.answer, "base": p, "adapter": t}
             for r, p, t in list(zip(plan.test, prompted, tuned, strict=True))[:3]
         ],
     )

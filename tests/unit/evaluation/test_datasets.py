@@ -8,6 +8,7 @@ from tests.conftest import EXAMPLES
 
 from ragtune.errors import UsageError
 from ragtune.evaluation.datasets import items_from_rows, load_eval_file, parse_eval_lines
+from ragtune.finetune.rows import TrainingRow
 
 
 def test_sample_eval_set_loads() -> None:
@@ -85,6 +86,6 @@ def test_items_from_data_build_rows() -> None:
         },
         {"id": "raw-1", "kind": "raw", "text": "t", "fact_id": "r", "source": None},
     ]
-    [item] = items_from_rows(rows)
+    [item] = items_from_rows([TrainingRow.from_dict(r) for r in rows])
     assert (item.question, item.answer, item.source_docs) == ("Q?", "A", ("hr/a.md",))
     assert item.tags == ("paraphrase",)

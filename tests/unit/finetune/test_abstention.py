@@ -25,6 +25,7 @@ from ragtune.finetune.abstention import (
 )
 from ragtune.finetune.adapters import AdapterInfo, adapter_dir, load_info, save_metadata
 from ragtune.finetune.config import TuneConfig
+from ragtune.finetune.rows import TrainingRow
 from ragtune.generate.prompts import CANNOT_ANSWER
 from ragtune.project import Project
 
@@ -49,9 +50,10 @@ def raft_row(question: str, answer: str, oracle: bool = True) -> dict[str, Any]:
             "raft": {"oracle": oracle, "marker": 1 if oracle else None}}  # fmt: skip
 
 
-def rows() -> list[dict[str, Any]]:
+def rows() -> list[TrainingRow]:
     answerable = [raft_row(q, "An answer [1].") for q in QUESTIONS]
-    return answerable + [raft_row(q, "", oracle=False) for q in QUESTIONS[:2]]
+    dicts = answerable + [raft_row(q, "", oracle=False) for q in QUESTIONS[:2]]
+    return [TrainingRow.from_dict(r) for r in dicts]
 
 
 @pytest.fixture
@@ -68,18 +70,18 @@ def fake(replies: list[str]) -> QueuedGenerator:
 
 
 def test_probes_ask_raft_questions_and_replay_oracle_free_prompts() -> None:
-    plain = {"kind": "qa", "messages": [{"role": "user", "content": "q?"},
-                                        {"role": "assistant", "content": "a."}]}  # fmt: skip
-    items = probes([*rows(), plain, {"kind": "raw", "text": "x"}], "BASE", cap=3)
+    plain = TrainingRow("p", "qa", "p", [{"role": "user", "content": "q?"},
+                                         {"role": "assistant", "content": "a."}])  # fmt: skip
+    items = probes([*rows(), plain, TrainingRow("x", "raw", "x", text="x")], "BASE", cap=3)
     assert [(p.question, p.answerable, p.messages is None) for p in items] == [
         (QUESTIONS[0], True, True), (QUESTIONS[1], True, True), (QUESTIONS[2], True, True),
         (QUESTIONS[0], False, False),  # a quarter of the cap, at least one
     ]  # fmt: skip
     assert len(probes(rows(), "BASE", cap=8)) == 4 + 2
-    assert items[3].messages == rows()[4]["messages"][:-1]  # the prompt without its oracle
+    assert items[3].messages == (rows()[4].messages or [])[:-1]  # the prompt without its oracle
     # A non-RAFT example is replayed with the system message training gave it.
     (only,) = probes([plain], "BASE", cap=5)
-    assert only.messages == [{"role": "system", "content": "BASE"}, plain["messages"][0]]
+    assert only.messages == [{"role": "system", "content": "BASE"}, (plain.messages or [])[0]]
     assert teaches_abstention(rows()) and not teaches_abstention([*rows()[:4], plain])
 
 
@@ -96,7 +98,7 @@ def test_measure_counts_a_known_share_of_refusals(project: Project) -> None:
     # the stored oracle-free prompts as they were built.
     assert len(gen.prompts) == 6 and not gen.replies
     assert "25 days of paid annual leave" in gen.prompts[0][-1]["content"]
-    assert gen.prompts[4] == rows()[4]["messages"][:-1]
+    assert gen.prompts[4] == (rows()[4].messages or [])[:-1]
 
 
 def test_threshold_refusals_are_told_apart_and_not_the_adapters(project: Project) -> None:
@@ -217,7 +219,7 @@ def test_pilot_records_the_check_and_keeps_a_failing_adapter(
 
     monkeypatch.setattr("ragtune.finetune.train.train", train)
     folder = project.state_dir / "datasets" / "raft"
-    write(folder / "train.jsonl", "".join(json.dumps(r) + "\n" for r in rows()))
+    write(folder / "train.jsonl", "".join(json.dumps(r.to_dict()) + "\n" for r in rows()))
     out = steps.tune(project, RAFT, "raft", 2, ("qa",), 0, lambda _d, _t: None)
     assert out["created"] == f"{RAFT}@{info.created}"  # the pilot goes on with it
     assert seen[0].abstention_dataset == "raft" and seen[0].dataset == "raft-train"

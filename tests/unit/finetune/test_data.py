@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,6 @@ from ragtune.finetune.data import (
     list_datasets,
     load_card,
     load_split,
-    question_of,
 )
 from ragtune.finetune.imports import parse_qa_reply, supported
 from ragtune.finetune.qa_offline import clean_text, facts_from_document
@@ -95,38 +95,38 @@ def test_same_seed_same_bytes_other_seed_other_split(project: Project) -> None:
         assert (a.path / f"{split}.jsonl").read_bytes() == (b.path / f"{split}.jsonl").read_bytes()
     assert a.hash == b.hash and a.files_sha256 == b.files_sha256
     assert c.hash != a.hash
-    assert sorted(r["id"] for s in SPLITS for r in load_split(project, "c", s)) == sorted(
-        r["id"] for s in SPLITS for r in load_split(project, "a", s)
+    assert sorted(r.id for s in SPLITS for r in load_split(project, "c", s)) == sorted(
+        r.id for s in SPLITS for r in load_split(project, "a", s)
     )  # the same examples, distributed differently
 
 
 def test_paraphrases_of_trained_facts_and_unseen_documents(project: Project) -> None:
     build_dataset(project, name="d", seed=0)
     train, val, test = (load_split(project, "d", s) for s in SPLITS)
-    trained_facts = {r["fact_id"] for r in train}
-    paraphrase = [r for r in test if r["test_kind"] == "paraphrase"]
-    heldout = [r for r in test if r["test_kind"] == "heldout_doc"]
+    trained_facts = {r.fact_id for r in train}
+    paraphrase = [r for r in test if r.test_kind == "paraphrase"]
+    heldout = [r for r in test if r.test_kind == "heldout_doc"]
     assert paraphrase and heldout and len(paraphrase) + len(heldout) == len(test)
-    assert all(r["fact_id"] in trained_facts for r in paraphrase)
-    held_docs = {r["source"]["doc_id"] for r in heldout}
-    assert held_docs and not held_docs & {r["source"]["doc_id"] for r in train + val}
-    assert not {r["fact_id"] for r in heldout} & trained_facts
-    seen = {question_of(r).lower() for r in train + val}
-    assert not any(question_of(r).lower() in seen for r in test)
+    assert all(r.fact_id in trained_facts for r in paraphrase)
+    held_docs = {r.doc_id for r in heldout}
+    assert held_docs and not held_docs & {r.doc_id for r in train + val}
+    assert not {r.fact_id for r in heldout} & trained_facts
+    seen = {r.user_text.lower() for r in train + val}
+    assert not any(r.user_text.lower() in seen for r in test)
 
 
 def test_every_answer_is_supported_by_an_exact_source_span(project: Project) -> None:
     build_dataset(project, name="d")
     rows = [r for s in SPLITS for r in load_split(project, "d", s)]
-    assert len({r["fact_id"] for r in rows}) >= 8
+    assert len({r.fact_id for r in rows}) >= 8
     for row in rows:
-        src, answer = row["source"], row["messages"][-1]["content"]
+        src, answer = row.source, row.answer
         doc = project.document(src["doc_id"])
         chunk = next(c for c in project.store.chunks_of(doc.id) if c.id == src["chunk_id"])
         assert chunk.start <= src["start"] < src["end"] <= chunk.end
         assert clean_text(doc.text[src["start"] : src["end"]]) == answer
         assert supported(answer, chunk.text)
-        assert _words(question_of(row)) not in _words(chunk.text)  # not copied verbatim
+        assert _words(row.user_text) not in _words(chunk.text)  # not copied verbatim
 
 
 def _words(text: str) -> str:
@@ -155,23 +155,23 @@ def test_leakage_check_raises_on_a_crafted_leak(project: Project) -> None:
     build_dataset(project, name="d")
     splits = {s: load_split(project, "d", s) for s in SPLITS}
     check_leakage(splits)  # the built dataset is clean
-    paraphrase = next(r for r in splits["test"] if r["test_kind"] == "paraphrase")
-    leaked = {**splits, "train": [*splits["train"], {**paraphrase, "test_kind": None}]}
+    paraphrase = next(r for r in splits["test"] if r.test_kind == "paraphrase")
+    leaked = {**splits, "train": [*splits["train"], paraphrase.tested_as(None)]}
     with pytest.raises(RagtuneError, match="leakage: 1 test item"):
         check_leakage(leaked)
-    heldout = next(r for r in splits["test"] if r["test_kind"] == "heldout_doc")
-    other = {**heldout, "messages": [{"role": "user", "content": "A different question here?"},
-                                     heldout["messages"][-1]]}  # fmt: skip
+    heldout = next(r for r in splits["test"] if r.test_kind == "heldout_doc")
+    messages = [{"role": "user", "content": "A different question here?"}, heldout.messages[-1]]
+    other = replace(heldout, messages=messages)
     with pytest.raises(RagtuneError, match="leakage"):
         check_leakage({**splits, "validation": [*splits["validation"], other]})
 
 
 def test_restricted_documents_are_skipped_unless_included(project: Project) -> None:
     card = build_dataset(project, name="public")
-    docs = {r["source"]["doc_id"] for s in SPLITS for r in load_split(project, "public", s)}
+    docs = {r.doc_id for s in SPLITS for r in load_split(project, "public", s)}
     assert "hr/salary.md" not in docs and "restricted" in card.warnings[0]
     build_dataset(project, name="all", include_restricted=True)
-    docs = {r["source"]["doc_id"] for s in SPLITS for r in load_split(project, "all", s)}
+    docs = {r.doc_id for s in SPLITS for r in load_split(project, "all", s)}
     assert "hr/salary.md" in docs
 
 
@@ -186,16 +186,16 @@ def test_import_schemas(project: Project, tmp_path: Path) -> None:
                       {"role": "assistant", "content": "The Chief People Officer."}]},
     ])  # fmt: skip
     card = build_dataset(project, name="imp", imports=[path], qa=False)
-    rows = {question_of(r): r for s in SPLITS for r in load_split(project, "imp", s)}
+    rows = {r.user_text: r for s in SPLITS for r in load_split(project, "imp", s)}
     assert card.sources["import"] == 4 == len(rows) and card.sources["qa_offline"] == 0
-    assert rows["Summarise the text below.\n\nLeave is 25 days."]["messages"][1]["content"] == (
+    assert rows["Summarise the text below.\n\nLeave is 25 days."].messages[1]["content"] == (
         "Twenty-five days of leave."
     )
     assert "Name the VPN client in one word." in rows
-    system = rows["Who owns the leave policy?"]["messages"]
+    system = rows["Who owns the leave policy?"].messages
     assert [m["role"] for m in system] == ["system", "user", "assistant"]
     row = rows["Where is the head office?"]
-    assert row["kind"] == "import" and row["source"] is None and row["id"].startswith("import-")
+    assert row.kind == "import" and row.source is None and row.id.startswith("import-")
 
 
 @pytest.mark.parametrize(
@@ -297,14 +297,14 @@ def test_style_and_raw_kinds(project: Project, tmp_path: Path) -> None:
     ])  # fmt: skip
     card = build_dataset(project, name="x", style=style, raw=True)
     splits = {s: load_split(project, "x", s) for s in SPLITS}
-    styles = [r for rows in splits.values() for r in rows if r["kind"] == "style"]
-    assert len(styles) == 10 == card.sources["style"] == len({r["fact_id"] for r in styles})
-    assert all(r["source"] is None and r["id"].startswith("style-") for r in styles)
-    raw = [r for rows in splits.values() for r in rows if r["kind"] == "raw"]
-    assert raw and not any(r["kind"] == "raw" for r in splits["test"])
-    assert all("messages" not in r and r["text"] and r["source"]["chunk_id"] for r in raw)
-    held = {r["source"]["doc_id"] for r in splits["test"] if r["test_kind"] == "heldout_doc"}
-    assert held and not held & {r["source"]["doc_id"] for r in raw}
+    styles = [r for rows in splits.values() for r in rows if r.kind == "style"]
+    assert len(styles) == 10 == card.sources["style"] == len({r.fact_id for r in styles})
+    assert all(r.source is None and r.id.startswith("style-") for r in styles)
+    raw = [r for rows in splits.values() for r in rows if r.kind == "raw"]
+    assert raw and not any(r.kind == "raw" for r in splits["test"])
+    assert all(r.messages is None and r.text and r.source["chunk_id"] for r in raw)
+    held = {r.doc_id for r in splits["test"] if r.test_kind == "heldout_doc"}
+    assert held and not held & {r.doc_id for r in raw}
     assert card.sources["raw"] == len(raw) < project.store.count_chunks()
 
 
@@ -372,8 +372,8 @@ def test_a_model_can_write_the_pairs(project: Project) -> None:
     assert card.filters["dropped_unclear_questions"] == 2 * len(replies)
     assert card.filters["dropped_unclear_passages"] == len(replies)  # the file-name fact
     rows = [r for s in SPLITS for r in load_split(project, "m", s)]
-    assert all("moon" not in question_of(r) and "1st" not in question_of(r) for r in rows)
-    assert {r["test_kind"] for r in rows} == {None, "paraphrase", "heldout_doc"}
+    assert all("moon" not in r.user_text and "1st" not in r.user_text for r in rows)
+    assert {r.test_kind for r in rows} == {None, "paraphrase", "heldout_doc"}
 
 
 @pytest.mark.slow
@@ -386,12 +386,12 @@ def test_the_bundled_sample(sample_project: Project) -> None:
     chunks = {c.id: c for d in sample_project.documents() for c in
               sample_project.store.chunks_of(d.id)}  # fmt: skip
     for row in rows:
-        src, answer = row["source"], row["messages"][-1]["content"]
+        src, answer = row.source, row.answer
         assert src["doc_id"] not in restricted
         assert supported(answer, chunks[src["chunk_id"]].text)
         text = sample_project.document(src["doc_id"]).text
         assert clean_text(text[src["start"] : src["end"]]) == answer
     per_doc: dict[str, set[str]] = {}
     for row in rows:
-        per_doc.setdefault(row["source"]["doc_id"], set()).add(row["fact_id"])
+        per_doc.setdefault(row.doc_id, set()).add(row.fact_id)
     assert 3 <= sum(map(len, per_doc.values())) / len(per_doc) <= 10

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import write
 
-from ragtune.finetune.data import SPLITS, build_dataset, load_split, question_of
+from ragtune.finetune.data import SPLITS, build_dataset, load_split
 from ragtune.finetune.qa_check import file_tokens, question_problems
 from ragtune.finetune.qa_context import DocContext, api_name, passages, resolve, strip_numbering
 from ragtune.finetune.qa_offline import facts_from_document, section_questions
@@ -130,7 +130,7 @@ def test_no_built_question_has_a_problem(project: Project) -> None:
     rows = [r for s in SPLITS for r in load_split(project, "docs", s)]
     assert len(rows) >= 20
     for row in rows:
-        q, doc = question_of(row), project.document(row["source"]["doc_id"])
+        q, doc = row.user_text, project.document(row.doc_id)
         assert question_problems(q, file_tokens(doc.id, doc.title, doc.text)) == [], q
         assert not LEAKS.search(q) and not DANGLING.search(q), q
     # the sample provokes bad questions ("What is the 1st argument?"): skipped and counted

@@ -10,7 +10,7 @@ from tests.conftest import write
 from tests.helpers.fakes import QueuedGenerator
 
 from ragtune.errors import UsageError
-from ragtune.finetune.data import SPLITS, build_dataset, load_split, question_of
+from ragtune.finetune.data import SPLITS, build_dataset, load_split
 from ragtune.finetune.imports import supported
 from ragtune.finetune.raft import build_raft_dataset, cite
 from ragtune.finetune.train import load_examples
@@ -80,17 +80,17 @@ def test_same_questions_and_split_as_the_plain_dataset(
     build_dataset(project, name="plain", seed=3)
     rows = raft(project, builder)
     for split in SPLITS:
-        plain = {(r["fact_id"], question_of(r), r["test_kind"])
+        plain = {(r.fact_id, r.user_text, r.test_kind)
                  for r in load_split(project, "plain", split)}  # fmt: skip
-        ours = {(r["fact_id"], r["question"], r["test_kind"]) for r in rows[split]}
+        ours = {(r.fact_id, r.question, r.test_kind) for r in rows[split]}
         assert ours == plain and ours, split
-    trained = {r["question"] for s in ("train", "validation") for r in rows[s]}
-    assert not trained & {r["question"] for r in rows["test"]}  # no test question trained on
-    held = {r["source"]["doc_id"] for r in rows["test"] if r["test_kind"] == "heldout_doc"}
+    trained = {r.question for s in ("train", "validation") for r in rows[s]}
+    assert not trained & {r.question for r in rows["test"]}  # no test question trained on
+    held = {r.doc_id for r in rows["test"] if r.test_kind == "heldout_doc"}
     assert held
     doc_of = {c.id: d.id for d in project.documents() for c in project.store.chunks_of(d.id)}
     seen = {doc_of[i] for s in ("train", "validation") for r in rows[s]
-            for i in r["raft"]["chunk_ids"]}  # fmt: skip
+            for i in r.extra["raft"]["chunk_ids"]}  # fmt: skip
     assert not seen & held  # held-out documents are not even shown as distractors
 
 
@@ -100,18 +100,18 @@ def test_oracle_share_targets_and_serving_prompt(project: Project, builder: Prom
     record = card["raft"]
     assert record["k"] == 2 and record["p_missing"] == 0.25
     for split in SPLITS:
-        missing = [r for r in rows[split] if not r["raft"]["oracle"]]
+        missing = [r for r in rows[split] if not r.extra["raft"]["oracle"]]
         assert len(missing) == round(len(rows[split]) * 0.25) == record["oracle_missing"][split]
         assert len(rows[split]) - len(missing) == record["oracle_present"][split]
     all_rows = [r for s in SPLITS for r in rows[s]]
-    assert len({tuple(r["raft"]["chunk_ids"]) for r in all_rows}) > 1
+    assert len({tuple(r.extra["raft"]["chunk_ids"]) for r in all_rows}) > 1
     for r in all_rows:
-        ids, info, target = r["raft"]["chunk_ids"], r["raft"], r["messages"][-1]["content"]
+        ids, info, target = r.extra["raft"]["chunk_ids"], r.extra["raft"], r.answer
         hits = hits_of(project, ids)
         # The exact prompt the rag strategy builds for these passages.
-        assert r["messages"][:-1] == builder.rag(r["question"], hits).messages
-        assert r["messages"][0] == {"role": "system", "content": "SYS"}
-        oracle = r["source"]["chunk_id"]
+        assert r.messages[:-1] == builder.rag(r.question, hits).messages
+        assert r.messages[0] == {"role": "system", "content": "SYS"}
+        oracle = r.source["chunk_id"]
         if info["oracle"]:
             assert ids[info["marker"] - 1] == oracle and ids.count(oracle) == 1
             assert target == cite(info["answer"], info["marker"])
@@ -130,14 +130,14 @@ def test_distractors_come_from_the_retriever_and_skip_restricted(
     restricted = {d.id for d in project.documents() if d.groups}
     doc_of = {c.id: d.id for d in project.documents() for c in project.store.chunks_of(d.id)}
     for r in rows["train"]:
-        assert r["raft"]["oracle"]
-        found = project.search(r["question"], k=19, groups=[])
+        assert r.extra["raft"]["oracle"]
+        found = project.search(r.question, k=19, groups=[])
         retrieved = {h.chunk.id for h in found}
-        others = [i for i in r["raft"]["chunk_ids"] if i != r["source"]["chunk_id"]]
+        others = [i for i in r.extra["raft"]["chunk_ids"] if i != r.source["chunk_id"]]
         assert set(others) <= retrieved
         assert not {doc_of[i] for i in others} & restricted
     everyone = raft(project, builder, name="all", k=3, include_restricted=True)
-    seen = {doc_of[i] for s in SPLITS for r in everyone[s] for i in r["raft"]["chunk_ids"]}
+    seen = {doc_of[i] for s in SPLITS for r in everyone[s] for i in r.extra["raft"]["chunk_ids"]}
     assert seen & restricted
 
 
@@ -147,9 +147,9 @@ def test_seeded_and_all_or_nothing_shares(project: Project, builder: PromptBuild
     card3, _ = build_raft_dataset(project, name="c", seed=2, k=2, builder=builder)
     assert card1.files_sha256 == card2.files_sha256 != card3.files_sha256
     none = raft(project, builder, name="none", p_missing=0.0)
-    assert all(r["raft"]["oracle"] for s in SPLITS for r in none[s])
+    assert all(r.extra["raft"]["oracle"] for s in SPLITS for r in none[s])
     allgone = raft(project, builder, name="allgone", p_missing=1.0)
-    assert all(r["messages"][-1]["content"] == CANNOT_ANSWER for s in SPLITS for r in allgone[s])
+    assert all(r.answer == CANNOT_ANSWER for s in SPLITS for r in allgone[s])
     names = [p.name for p in (project.state_dir / "datasets").iterdir()]
     assert not [n for n in names if n.startswith("raft-source")]  # the temporary is removed
 
@@ -157,8 +157,8 @@ def test_seeded_and_all_or_nothing_shares(project: Project, builder: PromptBuild
 def test_rows_train_unchanged(project: Project, builder: PromptBuilder) -> None:
     raft(project, builder)
     rows = load_examples(project, "raft", "train", ("qa", "style", "import", "raw"))
-    assert rows and all(r["messages"][0]["role"] == "system" for r in rows)
-    assert all(r["messages"][-1]["role"] == "assistant" for r in rows)
+    assert rows and all(r.messages[0]["role"] == "system" for r in rows)
+    assert all(r.messages[-1]["role"] == "assistant" for r in rows)
 
 
 def test_bad_options_refused(project: Project, builder: PromptBuilder) -> None:
