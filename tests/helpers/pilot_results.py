@@ -44,17 +44,9 @@ def make_selftest(labels: list[str], caught: dict[str, float] | None = None) -> 
     return out
 
 
-def make_results(
-    f1: dict[str, float] | None = None,
-    p95: dict[str, float] | None = None,
-    fresh_new: dict[str, float] | None = None,
-    n: int = N,
-    folder: str = "",
-    pathologies: dict[str, dict[str, float]] | None = None,
-    caught: dict[str, float] | None = None,
-) -> Results:
+def make_results(*args: Any, **kw: Any) -> Results:
     """The results of :func:`make_results_dict` (same arguments), typed."""
-    return Results.from_dict(make_results_dict(f1, p95, fresh_new, n, folder, pathologies, caught))
+    return Results.from_dict(make_results_dict(*args, **kw))
 
 
 def make_results_dict(

@@ -282,11 +282,11 @@ def weak_spots(results: Results) -> list[str]:
     test, agree = results.judge.selftest, results.judge.agreement
     limit = test.threshold if test else CATCH_MIN
     out = []
-    for kind, per in (test.caught if test else {}).items():
-        stat = per.get("all")
+    for kind in test.caught if test else ():
+        stat = test.pooled(kind) if test else None
         if stat is not None and stat.measured and stat.mean < limit:
             out.append(f"{NAMES.get(kind, kind)} {rate_text(stat)}")
-    pooled = agree.agreement.get("all") if agree else None
+    pooled = agree.overall if agree else None
     if pooled is not None and pooled.measured and pooled.mean < limit:
         out.append(f"run-to-run agreement {rate_text(pooled)}")
     return out
