@@ -29,14 +29,14 @@ def test_compare_real_models_on_sample(sample_project: Project, tmp_path: Path) 
     runner = Runner(sample_project, picked, config, run_id="real")
     results = runner.run()
     runner.close()
-    m = results["metrics"]
-    assert m["retrieval"]["recall@k"]["rag"]["mean"] == 1.0  # the sample's retrieval is good
-    assert m["answers"]["bertscore"]["rag"]["n"] == 2
-    assert results["performance"]["rag"]["latency_s"]["generate"]["p50"]["mean"] > 0
-    fresh = results["freshness"]
-    assert fresh["questions"] == 2 and fresh["reindex_s"] > 0
-    assert fresh["ingest"]["updated"] == 1 and fresh["ingest"]["unchanged"] >= 30
-    assert Path(results["run"]["folder"], "updated", "update.json").exists()
+    m = results.metrics
+    assert m["retrieval"]["recall@k"]["rag"].mean == 1.0  # the sample's retrieval is good
+    assert m["answers"]["bertscore"]["rag"].n == 2
+    assert results.performance["rag"].latency_s["generate"].p50.mean > 0
+    fresh = results.freshness
+    assert fresh is not None and fresh.questions == 2 and (fresh.reindex_s or 0) > 0
+    assert fresh.ingest and fresh.ingest["updated"] == 1 and fresh.ingest["unchanged"] >= 30
+    assert Path(results.run.folder, "updated", "update.json").exists()
     # The user's project still holds v1.
     leave = sample_project.document("hr/annual-leave.md").text
     assert "25 working days" in leave and "27 working days" not in leave

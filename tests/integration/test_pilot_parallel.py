@@ -15,7 +15,7 @@ from ragtune.errors import RagtuneError
 from ragtune.finetune.adapters import list_adapters
 from ragtune.pilot.parallel import TuneJob, auto_workers, tune_in_worker
 from ragtune.project import Project
-from ragtune.workers import Job, Pool
+from ragtune.workers import Job, Pool, Progress
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -59,7 +59,7 @@ def test_two_lora_runs_in_two_processes(tmp_path: Path) -> None:
     assert all(out["created"].startswith(name + "@") and out["cpu_s"] > 0
                for name, out in done.items())  # fmt: skip
     assert {a.name for a in list_adapters(project)} == {"a-one", "a-two"}
-    assert all(seen and seen[-1] == (2, 2) for seen in ticks.values()), ticks
+    assert all(seen and seen[-1] == Progress(2, 2) for seen in ticks.values()), ticks
 
     (project.state_dir / "datasets" / "raft").mkdir()  # no train.jsonl
     with pytest.raises(RagtuneError, match="raft"):
