@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragtune.evaluation.metrics.text import normalize, numbers
 from ragtune.generate.citations import content_words
+from ragtune.text.words import numbers
+from ragtune.text.words import squad_normalise as normalize
 
 if TYPE_CHECKING:
     from ragtune.project import Project

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from ragtune.evaluation.sections import FLAG_SHARE, Pathologies
 from ragtune.generate.prompts import CANNOT_ANSWER
 from ragtune.text.echo import content, is_label, restates, says_nothing, strip_preamble
+from ragtune.text.markers import blank_markers
 from ragtune.text.repetition import repeats
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ PATHOLOGY_METRICS = {
 }
 KINDS = tuple(k for k in PATHOLOGY_METRICS if k != "any_pathology")
 _WORD = re.compile(r"\w")
-_MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 def kinds(
@@ -58,7 +58,7 @@ def kinds(
     nothing else; declining an unanswerable question is right, so it is no pathology."""
     if abstained or CANNOT_ANSWER.rstrip(".").lower() in text.lower():
         return ["refusal"] if answerable else []
-    if not _WORD.search(_MARKER.sub(" ", text)):
+    if not _WORD.search(blank_markers(text)):
         return ["empty"]
     found = []
     rest = strip_preamble(text)

@@ -10,27 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ragtune.text.markers import blank_markers, markers
 from ragtune.text.stopwords import CLAIM
 from ragtune.text.support import CITATION_MIN_SHARE, share_held
 from ragtune.text.words import WORD as _WORD
 from ragtune.types import Citation, ScoredChunk
 
-_MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 
 
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in CLAIM and len(w) > 1}
-
-
-def markers(text: str) -> list[int]:
-    """All [n] / [n, m] numbers in order of appearance, without repeats."""
-    found: list[int] = []
-    for group in _MARKER_GROUP.findall(text):
-        for n in re.split(r"\s*[,;]\s*", group):
-            if int(n) not in found:
-                found.append(int(n))
-    return found
 
 
 def best_span(chunk_text: str, evidence: str) -> tuple[int, int]:
@@ -75,7 +65,7 @@ def parse_citations(answer: str, blocks: Sequence[ScoredChunk]) -> tuple[list[Ci
 
 def infer_citations(answer: str, blocks: Sequence[ScoredChunk]) -> list[Citation]:
     """Passages that contain most of the answer's content words, marked as inferred."""
-    wanted = content_words(_MARKER_GROUP.sub(" ", answer))
+    wanted = content_words(blank_markers(answer))
     if not wanted:
         return []
     out = []

@@ -9,21 +9,20 @@ Example::
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
+from ragtune.text.markers import blank_markers
 from ragtune.text.sentences import clean, units
 from ragtune.text.words import WORD as _WORD
 
 PHRASE_WORDS = 5  # a phrase this long ...
 PHRASE_TIMES = 3  # ... said this often is a loop (a 3-item list shares shorter phrases)
-_MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 def repeats(text: str, n: int = PHRASE_WORDS, times: int = PHRASE_TIMES) -> str | None:
     """What ``text`` repeats, or None: a sentence (3+ words) said twice, or an ``n``-word
     phrase said ``times`` times or more (overlapping, so "no no no no no no no" counts)."""
-    plain = _MARKER.sub(" ", text)
+    plain = blank_markers(text)
     said = Counter(
         " ".join(words)
         for u in units(plain)

@@ -2,8 +2,9 @@ import pytest
 
 from ragtune.errors import ConfigError, UsageError
 from ragtune.generate.base import GenerationOptions, cut_at_stop
-from ragtune.generate.citations import infer_citations, markers, parse_citations
+from ragtune.generate.citations import infer_citations, parse_citations
 from ragtune.generate.prompts import PromptBuilder, trim_to_sentences
+from ragtune.text.markers import markers
 from ragtune.types import Chunk, ScoredChunk
 
 DOC = "Intro line. New hires get 25 days of leave. Carry-over is five days. The VPN uses port 443."

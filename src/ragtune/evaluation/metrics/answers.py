@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ragtune.evaluation.metrics.text import normalize, strip_markers
 from ragtune.generate.prompts import CANNOT_ANSWER
+from ragtune.text.markers import strip_markers
+from ragtune.text.words import squad_normalise as normalize
 
 NAN = math.nan
 ANSWER_METRICS = {

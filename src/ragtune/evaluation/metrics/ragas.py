@@ -32,9 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from ragtune.evaluation.metrics.text import sentences, strip_markers, supported
+from ragtune.evaluation.metrics.text import sentences, supported
 from ragtune.generate.base import GenerationOptions, Generator
 from ragtune.text.echo import is_label, restates, says_nothing
+from ragtune.text.markers import strip_markers
 
 NAN = math.nan
 RAGAS_METRICS = {

@@ -1,4 +1,6 @@
-"""Text helpers shared by the metrics: normalisation, words, numbers, sentences, support.
+"""The offline judge's claims and support: an answer's sentences as claims, their coverage
+by a context, and the contradiction check (words, numbers, markers, stop words and the
+coverage rule itself come from :mod:`ragtune.text`).
 
 The offline judge's rule lives here (:func:`supported`), so faithfulness, context precision,
 context recall and citation support all use the same definition. Word coverage cannot see a
@@ -12,35 +14,15 @@ checked against the context sentence it matches best (:func:`contradicted`, rule
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Sequence
 from functools import lru_cache
 
 from ragtune.generate.citations import content_words
 from ragtune.text.contradiction import contradiction, overlap
+from ragtune.text.markers import strip_markers
 from ragtune.text.sentences import CODE, SENTENCE, clean, units
 from ragtune.text.support import GROUNDED_MIN_SHARE, JUDGE_MIN_SHARE, share_held
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
-
-
-def normalize(text: str) -> str:
-    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
-    text = _ARTICLES.sub(" ", text.lower().translate(_PUNCT))
-    return " ".join(text.split())
-
-
-def numbers(text: str) -> set[str]:
-    """Numbers as written, thousands separators removed (``2,000`` -> ``2000``)."""
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
-
-
-def strip_markers(text: str) -> str:
-    return _MARKERS.sub("", text)
+from ragtune.text.words import numbers
 
 
 def sentences(text: str) -> list[str]:
