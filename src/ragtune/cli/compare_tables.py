@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.console import Console
 from rich.table import Table
 
 from ragtune.evaluation.pathologies import flag_text, flagged
-from ragtune.evaluation.results import Cost, Performance, Results
+from ragtune.evaluation.results import Cost, Results
 from ragtune.evaluation.sections import Forgetting, Freshness, FreshRow
 from ragtune.evaluation.selftest import NAMES, rate_text
 from ragtune.evaluation.stats import Interval, fmt_interval
@@ -46,13 +44,6 @@ def _group(
     out.print(table)
 
 
-_PER_QUERY: tuple[tuple[str, Callable[[Performance], Interval]], ...] = (
-    ("tokens_in", lambda p: p.tokens_in),
-    ("tokens_out", lambda p: p.tokens_out),
-    ("compute_s_per_query", lambda p: p.compute_s_per_query),
-)
-
-
 def _performance(out: Console, results: Results) -> None:
     labels, cost = results.labels, results.cost
     perf = [results.performance[s] for s in labels]
@@ -65,16 +56,11 @@ def _performance(out: Console, results: Results) -> None:
     unit = results.latency_unit()
     for stage in stages:
         pcts = [p.latency_s.get(stage) for p in perf]
-        table.add_row(
-            f"latency {stage} p50 ({unit})",
-            *[fmt_interval(None if q is None else q.p50, 2) for q in pcts],
-        )
-        table.add_row(
-            f"latency {stage} p95 ({unit})",
-            *[fmt_interval(None if q is None else q.p95, 2) for q in pcts],
-        )
-    for key, pick in _PER_QUERY:
-        table.add_row(key, *[fmt_interval(pick(p), 2) for p in perf])
+        for name in ("p50", "p95"):
+            cells = [fmt_interval(None if q is None else q.named()[name], 2) for q in pcts]
+            table.add_row(f"latency {stage} {name} ({unit})", *cells)
+    for key in ("tokens_in", "tokens_out", "compute_s_per_query"):
+        table.add_row(key, *[fmt_interval(p.per_query()[key], 2) for p in perf])
     table.add_row("peak RSS (MB, process)", *[f"{p.peak_rss_mb or 0:.0f}" for p in perf])
     table.add_row("training wall (s)", *[f"{p.training_wall_s:.0f}" for p in perf])
     if cost is not None:
@@ -102,7 +88,7 @@ def _states(row: FreshRow) -> list[Interval | None]:
     return [row.new_before, row.stale_before, row.new_after, row.stale_after]
 
 
-def _freshness(out: Console, fresh: Freshness) -> None:
+def _freshness(out: Console, results: Results, fresh: Freshness) -> None:
     table = Table(
         title=f"freshness after update {fresh.update} ({fresh.questions} "
         f"changed-fact questions; re-index {fresh.reindex_s:.1f} s)"
@@ -110,7 +96,7 @@ def _freshness(out: Console, fresh: Freshness) -> None:
     cols = ("strategy", "new before", "stale before", "new after", "stale after", "time to fresh")
     for col in cols:
         table.add_column(col, justify="left" if col == "strategy" else "right")
-    for label, row in fresh.strategies.items():
+    for label, row in results.by_label(fresh.strategies):
         ttf = row.time_to_fresh
         secs = "—" if ttf.seconds is None else f"{ttf.seconds:.1f} s"
         states = [fmt_interval(stat, 2) for stat in _states(row)]
@@ -202,7 +188,7 @@ def print_results(results: Results, out: Console) -> None:
     _selftest(out, results)
     _performance(out, results)
     if results.freshness is not None:
-        _freshness(out, results.freshness)
+        _freshness(out, results, results.freshness)
     _forgetting(out, results.forgetting)
     run = results.run
     out.print(

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ragtune.errors import NotFoundError
 from ragtune.evaluation.cost import BreakEven, StrategyCost
@@ -31,14 +31,13 @@ from ragtune.evaluation.sections import (
     Freshness,
     Pathologies,
     SelfTest,
+    dump_intervals,
+    read_intervals,
 )
 from ragtune.evaluation.stats import Interval, PairedDifference
 
 PerLabel = dict[str, Interval]  # strategy label -> interval
-
-
-def _intervals(data: Mapping[str, Any]) -> dict[str, Interval]:
-    return {k: Interval.from_dict(v) for k, v in data.items()}
+T = TypeVar("T")
 
 
 def clean(obj: Any) -> Any:
@@ -142,6 +141,9 @@ class Percentiles:
     p50: Interval
     p95: Interval
 
+    def named(self) -> dict[str, Interval]:
+        return {"p50": self.p50, "p95": self.p95}
+
 
 @dataclass
 class Performance:
@@ -153,6 +155,14 @@ class Performance:
     compute_s_per_query: Interval
     peak_rss_mb: float | None = None
     training_wall_s: float = 0.0
+
+    def per_query(self) -> dict[str, Interval]:
+        """The per-answer measures, by the name the tables show them under."""
+        return {
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "compute_s_per_query": self.compute_s_per_query,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -242,6 +252,10 @@ class Results:
             return [str(s) for s in ran]
         return list(self.per_question)
 
+    def by_label(self, per: Mapping[str, T]) -> list[tuple[str, T]]:
+        """A label-keyed section's entries in the run's order (a file read back is sorted)."""
+        return [(s, per[s]) for s in self.labels if s in per]
+
     def metric(self, group: str, name: str, label: str) -> Interval | None:
         """The measured interval, or None (not measured, or no value behind it)."""
         stat = self.metrics.get(group, {}).get(name, {}).get(label)
@@ -280,7 +294,7 @@ class Results:
             "run": self.run.to_dict(),
             "definitions": self.definitions,
             "metrics": {
-                g: {m: {s: i.to_dict() for s, i in per.items()} for m, per in ms.items()}
+                g: {m: dump_intervals(per) for m, per in ms.items()}
                 for g, ms in self.metrics.items()
             },
             "paired": {
@@ -309,7 +323,7 @@ class Results:
             run=RunInfo.from_dict(data.get("run") or {}),
             definitions={g: dict(d) for g, d in (data.get("definitions") or {}).items()},
             metrics={
-                g: {m: _intervals(per) for m, per in ms.items()}
+                g: {m: read_intervals(per) for m, per in ms.items()}
                 for g, ms in (data.get("metrics") or {}).items()
             },
             paired={

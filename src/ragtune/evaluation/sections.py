@@ -14,11 +14,12 @@ from ragtune.evaluation.stats import Interval, PairedDifference
 FLAG_SHARE = 0.10  # a strategy is flagged when more of its answers than this show a kind
 
 
-def _intervals(data: Mapping[str, Any]) -> dict[str, Interval]:
+def read_intervals(data: Mapping[str, Any]) -> dict[str, Interval]:
+    """``{key: Interval}`` from its JSON form (the inverse of :func:`dump_intervals`)."""
     return {k: Interval.from_dict(v) for k, v in data.items()}
 
 
-def _dump(data: Mapping[str, Interval]) -> dict[str, Any]:
+def dump_intervals(data: Mapping[str, Interval]) -> dict[str, Any]:
     return {k: v.to_dict() for k, v in data.items()}
 
 
@@ -42,7 +43,7 @@ class SelfTest:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["caught"] = {k: _dump(v) for k, v in self.caught.items()}
+        out["caught"] = {k: dump_intervals(v) for k, v in self.caught.items()}
         return out
 
     @classmethod
@@ -53,7 +54,7 @@ class SelfTest:
             supported_min=data.get("supported_min"),
             definitions=dict(data.get("definitions") or {}),
             answers=dict(data.get("answers") or {}),
-            caught={k: _intervals(v or {}) for k, v in (data.get("caught") or {}).items()},
+            caught={k: read_intervals(v or {}) for k, v in (data.get("caught") or {}).items()},
             unparsable={k: dict(v) for k, v in (data.get("unparsable") or {}).items()},
             missed={k: dict(v) for k, v in (data.get("missed") or {}).items()},
         )
@@ -79,14 +80,14 @@ class Agreement:
         return int(self.unparsable.get("second", 0))
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "agreement": _dump(self.agreement)}
+        return {**asdict(self), "agreement": dump_intervals(self.agreement)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Agreement:
         return cls(
             answers=int(data.get("answers") or 0),
             judgements=int(data.get("judgements") or 0),
-            agreement=_intervals(data.get("agreement") or {}),
+            agreement=read_intervals(data.get("agreement") or {}),
             unparsable=dict(data.get("unparsable") or {}),
         )
 
@@ -125,8 +126,8 @@ class FreshRow:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "main": _dump(self.main),
-            "fresh": _dump(self.fresh),
+            "main": dump_intervals(self.main),
+            "fresh": dump_intervals(self.fresh),
             "time_to_fresh": asdict(self.time_to_fresh),
         }
 
@@ -134,8 +135,8 @@ class FreshRow:
     def from_dict(cls, data: Mapping[str, Any]) -> FreshRow:
         ttf = data.get("time_to_fresh") or {}
         return cls(
-            main=_intervals(data["main"]),
-            fresh=_intervals(data["fresh"]),
+            main=read_intervals(data["main"]),
+            fresh=read_intervals(data["fresh"]),
             time_to_fresh=TimeToFresh(ttf.get("seconds"), str(ttf.get("how", ""))),
         )
 
@@ -281,8 +282,8 @@ class StyleCheck:
             "n": self.n,
             "shots": self.shots,
             "features": list(self.features),
-            "format_pass": _dump(self.format_pass),
-            "format_parts": _dump(self.format_parts),
+            "format_pass": dump_intervals(self.format_pass),
+            "format_parts": dump_intervals(self.format_parts),
             "difference": self.difference.to_dict(),
             "examples": list(self.examples),
         }
@@ -293,8 +294,8 @@ class StyleCheck:
             adapter=str(data.get("adapter", "")),
             n=int(data.get("n") or 0),
             features=[str(f) for f in data.get("features") or []],
-            format_pass=_intervals(data.get("format_pass") or {}),
-            format_parts=_intervals(data.get("format_parts") or {}),
+            format_pass=read_intervals(data.get("format_pass") or {}),
+            format_parts=read_intervals(data.get("format_parts") or {}),
             difference=PairedDifference.from_dict(data["difference"]),
             dataset=str(data.get("dataset", "")),
             shots=int(data.get("shots") or 0),

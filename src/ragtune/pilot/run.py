@@ -197,4 +197,9 @@ def set_threads(wanted: int) -> int:
 
 
 def run_pilot(project: Project, config: PilotConfig, progress: bool = True) -> dict[str, Any]:
-    return Pilot(project, config, progress).run()
+    pilot = Pilot(project, config, progress)
+    try:
+        return pilot.run()
+    finally:
+        if pilot.project is not project:  # its own copy (changed settings): its connection
+            pilot.project.close()

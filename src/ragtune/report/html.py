@@ -9,7 +9,7 @@ from the network), a Markdown summary and the JSON behind both. Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from ragtune.advisor.framework import Recommendation
 from ragtune.evaluation.datasets import EvalItem
 from ragtune.evaluation.pathologies import flag_text, flagged
-from ragtune.evaluation.results import Percentiles, Performance, Results
+from ragtune.evaluation.results import Results
 from ragtune.evaluation.sections import StyleCheck
 from ragtune.evaluation.selftest import CATCH_MIN, NAMES, rate_text, weak_spots
 from ragtune.evaluation.stats import Interval
@@ -60,17 +60,6 @@ def metric_tables(results: Results) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-PERCENTILES: tuple[tuple[str, Callable[[Percentiles], Interval]], ...] = (
-    ("p50", lambda p: p.p50),
-    ("p95", lambda p: p.p95),
-)
-PERF_ROWS: tuple[tuple[str, Callable[[Performance], Interval]], ...] = (
-    ("tokens_in", lambda p: p.tokens_in),
-    ("tokens_out", lambda p: p.tokens_out),
-    ("compute_s_per_query", lambda p: p.compute_s_per_query),
-)
-
-
 def _perf_rows(results: Results, labels: list[str]) -> list[dict[str, Any]]:
     perf = results.performance
     if not perf:
@@ -80,11 +69,11 @@ def _perf_rows(results: Results, labels: list[str]) -> list[dict[str, Any]]:
     unit = results.latency_unit()
     for stage in stages:
         pcts = [perf[s].latency_s.get(stage) for s in labels]
-        for q, pick in PERCENTILES:
-            cells = [fmt(pick(p) if p is not None else None, 2) for p in pcts]
+        for q in ("p50", "p95"):
+            cells = [fmt(p.named()[q] if p is not None else None, 2) for p in pcts]
             rows.append({"name": f"latency {stage} {q} ({unit})", "cells": cells})
-    for key, stat in PERF_ROWS:
-        rows.append({"name": key, "cells": [fmt(stat(perf[s]), 2) for s in labels]})
+    for key in ("tokens_in", "tokens_out", "compute_s_per_query"):
+        rows.append({"name": key, "cells": [fmt(perf[s].per_query()[key], 2) for s in labels]})
     rows.append(
         {
             "name": "training wall (s)",
@@ -118,7 +107,7 @@ def _break_even(results: Results) -> list[str]:
 
 def _fresh_rows(results: Results) -> list[dict[str, str]]:
     rows = []
-    for label, r in (results.freshness.strategies if results.freshness else {}).items():
+    for label, r in results.by_label(results.freshness.strategies if results.freshness else {}):
         ttf = r.time_to_fresh
         secs = "—" if ttf.seconds is None else f"{ttf.seconds:.1f} s"
         rows.append(

@@ -134,7 +134,7 @@ def cost_chart(results: Results, volume: int | None = None) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     xs = [top * i / 50 for i in range(51)]
-    for k, (label, c) in enumerate(per.items()):
+    for k, (label, c) in enumerate(results.by_label(per)):
         ax.plot(
             xs,
             [c.training + c.per_query * x for x in xs],
@@ -170,7 +170,7 @@ def freshness_chart(results: Results) -> str:
     if fresh is None or not fresh.strategies:
         return ""
     rows = fresh.strategies
-    labels = list(rows)
+    labels = [s for s, _ in results.by_label(rows)]
     series = {
         "new fact, before update": [rows[s].new_before for s in labels],
         "new fact, after update": [rows[s].new_after for s in labels],

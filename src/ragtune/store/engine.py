@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import Future
+from typing import cast
 
 import numpy as np
 
@@ -66,3 +67,18 @@ def document_views(
         )
         for r in store.query(sql, params)
     ]
+
+
+class SharedQueries:
+    """The :class:`~ragtune.store.base.Store` methods both backends share, written once:
+    each backend's class inherits them."""
+
+    def search(self, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
+        """BM25 and dense search for one request, filters and ACL inside."""
+        return run_search(cast("Store", self), request, dense)
+
+    def document_views(
+        self, where: WhereLike | None = None, doc_id: str | None = None
+    ) -> list[DocumentView]:
+        """Documents without their text, those ``where`` allows."""
+        return document_views(cast("Store", self), where, doc_id)

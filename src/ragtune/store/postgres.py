@@ -28,10 +28,10 @@ import numpy as np
 
 from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
-from ragtune.store.base import DenseSearch, Ranked, SearchRequest, Store
+from ragtune.store.base import Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
-from ragtune.store.engine import document_views, run_search
+from ragtune.store.engine import SharedQueries
 from ragtune.store.fts5_terms import Fts5Terms
 from ragtune.store.postgres_schema import (
     CHUNK_SELECT,
@@ -56,10 +56,10 @@ from ragtune.store.records import (
     now_iso,
 )
 from ragtune.store.scoped_bm25 import ALLOWED_ROWIDS
-from ragtune.types import Chunk, Document, DocumentView
+from ragtune.types import Chunk, Document
 
 
-class PostgresStore:
+class PostgresStore(SharedQueries):
     """One connection per instance (autocommit; explicit transactions for writes)."""
 
     def __init__(self, dsn: str, cache_dir: Path | None = None) -> None:
@@ -373,16 +373,6 @@ class PostgresStore:
         """The rowids ``where`` allows (cached per generation: :class:`AllowedRowids`)."""
         sql = pg_sql(ALLOWED_ROWIDS.format(where.sql))
         return self._allowed.get(self.generation(), where, lambda: self._rows(sql, where.params))
-
-    def search(self, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
-        """BM25 and dense search for one request, filters and ACL inside (store.engine)."""
-        return run_search(self, request, dense)
-
-    def document_views(
-        self, where: Where | None = None, doc_id: str | None = None
-    ) -> list[DocumentView]:
-        """Documents without their text, those ``where`` allows (store.engine)."""
-        return document_views(self, where, doc_id)
 
 
 stores.register("postgres")(PostgresStore)

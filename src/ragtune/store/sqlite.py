@@ -18,10 +18,10 @@ import numpy as np
 
 from ragtune.errors import NotFoundError, RagtuneError
 from ragtune.registry import stores
-from ragtune.store.base import DenseSearch, Ranked, SearchRequest, Store
+from ragtune.store.base import Store
 from ragtune.store.base import WhereLike as Where
 from ragtune.store.bm25_index import BM25Index
-from ragtune.store.engine import document_views, run_search
+from ragtune.store.engine import SharedQueries
 from ragtune.store.migrations import migrate
 from ragtune.store.query_words import fts_query, query_words
 from ragtune.store.records import (
@@ -40,13 +40,13 @@ from ragtune.store.sqlite_rows import (
     insert_chunks,
     insert_meta,
 )
-from ragtune.types import Chunk, Document, DocumentView
+from ragtune.types import Chunk, Document
 
 _WEIGHTS = BM25_WEIGHTS
 _BM25_WEIGHTS = ", ".join(map(str, _WEIGHTS))
 
 
-class SQLiteStore:
+class SQLiteStore(SharedQueries):
     """The system of record. One connection per instance; not shared across threads."""
 
     def __init__(self, path: Path, bm25_index: bool = True) -> None:
@@ -360,16 +360,6 @@ class SQLiteStore:
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
-
-    def search(self, request: SearchRequest, dense: DenseSearch) -> dict[str, Ranked]:
-        """BM25 and dense search for one request, filters and ACL inside (store.engine)."""
-        return run_search(self, request, dense)
-
-    def document_views(
-        self, where: Where | None = None, doc_id: str | None = None
-    ) -> list[DocumentView]:
-        """Documents without their text, those ``where`` allows (store.engine)."""
-        return document_views(self, where, doc_id)
 
 
 stores.register("sqlite")(SQLiteStore)
